@@ -1,0 +1,105 @@
+//! The messages that cross between threads, and nothing else.
+//!
+//! ```text
+//!   peer thread ──PeerEvent──▶ main thread ──PeerCommand──▶ peer thread
+//! ```
+//!
+//! Every peer thread holds a clone of one `Sender<PeerEvent>`; the main
+//! thread holds one `Sender<PeerCommand>` per peer. Nothing else is shared
+//! between peers: no lock, no shared map. The only shared object is the
+//! read-only [`PieceReader`] a peer thread uses to serve blocks we have
+//! verified (reading is safe from any thread; only the main thread writes).
+//!
+//! Ordering rules both sides rely on:
+//! - `Closed` is the last event a peer thread sends; after it the main
+//!   thread forgets the connection and takes back its requests.
+//! - A peer thread drops a `Request` command that arrives while the peer
+//!   chokes us: the main thread takes back everything it assigned to a peer
+//!   when it sees `Choke`, so the two views agree.
+
+use crate::geometry::{BlockRef, Geometry, PieceIndex};
+use crate::wire::bitfield::Bitfield;
+use crossbeam_channel::Sender;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// Names one connection for its whole life. Never reused within a process.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// A 20-byte peer id (BEP 3), ours or a remote peer's.
+pub type PeerId = [u8; 20];
+
+/// A 20-byte SHA-1 of the raw `info` dictionary.
+pub type InfoHash = [u8; 20];
+
+/// Something a peer thread tells the main thread.
+#[derive(Debug)]
+pub struct PeerEvent {
+    pub conn: ConnId,
+    pub kind: PeerEventKind,
+}
+
+#[derive(Debug)]
+pub enum PeerEventKind {
+    /// The handshake is done; messages may follow.
+    Ready { addr: SocketAddr, peer_id: PeerId },
+    /// The peer's full piece set: its first bitfield, or a later one that
+    /// replaces it (aria2 sends a second one mid-connection).
+    Bitfield(Bitfield),
+    /// The peer has one more piece.
+    Have(PieceIndex),
+    /// The peer choked us: everything we asked it for is void.
+    Choke,
+    /// The peer unchoked us: we may request.
+    Unchoke,
+    /// The peer wants pieces we have.
+    Interested,
+    /// The peer wants nothing from us.
+    NotInterested,
+    /// A block we requested (and had not cancelled) arrived.
+    Block { block: BlockRef, data: Vec<u8> },
+    /// We sent the peer a block of this many bytes.
+    Uploaded { bytes: u32 },
+    /// The connection is over (last event from this thread). `reason` is
+    /// a plain sentence for the log; `misbehaved` is true when the peer
+    /// broke the protocol (it will not be reconnected).
+    Closed { reason: String, misbehaved: bool },
+}
+
+/// Something the main thread tells a peer thread.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerCommand {
+    /// Ask the peer for a block (sent only while the peer unchokes us).
+    Request(BlockRef),
+    /// We no longer want a block we asked for (endgame, or a slow peer).
+    Cancel(BlockRef),
+    /// Our interest in the peer changed.
+    Interested(bool),
+    /// We verified a piece: tell the peer, and start serving it.
+    Have(PieceIndex),
+    /// Choke (`true`) or unchoke (`false`) the peer: our upload decision.
+    /// Choking discards the peer's queued requests.
+    Choke(bool),
+    /// Close the connection (the thread sends `Closed` and ends).
+    Close,
+}
+
+/// Reads verified data for upload. Implemented by `storage`; peer threads
+/// hold it behind an `Arc` and may call it concurrently.
+pub trait PieceReader: Send + Sync {
+    /// Fills `out` (of `block.len` bytes) with the block's data.
+    fn read_block(&self, block: BlockRef, out: &mut [u8]) -> io::Result<()>;
+}
+
+/// What every peer thread of one torrent shares, read-only.
+pub struct PeerContext {
+    pub info_hash: InfoHash,
+    pub our_id: PeerId,
+    pub geometry: Geometry,
+    /// Where to read blocks we serve.
+    pub reader: Arc<dyn PieceReader>,
+    /// Where to send events.
+    pub events: Sender<PeerEvent>,
+}

@@ -1,0 +1,3 @@
+//! The peer wire protocol (BEP 3): handshake, messages, bitfield.
+
+pub mod bitfield;
