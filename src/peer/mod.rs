@@ -76,9 +76,12 @@ pub const KEEPALIVE_AFTER: Duration = Duration::from_secs(90);
 /// one and a half of the usual two-minute keep-alive periods.
 pub const RECEIVE_LIMIT: Duration = Duration::from_secs(180);
 
-/// Requests the peer may have queued with us. At 16 KiB each this is 4 MiB
-/// of data in flight, more than any sane pipeline needs.
-pub const MAX_UPLOAD_QUEUE: usize = 256;
+/// Requests the peer may have queued with us. Only the block reference is
+/// queued (16 bytes; data is read when served), so this costs 32 KiB at
+/// most. It must exceed the deepest pipeline a real client uses without
+/// asking: libtorrent keeps up to 500 requests in flight to a fast peer,
+/// and a request we ignore is never answered, so a small bound stalls it.
+pub const MAX_UPLOAD_QUEUE: usize = 2048;
 
 /// Invalid requests (out of range, a piece we lack) tolerated before the
 /// peer is dropped. A correct peer sends none; a few allow for bugs.
