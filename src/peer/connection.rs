@@ -85,10 +85,15 @@ impl<'a> Connection<'a> {
 
     /// Runs until the connection ends; returns why.
     pub(super) fn run(mut self) -> Close {
-        match self.run_loop() {
+        let mut close = match self.run_loop() {
             Ok(never) => match never {},
             Err(close) => close,
+        };
+        let ignored = self.uploads.ignored();
+        if ignored > 0 {
+            close.reason += &format!(" ({ignored} requests from the peer ignored)");
         }
+        close
     }
 
     fn run_loop(&mut self) -> Result<std::convert::Infallible, Close> {

@@ -89,7 +89,6 @@ impl Uploads {
     }
 
     /// Requests ignored without blame, for the log.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) fn ignored(&self) -> u64 {
         self.ignored
     }
