@@ -21,8 +21,10 @@
 //!   exit path (a normal end, a protocol error, even a panic: see [`Closer`]);
 //! - every socket has a connect, read and write timeout; no loop spins
 //!   without blocking in a read;
-//! - nothing a peer sends can make this thread allocate more than one
-//!   frame buffer of `frame::max_frame_len` bytes, or panic.
+//! - memory per connection is bounded whatever the peer sends: one frame
+//!   buffer of `frame::max_frame_len` bytes, the decoded message (never
+//!   larger), at most `MAX_UPLOAD_QUEUE` queued block references, and one
+//!   reused write buffer of a block; and nothing a peer sends can panic it.
 //!
 //! Commands that arrive while the thread is still connecting or reading the
 //! handshake wait until the handshake is done (at most
