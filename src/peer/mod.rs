@@ -18,7 +18,7 @@
 //!
 //! Invariants:
 //! - exactly one `Closed` event is sent, and it is the last event, on every
-//!   exit path (a normal end, a protocol error, even a panic: see [`Closer`]);
+//!   exit path (a normal end, a protocol error, even a panic: see `Closer`);
 //! - every socket has a connect, read and write timeout; no loop spins
 //!   without blocking in a read;
 //! - memory per connection is bounded whatever the peer sends: one frame
