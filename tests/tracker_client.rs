@@ -253,3 +253,183 @@ fn spawned_thread_answers_in_order_and_ends_on_disconnect() {
         Err(crossbeam_channel::RecvTimeoutError::Disconnected)
     ));
 }
+
+/// Checks of the shared test support itself (tests/common), kept in this
+/// binary so they run once rather than in every test that uses it.
+mod support_self_test {
+    use super::common::{Behaviour, FakeSeeder, TestTorrent, pseudo_random_bytes, wait_until};
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    const PIECE_LEN: u32 = 32 * 1024;
+
+    fn torrent() -> TestTorrent {
+        // 2.5 pieces: the last piece is short.
+        let content = pseudo_random_bytes(PIECE_LEN as usize * 5 / 2, 42);
+        TestTorrent::single_file(
+            "data.bin",
+            &content,
+            PIECE_LEN,
+            "http://127.0.0.1:1/announce",
+        )
+    }
+
+    #[test]
+    fn test_torrents_parse_with_an_independent_parser() {
+        let t = torrent();
+        let parsed = lava_torrent::torrent::v1::Torrent::read_from_bytes(&t.torrent).unwrap();
+        assert_eq!(parsed.info_hash_bytes(), t.info_hash);
+        assert_eq!(parsed.length, t.content.len() as i64);
+        assert_eq!(parsed.piece_length, i64::from(PIECE_LEN));
+        assert_eq!(t.num_pieces(), 3);
+        assert_eq!(t.piece(2).len(), PIECE_LEN as usize / 2);
+
+        let a = pseudo_random_bytes(1000, 1);
+        let b = pseudo_random_bytes(70_000, 2);
+        let multi = TestTorrent::multi_file(
+            "dir",
+            &[("a.txt", &a), ("sub/b.bin", &b)],
+            16384,
+            "http://x/a",
+        )
+        .with_tiers(&[&["http://x/a"], &["http://y/a", "udp://z:1"]]);
+        let parsed = lava_torrent::torrent::v1::Torrent::read_from_bytes(&multi.torrent).unwrap();
+        assert_eq!(parsed.info_hash_bytes(), multi.info_hash);
+        assert_eq!(parsed.files.as_ref().map(|f| f.len()), Some(2));
+        assert_eq!(parsed.announce_list.as_ref().map(|l| l.len()), Some(2));
+        assert_eq!(multi.content.len(), 71_000);
+    }
+
+    /// A minimal downloader speaking BEP 3 by hand.
+    struct Client {
+        stream: TcpStream,
+    }
+
+    impl Client {
+        fn connect(seeder: &FakeSeeder, info_hash: &[u8; 20]) -> Client {
+            let mut stream = TcpStream::connect(seeder.addr()).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut hs = vec![19u8];
+            hs.extend_from_slice(b"BitTorrent protocol");
+            hs.extend_from_slice(&[0; 8]);
+            hs.extend_from_slice(info_hash);
+            hs.extend_from_slice(b"-XX0000-testclient01");
+            stream.write_all(&hs).unwrap();
+            let mut reply = [0u8; 68];
+            stream.read_exact(&mut reply).unwrap();
+            assert_eq!(&reply[28..48], info_hash);
+            Client { stream }
+        }
+
+        fn send(&mut self, id: u8, payload: &[u8]) {
+            let mut msg = (1 + payload.len() as u32).to_be_bytes().to_vec();
+            msg.push(id);
+            msg.extend_from_slice(payload);
+            self.stream.write_all(&msg).unwrap();
+        }
+
+        /// The next message, `None` on EOF or timeout.
+        fn recv(&mut self) -> Option<(u8, Vec<u8>)> {
+            let mut len = [0u8; 4];
+            self.stream.read_exact(&mut len).ok()?;
+            let mut msg = vec![0u8; u32::from_be_bytes(len) as usize];
+            self.stream.read_exact(&mut msg).ok()?;
+            let (&id, payload) = msg.split_first()?;
+            Some((id, payload.to_vec()))
+        }
+
+        fn request(&mut self, index: u32, begin: u32, len: u32) {
+            let mut p = index.to_be_bytes().to_vec();
+            p.extend_from_slice(&begin.to_be_bytes());
+            p.extend_from_slice(&len.to_be_bytes());
+            self.send(6, &p);
+        }
+    }
+
+    #[test]
+    fn normal_seeder_sends_bitfield_unchokes_and_serves() {
+        let t = torrent();
+        let seeder = FakeSeeder::start(&t, Behaviour::normal());
+        let mut c = Client::connect(&seeder, &t.info_hash);
+        assert_eq!(c.recv(), Some((5, vec![0b1110_0000])));
+        c.send(2, &[]); // interested
+        assert_eq!(c.recv(), Some((1, vec![]))); // unchoke
+        c.request(2, 0, 16384);
+        let (id, payload) = c.recv().unwrap();
+        assert_eq!(id, 7);
+        assert_eq!(&payload[..8], &[0, 0, 0, 2, 0, 0, 0, 0]);
+        assert_eq!(&payload[8..], t.piece(2));
+        assert!(wait_until(Duration::from_secs(2), || seeder.blocks_sent() == 1));
+    }
+
+    #[test]
+    fn wrong_info_hash_is_refused() {
+        let t = torrent();
+        let seeder = FakeSeeder::start(&t, Behaviour::normal());
+        let mut stream = TcpStream::connect(seeder.addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut hs = vec![19u8];
+        hs.extend_from_slice(b"BitTorrent protocol");
+        hs.extend_from_slice(&[0; 48]);
+        stream.write_all(&hs).unwrap();
+        let mut buf = [0u8; 1];
+        assert!(matches!(stream.read(&mut buf), Ok(0) | Err(_)));
+    }
+
+    #[test]
+    fn subset_haves_corrupt_and_disconnect_behaviours() {
+        let t = torrent();
+        let b = Behaviour::normal()
+            .only_pieces(&[0, 2])
+            .haves_instead_of_bitfield()
+            .corrupt_piece(0)
+            .disconnect_after_blocks(2);
+        let seeder = FakeSeeder::start(&t, b);
+        let mut c = Client::connect(&seeder, &t.info_hash);
+        assert_eq!(c.recv(), Some((4, vec![0, 0, 0, 0])));
+        assert_eq!(c.recv(), Some((4, vec![0, 0, 0, 2])));
+        c.send(2, &[]);
+        assert_eq!(c.recv(), Some((1, vec![])));
+        c.request(0, 0, 16384);
+        let (_, payload) = c.recv().unwrap();
+        let expected: Vec<u8> = t.piece(0)[..16384].iter().map(|b| !b).collect();
+        assert_eq!(&payload[8..], expected.as_slice(), "piece 0 is corrupt");
+        c.request(0, 16384, 16384);
+        assert_eq!(c.recv().map(|(id, _)| id), Some(7));
+        c.request(2, 0, 16384);
+        assert_eq!(c.recv(), None, "closed after two blocks");
+    }
+
+    #[test]
+    fn never_unchoke_and_haves_later() {
+        let t = torrent();
+        let seeder = FakeSeeder::start(
+            &t,
+            Behaviour::normal()
+                .never_unchoke()
+                .haves_later(Duration::from_millis(200)),
+        );
+        let mut c = Client::connect(&seeder, &t.info_hash);
+        // Nothing until the delay, then one have per piece.
+        for piece in 0..3u32 {
+            assert_eq!(c.recv(), Some((4, piece.to_be_bytes().to_vec())));
+        }
+        c.send(2, &[]);
+        c.request(0, 0, 16384);
+        c.stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        assert_eq!(c.recv(), None, "no unchoke, no piece");
+        assert!(wait_until(Duration::from_secs(2), || seeder
+            .stats()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == 1));
+        assert_eq!(seeder.blocks_sent(), 0);
+    }
+}
