@@ -212,6 +212,37 @@ fn a_body_over_one_mib_is_refused() {
 }
 
 #[test]
+fn one_redirect_is_followed_and_a_loop_is_cut() {
+    let target = FakeTracker::start();
+    target.set_peers(vec!["127.0.0.4:4000".parse().unwrap()]);
+    let front = FakeTracker::start();
+    front.set_reply(Reply::Redirect(format!("{}?via=redirect", target.url())));
+    let mut t = trackers(&[&[&front.url()]]);
+    let (url, response) = expect_ok(t.announce(&request(AnnounceEvent::Started, 1)));
+    assert_eq!(
+        url,
+        front.url(),
+        "the URL we announced to, not the redirect target"
+    );
+    assert_eq!(response.peers.len(), 1);
+    assert_eq!(
+        target.announces()[0].param("via").as_deref(),
+        Some("redirect")
+    );
+
+    // A tracker redirecting to itself: given up after MAX_REDIRECTS.
+    front.set_reply(Reply::Redirect(front.url()));
+    let before = front.announces().len();
+    let message = expect_failed(t.announce(&request(AnnounceEvent::Regular, 1)));
+    let followed = front.announces().len() - before;
+    assert_eq!(
+        followed as u32,
+        1 + tracker::announce::MAX_REDIRECTS,
+        "{message}"
+    );
+}
+
+#[test]
 fn a_silent_tracker_hits_the_timeout() {
     let tracker = FakeTracker::start();
     tracker.set_reply(Reply::Silence);
