@@ -288,7 +288,9 @@ fn spawned_thread_answers_in_order_and_ends_on_disconnect() {
 /// Checks of the shared test support itself (tests/common), kept in this
 /// binary so they run once rather than in every test that uses it.
 mod support_self_test {
-    use super::common::{Behaviour, FakeSeeder, TestTorrent, pseudo_random_bytes, wait_until};
+    use super::common::{
+        Behaviour, FakeSeeder, RawPeer, TestTorrent, pseudo_random_bytes, wait_until,
+    };
     use std::io::{Read, Write};
     use std::net::TcpStream;
     use std::time::Duration;
@@ -332,59 +334,11 @@ mod support_self_test {
         assert_eq!(multi.content.len(), 71_000);
     }
 
-    /// A minimal downloader speaking BEP 3 by hand.
-    struct Client {
-        stream: TcpStream,
-    }
-
-    impl Client {
-        fn connect(seeder: &FakeSeeder, info_hash: &[u8; 20]) -> Client {
-            let mut stream = TcpStream::connect(seeder.addr()).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut hs = vec![19u8];
-            hs.extend_from_slice(b"BitTorrent protocol");
-            hs.extend_from_slice(&[0; 8]);
-            hs.extend_from_slice(info_hash);
-            hs.extend_from_slice(b"-XX0000-testclient01");
-            stream.write_all(&hs).unwrap();
-            let mut reply = [0u8; 68];
-            stream.read_exact(&mut reply).unwrap();
-            assert_eq!(&reply[28..48], info_hash);
-            Client { stream }
-        }
-
-        fn send(&mut self, id: u8, payload: &[u8]) {
-            let mut msg = (1 + payload.len() as u32).to_be_bytes().to_vec();
-            msg.push(id);
-            msg.extend_from_slice(payload);
-            self.stream.write_all(&msg).unwrap();
-        }
-
-        /// The next message, `None` on EOF or timeout.
-        fn recv(&mut self) -> Option<(u8, Vec<u8>)> {
-            let mut len = [0u8; 4];
-            self.stream.read_exact(&mut len).ok()?;
-            let mut msg = vec![0u8; u32::from_be_bytes(len) as usize];
-            self.stream.read_exact(&mut msg).ok()?;
-            let (&id, payload) = msg.split_first()?;
-            Some((id, payload.to_vec()))
-        }
-
-        fn request(&mut self, index: u32, begin: u32, len: u32) {
-            let mut p = index.to_be_bytes().to_vec();
-            p.extend_from_slice(&begin.to_be_bytes());
-            p.extend_from_slice(&len.to_be_bytes());
-            self.send(6, &p);
-        }
-    }
-
     #[test]
     fn normal_seeder_sends_bitfield_unchokes_and_serves() {
         let t = torrent();
         let seeder = FakeSeeder::start(&t, Behaviour::normal());
-        let mut c = Client::connect(&seeder, &t.info_hash);
+        let mut c = RawPeer::connect(seeder.addr(), &t.info_hash);
         assert_eq!(c.recv(), Some((5, vec![0b1110_0000])));
         c.send(2, &[]); // interested
         assert_eq!(c.recv(), Some((1, vec![]))); // unchoke
@@ -421,7 +375,7 @@ mod support_self_test {
             .corrupt_piece(0)
             .disconnect_after_blocks(2);
         let seeder = FakeSeeder::start(&t, b);
-        let mut c = Client::connect(&seeder, &t.info_hash);
+        let mut c = RawPeer::connect(seeder.addr(), &t.info_hash);
         assert_eq!(c.recv(), Some((4, vec![0, 0, 0, 0])));
         assert_eq!(c.recv(), Some((4, vec![0, 0, 0, 2])));
         c.send(2, &[]);
@@ -445,16 +399,14 @@ mod support_self_test {
                 .never_unchoke()
                 .haves_later(Duration::from_millis(200)),
         );
-        let mut c = Client::connect(&seeder, &t.info_hash);
+        let mut c = RawPeer::connect(seeder.addr(), &t.info_hash);
         // Nothing until the delay, then one have per piece.
         for piece in 0..3u32 {
             assert_eq!(c.recv(), Some((4, piece.to_be_bytes().to_vec())));
         }
         c.send(2, &[]);
         c.request(0, 0, 16384);
-        c.stream
-            .set_read_timeout(Some(Duration::from_millis(500)))
-            .unwrap();
+        c.set_read_timeout(Duration::from_millis(500));
         assert_eq!(c.recv(), None, "no unchoke, no piece");
         assert!(wait_until(Duration::from_secs(2), || seeder
             .stats()
