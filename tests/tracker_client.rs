@@ -415,4 +415,70 @@ mod support_self_test {
             == 1));
         assert_eq!(seeder.blocks_sent(), 0);
     }
+
+    /// A real client (aria2c, if installed) downloads from a fake seeder
+    /// found through the fake tracker: both speak the protocol the way real
+    /// clients expect. Skipped (passes) when aria2c is not installed.
+    #[test]
+    fn aria2c_downloads_from_the_fake_seeder() {
+        use super::common::FakeTracker;
+        use std::process::{Command, Stdio};
+        use std::time::Instant;
+        if Command::new("aria2c")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
+            eprintln!("aria2c not installed: skipped");
+            return;
+        }
+        let tracker = FakeTracker::start();
+        let content = pseudo_random_bytes(100_000, 9);
+        let t = TestTorrent::single_file("fetched.bin", &content, 16384, &tracker.url());
+        let seeder = FakeSeeder::start(&t, Behaviour::normal().haves_instead_of_bitfield());
+        tracker.set_peers(vec![seeder.addr()]);
+        let dir = std::env::temp_dir().join(format!("bitsy-aria2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let torrent_path = t.write_to(&dir);
+        let mut child = Command::new("aria2c")
+            .arg(format!("--dir={}", dir.display()))
+            .args([
+                "--enable-dht=false",
+                "--enable-dht6=false",
+                "--bt-enable-lpd=false",
+                "--enable-peer-exchange=false",
+                "--bt-min-crypto-level=plain",
+                "--seed-time=0",
+                "--summary-interval=0",
+                "--console-log-level=warn",
+                "--listen-port=46881-46999",
+            ])
+            .arg(&torrent_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let got = std::fs::read(dir.join("fetched.bin")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(status.is_some_and(|s| s.success()), "aria2c: {status:?}");
+        assert!(
+            got == content,
+            "aria2c got {} bytes, not the content",
+            got.len()
+        );
+        assert_eq!(tracker.announces()[0].event.as_deref(), Some("started"));
+    }
 }
