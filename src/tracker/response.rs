@@ -19,11 +19,12 @@
 //! are clamped; a compact peer string whose length is not a whole number
 //! of entries is an error (the tracker is broken, not short of peers).
 //! Peers with port 0 and repeated addresses are dropped, order kept.
+//! Bytes after the dictionary (a stray newline) are ignored.
 //! Dictionary peers whose `ip` is a host name are skipped: resolving names
 //! here would block the announce thread on DNS for a peer we may not need.
 
 use super::AnnounceResponse;
-use crate::bencode::{self, Limits, Value};
+use crate::bencode::{self, BencodeError, Limits, Value};
 use std::collections::HashSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -90,8 +91,15 @@ fn malformed(what: impl Into<String>) -> ResponseError {
 
 /// Parses a response body.
 pub fn parse(body: &[u8]) -> Result<AnnounceResponse, ResponseError> {
-    let root = bencode::decode(body, Limits::TRACKER)
-        .map_err(|e| malformed(format!("not bencode ({e})")))?;
+    let root = match bencode::decode(body, Limits::TRACKER) {
+        // Some trackers end the body with a newline or padding after the
+        // dictionary: the answer itself is complete, so use it.
+        Err(BencodeError::TrailingBytes { offset }) => {
+            bencode::decode(body.get(..offset).unwrap_or(body), Limits::TRACKER)
+        }
+        other => other,
+    }
+    .map_err(|e| malformed(format!("not bencode ({e})")))?;
     if root.as_dict().is_none() {
         return Err(malformed("not a dictionary"));
     }
@@ -255,6 +263,12 @@ mod tests {
                 //  127.0.0.1:6881      10.0.0.2:80
                 vec![v4([127, 0, 0, 1], 6881), v4([10, 0, 0, 2], 80)],
                 900,
+            ),
+            (
+                "trailing newline",
+                b"d8:intervali1800e5:peers0:e\r\n",
+                vec![],
+                1800,
             ),
             (
                 "empty peers0:",
