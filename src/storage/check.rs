@@ -65,7 +65,7 @@ pub(crate) fn hash_pieces(
             }
         }
         let done = piece.get() + 1;
-        if done % step == 0 && done != total {
+        if done.is_multiple_of(step) && done != total {
             progress(done, total);
         }
     }
