@@ -9,7 +9,8 @@
 //! - each file's offset is the sum of the lengths before it, and the last
 //!   file ends exactly at `geometry.total_len()` (checked arithmetic);
 //! - every path is relative, made of plain names only (no root, no `.`,
-//!   no `..`), and no two files share a path.
+//!   no `..`); no two files share a path, and no file's path is the
+//!   directory of another.
 //!
 //! Zero-length files own no bytes, so they never appear in a span. Pad
 //! files (BEP 47) do appear, marked `pad`, so callers can produce zeros
@@ -46,6 +47,8 @@ pub enum LayoutError {
     Path(PathBuf),
     /// Two files have the same path.
     Duplicate(PathBuf),
+    /// A file's path is also a directory of another file's path.
+    Conflict(PathBuf),
 }
 
 impl fmt::Display for LayoutError {
@@ -58,6 +61,11 @@ impl fmt::Display for LayoutError {
             LayoutError::Overflow => write!(f, "the file lengths overflow"),
             LayoutError::Path(p) => write!(f, "unsafe file path {:?}", p.display()),
             LayoutError::Duplicate(p) => write!(f, "file path {:?} appears twice", p.display()),
+            LayoutError::Conflict(p) => write!(
+                f,
+                "file path {:?} is also the directory of another file",
+                p.display()
+            ),
         }
     }
 }
@@ -122,6 +130,12 @@ impl Layout {
                 offset: start,
                 pad: spec.pad,
             });
+        }
+        // A file named like another file's directory could not be created.
+        for path in &seen {
+            if let Some(dir) = path.ancestors().skip(1).find(|a| seen.contains(*a)) {
+                return Err(LayoutError::Conflict(dir.to_path_buf()));
+            }
         }
         if offset != geometry.total_len() {
             return Err(LayoutError::Length {
@@ -328,11 +342,22 @@ mod tests {
                 vec![spec("a", 50, false), spec("a", 50, false)],
                 LayoutError::Duplicate("a".into()),
             ),
+            (
+                vec![spec("a/b", 50, false), spec("a/b/c", 50, false)],
+                LayoutError::Conflict("a/b".into()),
+            ),
+            (
+                vec![spec("a/b/c", 50, false), spec("a", 50, false)],
+                LayoutError::Conflict("a".into()),
+            ),
         ];
         for (files, want) in table {
             let got = Layout::new(files.clone(), g).err();
             assert_eq!(got.as_ref(), Some(want), "{files:?}");
         }
         assert!(Layout::new(vec![spec("a/b", 100, false)], g).is_ok());
+        // Siblings whose names share a prefix do not conflict.
+        let siblings = vec![spec("a/b", 50, false), spec("a/bc", 50, false)];
+        assert!(Layout::new(siblings, g).is_ok());
     }
 }
