@@ -287,7 +287,8 @@ pub fn run(cmd: Command) -> Result<()> {
             let meta = Metainfo::load(&torrent)?;
             let (root, specs) = layout::for_existing(&meta, &data);
             let mut progress = Progress::new(quiet);
-            let report = crate::verify::verify(&root, specs, meta.geometry, &meta.piece_hashes, &mut |done, total| {
+            let storage = crate::storage::Storage::open_existing(&root, specs, meta.geometry)?;
+            let report = crate::verify::verify(&storage, &meta.piece_hashes, &mut |done, total| {
                 progress.update_text(&format!("checking: {done}/{total} pieces"));
             })?;
             progress.finish();
