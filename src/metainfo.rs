@@ -27,7 +27,9 @@
 //! keys are out of order, so such torrents are refused at step 4 even
 //! though the bitsy decoder accepts them; so are torrents whose `pieces`
 //! happen to be valid UTF-8 (about one in a million for one piece).
-//! Symlink entries (BEP 47 `attr` `l`) are treated as ordinary files.
+//! lava_torrent also refuses non-UTF-8 text in the fields it reads
+//! (`announce`, `name`). Symlink entries (BEP 47 `attr` `l`) are treated
+//! as ordinary files.
 
 use std::fmt;
 use std::fs::File;
@@ -689,12 +691,14 @@ mod tests {
             (single(b"\xffname", 1, 16_384, 1), "bad name: path component \"\u{fffd}name\" is not valid UTF-8"),
             (single(b"a/b", 1, 16_384, 1), "bad name: path component \"a/b\" contains a path separator"),
             (single(b"", 1, 16_384, 1), "bad name: path component \"\" is empty"),
+            // No data at all (Geometry would say so too).
             (single(b"x", 0, 16_384, 1), "lava_torrent"),
             (multi(&[(&[b"a"], 0, None)], 16_384, 1), "lava_torrent"),
             (multi(&[(&[], 1, None)], 16_384, 1), "bad file 0 (\"\"): empty path"),
             (multi(&[(&[b"ok"], 1, None), (&[b"a\nb"], 1, None)], 16_384, 1), "bad file 1 (\"a\\nb\")"),
             (v2.to_vec(), "v2-only"),
             (vec![b'x'; 10 * 1024 * 1024 + 1], "more than the limit of 10485760"),
+            // Keys out of order: bitsy's decoder accepts, lava_torrent refuses.
             (b"d4:infod4:name1:x6:lengthi1e12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaaee".to_vec(), "lava_torrent"),
         ];
         for (bytes, want) in table {
