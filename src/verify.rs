@@ -20,10 +20,11 @@
 //! the report; they do not make it incomplete.
 
 use crate::error::Error;
-use crate::storage::Storage;
+use crate::geometry::Geometry;
+use crate::storage::{FileSpec, Storage};
 use crate::wire::bitfield::Bitfield;
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What was found of one file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,10 +58,24 @@ pub struct VerifyReport {
     pub pieces: Bitfield,
 }
 
-/// Checks every piece of `storage` (opened with
-/// [`Storage::open_existing`]) against `hashes`, calling
-/// `progress(done, total)` as it goes (see `storage::check_existing`).
+/// Opens the files under `root` read-only ([`Storage::open_existing`]:
+/// nothing is created or changed) and checks every piece against `hashes`,
+/// calling `progress(done, total)` as it goes (at the start, about every
+/// percent, and at the end).
 pub fn verify(
+    root: &Path,
+    files: Vec<FileSpec>,
+    geometry: Geometry,
+    hashes: &[[u8; 20]],
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<VerifyReport, Error> {
+    let storage = Storage::open_existing(root, files, geometry)?;
+    verify_storage(&storage, hashes, progress)
+}
+
+/// [`verify`] on a storage already open (normally with
+/// [`Storage::open_existing`]; a writable one counts every file as there).
+pub fn verify_storage(
     storage: &Storage,
     hashes: &[[u8; 20]],
     progress: &mut dyn FnMut(u32, u32),
@@ -195,8 +210,7 @@ mod tests {
     }
 
     fn run(dir: &TempDir, sums: &[[u8; 20]], g: Geometry) -> VerifyReport {
-        let s = Storage::open_existing(dir.path(), files(), g).unwrap();
-        verify(&s, sums, &mut |_, _| {}).unwrap()
+        verify(dir.path(), files(), g, sums, &mut |_, _| {}).unwrap()
     }
 
     fn statuses(r: &VerifyReport) -> Vec<FileStatus> {
@@ -281,11 +295,13 @@ mod tests {
     }
 
     #[test]
-    fn wrong_hash_count_is_a_torrent_error() {
+    fn wrong_hash_count_and_missing_root_are_errors() {
         let (dir, sums, g) = setup(&["a"]);
         let s = Storage::open_existing(dir.path(), files(), g).unwrap();
-        let err = verify(&s, &sums[..3], &mut |_, _| {}).unwrap_err();
+        let err = verify_storage(&s, &sums[..3], &mut |_, _| {}).unwrap_err();
         assert!(matches!(err, Error::Torrent(_)));
+        let err = verify(&dir.path().join("nope"), files(), g, &sums, &mut |_, _| {});
+        assert!(matches!(err, Err(Error::Io { .. })));
     }
 
     #[test]

@@ -148,8 +148,7 @@ fn download_resume_and_verify() {
     // 01.flac, 02.flac and notes.txt) and deleting the cover.
     fs::write(root.join("album/cd1/02.flac"), [data[82_768] ^ 1]).unwrap();
     fs::remove_file(root.join("album/cover.jpg")).unwrap();
-    let s = Storage::open_existing(root, files, g).unwrap();
-    let report = verify(&s, &hashes, &mut |_, _| {}).unwrap();
+    let report = verify(root, files, g, &hashes, &mut |_, _| {}).unwrap();
     let got: Vec<_> = report.files.iter().map(|f| f.status).collect();
     assert_eq!(
         got,
