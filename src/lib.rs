@@ -50,4 +50,4 @@ pub mod session;
 pub mod verify;
 pub mod create;
 pub mod tracker_server;
-// pub mod cli;
+pub mod cli;
