@@ -562,20 +562,36 @@ mod tests {
     }
 
     /// data/make-fixtures.sh's content pattern, checked against the hashes
-    /// mktorrent wrote: byte i of a file with seed s is (i * 7 + s) % 251.
+    /// mktorrent and libtorrent wrote: byte i of a file with seed s is
+    /// (i * 7 + s) % 251, and pad files are zeros (BEP 47).
     #[test]
     fn content_pattern_matches_the_fixtures() {
         let pattern = |n: u64, seed: u64| (0..n).map(move |i| ((i * 7 + seed) % 251) as u8);
-        let content: Vec<u8> = pattern(5_000, 2)
-            .chain(pattern(70_000, 3))
-            .chain(pattern(20_000, 4))
-            .collect();
-        let m = Metainfo::load(&fixture("mktorrent-multi.torrent")).unwrap();
-        for p in m.geometry.pieces() {
-            let start = m.geometry.piece_offset(p) as usize;
-            let end = start + m.geometry.piece_len(p) as usize;
-            let got = sha1_smol::Sha1::from(&content[start..end]).digest().bytes();
-            assert_eq!(&got, m.piece_hash(p), "piece {p}");
+        // Content of each file in torrent order; pad files are zeros.
+        let content = |m: &Metainfo| -> Vec<u8> {
+            let seeds = [("a.txt", 2), ("b.bin", 3), ("c.bin", 4)];
+            let mut out = Vec::new();
+            for f in &m.files {
+                let name = f.path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                let seed = seeds.iter().find(|s| s.0 == name).map_or(0, |s| s.1);
+                if f.pad {
+                    out.resize(out.len() + f.length as usize, 0);
+                } else {
+                    out.extend(pattern(f.length, seed));
+                }
+            }
+            out
+        };
+        for file in ["mktorrent-multi.torrent", "libtorrent-hybrid.torrent"] {
+            let m = Metainfo::load(&fixture(file)).unwrap();
+            let content = content(&m);
+            assert_eq!(content.len() as u64, m.geometry.total_len());
+            for p in m.geometry.pieces() {
+                let start = m.geometry.piece_offset(p) as usize;
+                let end = start + m.geometry.piece_len(p) as usize;
+                let got = sha1_smol::Sha1::from(&content[start..end]).digest().bytes();
+                assert_eq!(&got, m.piece_hash(p), "{file} piece {p}");
+            }
         }
     }
 
