@@ -149,8 +149,8 @@ fn many_files_past_the_open_limit() {
     let total = data.len() as u64;
     let g = Geometry::new(total, 1024, total.div_ceil(1024)).unwrap();
     let s = Storage::open(dir.path(), files, g).unwrap();
+    // No sync here: 532 fsyncs take seconds, and the page cache is enough.
     write_all(&s, &data);
-    s.sync().unwrap();
     let last = format!("m/{}", n - 1);
     assert_eq!(
         std::fs::read(dir.path().join(last)).unwrap(),
