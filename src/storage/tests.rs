@@ -202,6 +202,15 @@ fn open_refuses_what_it_must_not_touch() {
         let got = open_err(r, vec![spec(path, 100, false)], g);
         assert!(got.contains(want), "{path}: {got}");
     }
+    // A FIFO is refused, not opened (reading it would block).
+    let fifo = root.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let got = open_err(root, vec![spec("fifo", 100, false)], g);
+        assert!(got.contains("fifo: is not a regular file"), "{got}");
+        let got = Storage::open_existing(root, vec![spec("fifo", 100, false)], g).err();
+        assert!(got.is_some_and(|e| e.to_string().contains("not a regular file")));
+    }
     // The longer file is left alone.
     assert_eq!(std::fs::metadata(root.join("long")).unwrap().len(), 200);
     // A file list that does not add up.
