@@ -147,14 +147,18 @@ fn keep(file: File, length: u64, open: &mut usize) -> Handle {
 }
 
 /// The length of the regular file at `path`, `None` if nothing is there
-/// (or a parent is not a directory); a directory there is an error.
+/// (or a parent is not a directory). A directory there is an error, and so
+/// is a FIFO or device: opening a FIFO to read would block forever.
 fn existing_len(path: &Path) -> Result<Option<u64>, Error> {
     match fs::metadata(path) {
-        Ok(m) if m.is_dir() => Err(Error::io(
-            path,
-            other("is a directory, where the torrent has a file".into()),
-        )),
-        Ok(m) => Ok(Some(m.len())),
+        Ok(m) if m.is_file() => Ok(Some(m.len())),
+        Ok(m) => {
+            let msg = match m.is_dir() {
+                true => "is a directory, where the torrent has a file",
+                false => "is not a regular file",
+            };
+            Err(Error::io(path, other(msg.into())))
+        }
         Err(e)
             if matches!(
                 e.kind(),
