@@ -240,7 +240,10 @@ mod tests {
         assert_eq!(a.announce.info_hash[19], 0x14);
         assert_eq!(&a.announce.peer_id, b"-BT0001-abcdefghijkl");
         assert_eq!(a.announce.peer, "192.168.1.7:6881".parse().unwrap());
-        assert_eq!((a.announce.uploaded, a.announce.downloaded, a.announce.left), (1, 2, 3));
+        assert_eq!(
+            (a.announce.uploaded, a.announce.downloaded, a.announce.left),
+            (1, 2, 3)
+        );
         assert_eq!(a.announce.event, Event::Started);
         assert_eq!(a.announce.numwant, 7);
         assert!(!a.compact);
@@ -252,7 +255,10 @@ mod tests {
         assert!(a.compact);
         assert_eq!(a.announce.numwant, MAX_NUMWANT);
         assert_eq!(a.announce.event, Event::None);
-        assert_eq!(parse("port=1&left=0&numwant=999").unwrap().announce.numwant, MAX_NUMWANT);
+        assert_eq!(
+            parse("port=1&left=0&numwant=999").unwrap().announce.numwant,
+            MAX_NUMWANT
+        );
     }
 
     #[test]
@@ -265,8 +271,14 @@ mod tests {
             ("port=1", "missing left"),
             ("port=1&left=1e3", "left must be a non-negative integer"),
             ("port=1&left=", "left must be a non-negative integer"),
-            ("port=1&left=99999999999999999999", "left must be a non-negative integer"),
-            ("port=1&left=0&uploaded=+1", "uploaded must be a non-negative integer"),
+            (
+                "port=1&left=99999999999999999999",
+                "left must be a non-negative integer",
+            ),
+            (
+                "port=1&left=0&uploaded=+1",
+                "uploaded must be a non-negative integer",
+            ),
             ("port=1&left=0&event=bogus", "unknown event"),
             ("port=1&left=0&compact=2", "compact must be 0 or 1"),
         ];
@@ -279,7 +291,10 @@ mod tests {
             "info_hash must be 20 bytes"
         );
         let no_hash = Query::parse(b"peer_id=x&port=1&left=0").unwrap();
-        assert_eq!(parse_http_announce(&no_hash, SRC).unwrap_err(), "missing info_hash");
+        assert_eq!(
+            parse_http_announce(&no_hash, SRC).unwrap_err(),
+            "missing info_hash"
+        );
     }
 
     #[test]
@@ -297,7 +312,11 @@ mod tests {
             ("::ffff:127.0.0.1", Some("127.0.0.9"), "127.0.0.9"),
         ];
         for (source, claimed, want) in cases {
-            assert_eq!(peer_ip(ip(source), claimed.map(ip)), ip(want), "{source} {claimed:?}");
+            assert_eq!(
+                peer_ip(ip(source), claimed.map(ip)),
+                ip(want),
+                "{source} {claimed:?}"
+            );
         }
         let a = parse("port=1&left=0&ip=192.168.1.99").unwrap();
         assert_eq!(a.announce.peer.ip(), ip("192.168.1.99"));
@@ -311,7 +330,10 @@ mod tests {
         assert_eq!(parse_http_scrape(&q).unwrap().len(), 2);
         assert!(parse_http_scrape(&Query::default()).unwrap().is_empty());
         let bad = Query::parse(b"info_hash=short").unwrap();
-        assert_eq!(parse_http_scrape(&bad).unwrap_err(), "info_hash must be 20 bytes");
+        assert_eq!(
+            parse_http_scrape(&bad).unwrap_err(),
+            "info_hash must be 20 bytes"
+        );
         let many = format!("{HASH_Q}&").repeat(MAX_SCRAPE_HASHES + 1);
         assert!(parse_http_scrape(&Query::parse(many.as_bytes()).unwrap()).is_err());
     }
@@ -320,6 +342,15 @@ mod tests {
     fn udp_event_numbers() {
         let got: Vec<_> = (0..5).map(Event::from_udp).collect();
         use Event::*;
-        assert_eq!(got, [Some(None), Some(Completed), Some(Started), Some(Stopped), Option::None]);
+        assert_eq!(
+            got,
+            [
+                Some(None),
+                Some(Completed),
+                Some(Started),
+                Some(Stopped),
+                Option::None
+            ]
+        );
     }
 }

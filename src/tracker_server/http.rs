@@ -136,7 +136,12 @@ fn answer(head: &[u8], from: SocketAddr, shared: &Shared) -> (&'static str, Vec<
             Ok(hashes) => http_answer::scrape(shared.scrape(&hashes)),
             Err(reason) => http_answer::failure(&reason),
         },
-        _ => return ("404 Not Found", b"not a tracker path: use /announce or /scrape\n".to_vec()),
+        _ => {
+            return (
+                "404 Not Found",
+                b"not a tracker path: use /announce or /scrape\n".to_vec(),
+            );
+        }
     };
     ("200 OK", body)
 }
@@ -144,7 +149,10 @@ fn answer(head: &[u8], from: SocketAddr, shared: &Shared) -> (&'static str, Vec<
 fn head_error(e: &HeadError) -> (&'static str, Vec<u8>) {
     match e {
         HeadError::Malformed => ("400 Bad Request", b"malformed request\n".to_vec()),
-        HeadError::TooLarge => ("431 Request Header Fields Too Large", b"request too large\n".to_vec()),
+        HeadError::TooLarge => (
+            "431 Request Header Fields Too Large",
+            b"request too large\n".to_vec(),
+        ),
         HeadError::NotGet => ("405 Method Not Allowed", b"only GET is served\n".to_vec()),
     }
 }

@@ -74,7 +74,7 @@ pub fn announce(out: &AnnounceOutcome, iv: Intervals, compact: bool, no_peer_id:
 
 /// The scrape answer for `(hash, counts)` pairs, in any order.
 pub fn scrape(mut files: Vec<(InfoHash, SwarmCounts)>) -> Vec<u8> {
-    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files.sort_by_key(|f| f.0);
     files.dedup_by(|a, b| a.0 == b.0);
     let mut e = Encoder::new();
     e.dict();
@@ -171,7 +171,11 @@ mod tests {
     #[test]
     fn compact_announce_without_peers() {
         let body = announce(&outcome(&[]), IV, true, false);
-        assert!(body.ends_with(b"5:peers0:e"), "{}", String::from_utf8_lossy(&body));
+        assert!(
+            body.ends_with(b"5:peers0:e"),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
     }
 
     #[test]
@@ -185,16 +189,27 @@ mod tests {
 
     #[test]
     fn scrape_sorts_and_dedups() {
-        let c = SwarmCounts { complete: 4, incomplete: 5, downloaded: 6 };
+        let c = SwarmCounts {
+            complete: 4,
+            incomplete: 5,
+            downloaded: 6,
+        };
         let body = scrape(vec![([b'b'; 20], c), ([b'a'; 20], c), ([b'b'; 20], c)]);
         let entry = "d8:completei4e10:downloadedi6e10:incompletei5ee";
-        let want = format!("d5:filesd20:{}{entry}20:{}{entry}ee", "a".repeat(20), "b".repeat(20));
+        let want = format!(
+            "d5:filesd20:{}{entry}20:{}{entry}ee",
+            "a".repeat(20),
+            "b".repeat(20)
+        );
         assert_eq!(body, want.as_bytes());
     }
 
     #[test]
     fn failure_body() {
-        assert_eq!(failure("missing port"), b"d14:failure reason12:missing porte");
+        assert_eq!(
+            failure("missing port"),
+            b"d14:failure reason12:missing porte"
+        );
     }
 
     #[test]

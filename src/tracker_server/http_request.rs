@@ -49,7 +49,9 @@ pub fn read_head(stream: &mut TcpStream, deadline: Instant) -> Result<Vec<u8>, R
         if left.is_zero() {
             return Err(ReadError::Io);
         }
-        stream.set_read_timeout(Some(left)).map_err(|_| ReadError::Io)?;
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|_| ReadError::Io)?;
         let n = stream.read(&mut chunk).map_err(|_| ReadError::Io)?;
         if n == 0 {
             return Err(ReadError::Head(HeadError::Malformed));
@@ -125,19 +127,33 @@ mod tests {
     fn request_lines() {
         let ok = |path: &'static [u8], query: &'static [u8]| Ok(Target { path, query });
         let cases: &[(&[u8], Result<Target<'_>, HeadError>)] = &[
-            (b"GET /announce?a=1&b=2 HTTP/1.1\r\nHost: x\r\n\r\n", ok(b"/announce", b"a=1&b=2")),
+            (
+                b"GET /announce?a=1&b=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+                ok(b"/announce", b"a=1&b=2"),
+            ),
             (b"GET /scrape HTTP/1.0\r\n\r\n", ok(b"/scrape", b"")),
-            (b"GET /announce?a=1#frag HTTP/1.1\r\n\r\n", ok(b"/announce", b"a=1")),
+            (
+                b"GET /announce?a=1#frag HTTP/1.1\r\n\r\n",
+                ok(b"/announce", b"a=1"),
+            ),
             (b"GET /announce? HTTP/1.1\r\n\r\n", ok(b"/announce", b"")),
             (b"POST /announce HTTP/1.1\r\n\r\n", Err(HeadError::NotGet)),
             (b"GET /announce\r\n\r\n", Err(HeadError::Malformed)),
-            (b"GET http://x/announce HTTP/1.1\r\n\r\n", Err(HeadError::Malformed)),
+            (
+                b"GET http://x/announce HTTP/1.1\r\n\r\n",
+                Err(HeadError::Malformed),
+            ),
             (b"GET /a b HTTP/1.1\r\n\r\n", Err(HeadError::Malformed)),
             (b"GET /announce HTTP/2\r\n\r\n", Err(HeadError::Malformed)),
             (b"GET /announce HTTP/1.1", Err(HeadError::Malformed)),
         ];
         for (head, want) in cases {
-            assert_eq!(&parse_request_line(head), want, "{}", String::from_utf8_lossy(head));
+            assert_eq!(
+                &parse_request_line(head),
+                want,
+                "{}",
+                String::from_utf8_lossy(head)
+            );
         }
     }
 

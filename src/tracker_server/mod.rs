@@ -105,14 +105,21 @@ struct Shared {
 
 impl Shared {
     fn swarms(&self) -> MutexGuard<'_, Swarms> {
-        self.swarms.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.swarms
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Records an announce; logs it when verbose.
     fn announce(&self, a: &Announce) -> Result<AnnounceOutcome, Refusal> {
         let result = self.swarms().announce(a, Instant::now());
         if self.verbose {
-            let hash: String = a.info_hash.iter().take(4).map(|b| format!("{b:02x}")).collect();
+            let hash: String = a
+                .info_hash
+                .iter()
+                .take(4)
+                .map(|b| format!("{b:02x}"))
+                .collect();
             let answer = match &result {
                 Ok(out) => format!("{} peers", out.peers.len()),
                 Err(refusal) => refusal.to_string(),
@@ -160,7 +167,10 @@ impl TrackerServer {
     /// sockets are listening.
     pub fn start(cfg: TrackerConfig) -> Result<TrackerServer, Error> {
         let (tcp, udp) = bind_both(cfg.bind, cfg.port).map_err(|source| Error::Other {
-            context: format!("tracker cannot listen on {}", SocketAddr::new(cfg.bind, cfg.port)),
+            context: format!(
+                "tracker cannot listen on {}",
+                SocketAddr::new(cfg.bind, cfg.port)
+            ),
             source,
         })?;
         let local_addr = tcp.local_addr().map_err(|source| Error::Other {
@@ -195,7 +205,9 @@ impl TrackerServer {
             source,
         };
         server.threads = http::spawn(tcp, Arc::clone(&shared)).map_err(cannot_start)?;
-        server.threads.push(udp::spawn(udp, shared).map_err(cannot_start)?);
+        server
+            .threads
+            .push(udp::spawn(udp, shared).map_err(cannot_start)?);
         Ok(server)
     }
 

@@ -115,7 +115,8 @@ mod tests {
 
     #[test]
     fn percent_decode_table() {
-        let cases: &[(&[u8], Result<&[u8], QueryError>)] = &[
+        type Case<'a> = (&'a [u8], Result<&'a [u8], QueryError>);
+        let cases: &[Case<'_>] = &[
             (b"", Ok(b"")),
             (b"abc", Ok(b"abc")),
             (b"%00%ff%FF%7e", Ok(&[0x00, 0xff, 0xff, 0x7e])),
@@ -151,10 +152,7 @@ mod tests {
     #[test]
     fn pair_count_is_bounded() {
         let many = "a=1&".repeat(MAX_PAIRS + 1);
-        assert_eq!(
-            Query::parse(many.as_bytes()),
-            Err(QueryError::TooManyPairs)
-        );
+        assert_eq!(Query::parse(many.as_bytes()), Err(QueryError::TooManyPairs));
         let just_enough = "a=1&".repeat(MAX_PAIRS);
         assert!(Query::parse(just_enough.as_bytes()).is_ok());
     }

@@ -120,7 +120,10 @@ impl Swarms {
                 }
                 None => SwarmCounts::default(),
             };
-            return Ok(AnnounceOutcome { peers: Vec::new(), counts });
+            return Ok(AnnounceOutcome {
+                peers: Vec::new(),
+                counts,
+            });
         }
         let torrents_len = self.torrents.len();
         let torrent = match self.torrents.entry(a.info_hash) {
@@ -223,7 +226,9 @@ impl Torrent {
     fn pick(&self, a: &Announce, rotation: usize, now: Instant, ttl: Duration) -> Vec<PeerInfo> {
         let seeder = a.left == 0;
         let wanted = |(addr, p): &(&SocketAddr, &PeerEntry)| {
-            **addr != a.peer && p.peer_id != a.peer_id && is_live(p, now, ttl)
+            **addr != a.peer
+                && p.peer_id != a.peer_id
+                && is_live(p, now, ttl)
                 && !(seeder && p.seeder)
         };
         let skip = rotation % self.peers.len().max(1);
@@ -276,14 +281,26 @@ mod tests {
         let mut s = Swarms::new(10, 10, TTL, t0);
         let first = s.announce(&ann(1, 1001, 5, Event::Started), t0).unwrap();
         assert!(first.peers.is_empty());
-        assert_eq!(first.counts, SwarmCounts { complete: 0, incomplete: 1, downloaded: 0 });
+        assert_eq!(
+            first.counts,
+            SwarmCounts {
+                complete: 0,
+                incomplete: 1,
+                downloaded: 0
+            }
+        );
         let second = s.announce(&ann(1, 1002, 0, Event::Started), t0).unwrap();
         assert_eq!(ports(&second), [1001]);
         assert_eq!(second.counts.complete, 1);
         let again = s.announce(&ann(1, 1001, 5, Event::None), t0).unwrap();
         assert_eq!(ports(&again), [1002]);
         // Another torrent is another swarm.
-        assert!(s.announce(&ann(2, 1003, 5, Event::None), t0).unwrap().peers.is_empty());
+        assert!(
+            s.announce(&ann(2, 1003, 5, Event::None), t0)
+                .unwrap()
+                .peers
+                .is_empty()
+        );
     }
 
     #[test]
@@ -292,7 +309,10 @@ mod tests {
         let mut s = Swarms::new(10, 10, TTL, t0);
         s.announce(&ann(1, 1001, 0, Event::None), t0).unwrap();
         s.announce(&ann(1, 1002, 9, Event::None), t0).unwrap();
-        assert_eq!(ports(&s.announce(&ann(1, 1003, 0, Event::None), t0).unwrap()), [1002]);
+        assert_eq!(
+            ports(&s.announce(&ann(1, 1003, 0, Event::None), t0).unwrap()),
+            [1002]
+        );
     }
 
     #[test]
@@ -303,7 +323,14 @@ mod tests {
         s.announce(&ann(1, 1002, 0, Event::Completed), t0).unwrap();
         let out = s.announce(&ann(1, 1001, 5, Event::Stopped), t0).unwrap();
         assert!(out.peers.is_empty());
-        assert_eq!(s.scrape(&[1; 20], t0), SwarmCounts { complete: 1, incomplete: 0, downloaded: 1 });
+        assert_eq!(
+            s.scrape(&[1; 20], t0),
+            SwarmCounts {
+                complete: 1,
+                incomplete: 0,
+                downloaded: 1
+            }
+        );
         // Stopping an unknown torrent creates nothing.
         s.announce(&ann(9, 1001, 5, Event::Stopped), t0).unwrap();
         assert_eq!(s.torrent_count(), 1);
@@ -317,7 +344,12 @@ mod tests {
         let later = t0 + TTL;
         // Expired before the purge: not listed, not counted.
         assert_eq!(s.scrape(&[1; 20], later), SwarmCounts::default());
-        assert!(s.announce(&ann(1, 1002, 5, Event::None), later).unwrap().peers.is_empty());
+        assert!(
+            s.announce(&ann(1, 1002, 5, Event::None), later)
+                .unwrap()
+                .peers
+                .is_empty()
+        );
         s.purge(later + TTL);
         assert_eq!(s.torrent_count(), 0);
     }
@@ -328,9 +360,15 @@ mod tests {
         let mut s = Swarms::new(1, 2, TTL, t0);
         s.announce(&ann(1, 1001, 5, Event::None), t0).unwrap();
         s.announce(&ann(1, 1002, 5, Event::None), t0).unwrap();
-        assert_eq!(s.announce(&ann(1, 1003, 5, Event::None), t0), Err(Refusal::TooManyPeers));
+        assert_eq!(
+            s.announce(&ann(1, 1003, 5, Event::None), t0),
+            Err(Refusal::TooManyPeers)
+        );
         assert!(s.announce(&ann(1, 1001, 5, Event::None), t0).is_ok());
-        assert_eq!(s.announce(&ann(2, 1001, 5, Event::None), t0), Err(Refusal::TooManyTorrents));
+        assert_eq!(
+            s.announce(&ann(2, 1001, 5, Event::None), t0),
+            Err(Refusal::TooManyTorrents)
+        );
         // Once the old peers expire, a newcomer fits.
         let later = t0 + TTL;
         assert!(s.announce(&ann(1, 1003, 5, Event::None), later).is_ok());

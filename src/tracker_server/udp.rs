@@ -60,19 +60,34 @@ pub fn handle(
     let ip = from.ip();
     match udp_packet::parse(packet) {
         Err(Refused::Drop) => None,
-        Err(Refused::Error { transaction_id, message }) => {
-            Some(udp_packet::error_answer(transaction_id, message))
-        }
-        Ok(Request::Connect { transaction_id }) => {
-            Some(udp_packet::connect_answer(transaction_id, ids.issue(ip, now)))
-        }
-        Ok(Request::Announce { connection_id, transaction_id, .. }
-        | Request::Scrape { connection_id, transaction_id, .. })
-            if !ids.check(connection_id, ip, now) =>
-        {
-            Some(udp_packet::error_answer(transaction_id, "unknown or expired connection id"))
-        }
-        Ok(Request::Announce { transaction_id, body, .. }) => {
+        Err(Refused::Error {
+            transaction_id,
+            message,
+        }) => Some(udp_packet::error_answer(transaction_id, message)),
+        Ok(Request::Connect { transaction_id }) => Some(udp_packet::connect_answer(
+            transaction_id,
+            ids.issue(ip, now),
+        )),
+        Ok(
+            Request::Announce {
+                connection_id,
+                transaction_id,
+                ..
+            }
+            | Request::Scrape {
+                connection_id,
+                transaction_id,
+                ..
+            },
+        ) if !ids.check(connection_id, ip, now) => Some(udp_packet::error_answer(
+            transaction_id,
+            "unknown or expired connection id",
+        )),
+        Ok(Request::Announce {
+            transaction_id,
+            body,
+            ..
+        }) => {
             let announce = match body.check(from) {
                 Ok(a) => a,
                 Err(message) => return Some(udp_packet::error_answer(transaction_id, message)),
@@ -88,7 +103,11 @@ pub fn handle(
                 Err(refusal) => udp_packet::error_answer(transaction_id, &refusal.to_string()),
             })
         }
-        Ok(Request::Scrape { transaction_id, hashes, .. }) => {
+        Ok(Request::Scrape {
+            transaction_id,
+            hashes,
+            ..
+        }) => {
             let counts: Vec<_> = shared.scrape(&hashes).into_iter().map(|(_, c)| c).collect();
             Some(udp_packet::scrape_answer(transaction_id, &counts))
         }

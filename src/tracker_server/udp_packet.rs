@@ -54,9 +54,19 @@ const ANNOUNCE_LEN: usize = 98;
 /// A request, split by action. Connection ids are checked by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
-    Connect { transaction_id: u32 },
-    Announce { connection_id: u64, transaction_id: u32, body: UdpAnnounce },
-    Scrape { connection_id: u64, transaction_id: u32, hashes: Vec<InfoHash> },
+    Connect {
+        transaction_id: u32,
+    },
+    Announce {
+        connection_id: u64,
+        transaction_id: u32,
+        body: UdpAnnounce,
+    },
+    Scrape {
+        connection_id: u64,
+        transaction_id: u32,
+        hashes: Vec<InfoHash>,
+    },
 }
 
 /// The announce fields, as sent (not yet checked against the source).
@@ -79,23 +89,34 @@ pub enum Refused {
     /// Not answerable: drop it.
     Drop,
     /// Answer with an error packet.
-    Error { transaction_id: u32, message: &'static str },
+    Error {
+        transaction_id: u32,
+        message: &'static str,
+    },
 }
 
 /// Splits a request packet.
 pub fn parse(p: &[u8]) -> Result<Request, Refused> {
-    let (Some(connection_id), Some(action), Some(transaction_id)) = (be64(p, 0), be32(p, 8), be32(p, 12))
+    let (Some(connection_id), Some(action), Some(transaction_id)) =
+        (be64(p, 0), be32(p, 8), be32(p, 12))
     else {
         return Err(Refused::Drop);
     };
-    let refuse = |message| Refused::Error { transaction_id, message };
+    let refuse = |message| Refused::Error {
+        transaction_id,
+        message,
+    };
     match action {
         ACTION_CONNECT if connection_id == PROTOCOL_ID => Ok(Request::Connect { transaction_id }),
         ACTION_CONNECT => Err(Refused::Drop),
         ACTION_ANNOUNCE => {
-            let (Some(info_hash), Some(peer_id), Some(downloaded), Some(left), Some(uploaded)) =
-                (bytes20(p, 16), bytes20(p, 36), be64(p, 56), be64(p, 64), be64(p, 72))
-            else {
+            let (Some(info_hash), Some(peer_id), Some(downloaded), Some(left), Some(uploaded)) = (
+                bytes20(p, 16),
+                bytes20(p, 36),
+                be64(p, 56),
+                be64(p, 64),
+                be64(p, 72),
+            ) else {
                 return Err(refuse("announce packet too short"));
             };
             let (Some(event), Some(ip), Some(num_want), Some(port)) =
@@ -114,18 +135,29 @@ pub fn parse(p: &[u8]) -> Result<Request, Refused> {
                 num_want: num_want as i32, // BEP 15 declares it signed
                 port,
             };
-            Ok(Request::Announce { connection_id, transaction_id, body })
+            Ok(Request::Announce {
+                connection_id,
+                transaction_id,
+                body,
+            })
         }
         ACTION_SCRAPE => {
             let rest = p.get(HEADER_LEN..).unwrap_or_default();
-            if rest.is_empty() || rest.len() % 20 != 0 {
+            if rest.is_empty() || !rest.len().is_multiple_of(20) {
                 return Err(refuse("scrape packet must carry whole 20-byte infohashes"));
             }
             if rest.len() / 20 > MAX_SCRAPE_HASHES {
                 return Err(refuse("too many infohashes in one scrape"));
             }
-            let hashes = rest.chunks_exact(20).filter_map(|c| c.try_into().ok()).collect();
-            Ok(Request::Scrape { connection_id, transaction_id, hashes })
+            let hashes = rest
+                .chunks_exact(20)
+                .filter_map(|c| c.try_into().ok())
+                .collect();
+            Ok(Request::Scrape {
+                connection_id,
+                transaction_id,
+                hashes,
+            })
         }
         _ => Err(refuse("unknown action")),
     }
@@ -246,7 +278,12 @@ mod tests {
             "00000000",          // action: connect
             "cafebabe",          // transaction_id
         ));
-        assert_eq!(parse(&req), Ok(Request::Connect { transaction_id: 0xcafe_babe }));
+        assert_eq!(
+            parse(&req),
+            Ok(Request::Connect {
+                transaction_id: 0xcafe_babe
+            })
+        );
         let want = hex(concat!(
             "00000000",          // action: connect
             "cafebabe",          // transaction_id
@@ -264,29 +301,36 @@ mod tests {
 
     fn announce_request() -> Vec<u8> {
         hex(concat!(
-            "11223344 55667788",                         // connection_id
-            "00000001",                                  // action: announce
-            "0000abcd",                                  // transaction_id
+            "11223344 55667788",                        // connection_id
+            "00000001",                                 // action: announce
+            "0000abcd",                                 // transaction_id
             "0101010101010101010101010101010101010101", // info_hash
             "2d4c54323037302d6162636465666768696a6b6c", // peer_id "-LT2070-abcdefghijkl"
-            "00000000 00000010",                         // downloaded: 16
-            "00000000 00000000",                         // left: 0 (seeder)
-            "00000000 00000020",                         // uploaded: 32
-            "00000002",                                  // event: started
-            "00000000",                                  // ip: use source
-            "deadbeef",                                  // key
-            "ffffffff",                                  // num_want: -1 (default)
-            "1ae1",                                      // port: 6881
+            "00000000 00000010",                        // downloaded: 16
+            "00000000 00000000",                        // left: 0 (seeder)
+            "00000000 00000020",                        // uploaded: 32
+            "00000002",                                 // event: started
+            "00000000",                                 // ip: use source
+            "deadbeef",                                 // key
+            "ffffffff",                                 // num_want: -1 (default)
+            "1ae1",                                     // port: 6881
         ))
     }
 
     #[test]
     fn announce_request_fields() {
-        let Ok(Request::Announce { connection_id, transaction_id, body }) = parse(&announce_request())
+        let Ok(Request::Announce {
+            connection_id,
+            transaction_id,
+            body,
+        }) = parse(&announce_request())
         else {
             panic!("not an announce");
         };
-        assert_eq!((connection_id, transaction_id), (0x1122_3344_5566_7788, 0xabcd));
+        assert_eq!(
+            (connection_id, transaction_id),
+            (0x1122_3344_5566_7788, 0xabcd)
+        );
         let source: SocketAddr = "10.1.2.3:40000".parse().unwrap();
         let a = body.check(source).unwrap();
         assert_eq!(a.info_hash, [1; 20]);
@@ -300,7 +344,10 @@ mod tests {
     #[test]
     fn announce_request_refusals() {
         let full = announce_request();
-        let too_short = Refused::Error { transaction_id: 0xabcd, message: "announce packet too short" };
+        let too_short = Refused::Error {
+            transaction_id: 0xabcd,
+            message: "announce packet too short",
+        };
         assert_eq!(parse(&full[..97]), Err(too_short));
         let source: SocketAddr = "10.1.2.3:40000".parse().unwrap();
         let check = |patch: &[(usize, u8)]| {
@@ -314,9 +361,21 @@ mod tests {
             }
         };
         assert_eq!(check(&[(83, 9)]).unwrap_err(), "unknown event");
-        assert_eq!(check(&[(96, 0), (97, 0)]).unwrap_err(), "port must be 1..=65535");
+        assert_eq!(
+            check(&[(96, 0), (97, 0)]).unwrap_err(),
+            "port must be 1..=65535"
+        );
         // ip 10.9.9.9 from a private source is honoured; num_want 7 is kept.
-        let a = check(&[(84, 10), (85, 9), (86, 9), (87, 9), (92, 0), (93, 0), (94, 0), (95, 7)]);
+        let a = check(&[
+            (84, 10),
+            (85, 9),
+            (86, 9),
+            (87, 9),
+            (92, 0),
+            (93, 0),
+            (94, 0),
+            (95, 7),
+        ]);
         let a = a.unwrap();
         assert_eq!(a.peer, "10.9.9.9:6881".parse().unwrap());
         assert_eq!(a.numwant, 7);
@@ -324,18 +383,28 @@ mod tests {
 
     #[test]
     fn announce_answers() {
-        let counts = SwarmCounts { complete: 2, incomplete: 1, downloaded: 0 };
+        let counts = SwarmCounts {
+            complete: 2,
+            incomplete: 1,
+            downloaded: 0,
+        };
         let peers = [
-            PeerInfo { addr: "10.0.0.1:6881".parse().unwrap(), peer_id: [0; 20] },
-            PeerInfo { addr: "[fd00::1]:80".parse().unwrap(), peer_id: [0; 20] },
+            PeerInfo {
+                addr: "10.0.0.1:6881".parse().unwrap(),
+                peer_id: [0; 20],
+            },
+            PeerInfo {
+                addr: "[fd00::1]:80".parse().unwrap(),
+                peer_id: [0; 20],
+            },
         ];
         let v4 = hex(concat!(
-            "00000001",          // action: announce
-            "0000abcd",          // transaction_id
-            "00000078",          // interval: 120
-            "00000001",          // leechers
-            "00000002",          // seeders
-            "0a000001 1ae1",     // 10.0.0.1:6881 (the IPv6 peer is left out)
+            "00000001",      // action: announce
+            "0000abcd",      // transaction_id
+            "00000078",      // interval: 120
+            "00000001",      // leechers
+            "00000002",      // seeders
+            "0a000001 1ae1", // 10.0.0.1:6881 (the IPv6 peer is left out)
         ));
         assert_eq!(announce_answer(0xabcd, 120, counts, &peers, false), v4);
         let v6 = hex(concat!(
@@ -348,9 +417,9 @@ mod tests {
     #[test]
     fn scrape_request_and_answer() {
         let req = hex(concat!(
-            "11223344 55667788",                         // connection_id
-            "00000002",                                  // action: scrape
-            "00000005",                                  // transaction_id
+            "11223344 55667788",                        // connection_id
+            "00000002",                                 // action: scrape
+            "00000005",                                 // transaction_id
             "0101010101010101010101010101010101010101", // info_hash 1
             "0202020202020202020202020202020202020202", // info_hash 2
         ));
@@ -360,10 +429,26 @@ mod tests {
             hashes: vec![[1; 20], [2; 20]],
         };
         assert_eq!(parse(&req), Ok(want));
-        assert!(matches!(parse(&req[..16]), Err(Refused::Error { transaction_id: 5, .. })));
-        assert!(matches!(parse(&req[..50]), Err(Refused::Error { transaction_id: 5, .. })));
+        assert!(matches!(
+            parse(&req[..16]),
+            Err(Refused::Error {
+                transaction_id: 5,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse(&req[..50]),
+            Err(Refused::Error {
+                transaction_id: 5,
+                ..
+            })
+        ));
 
-        let counts = [SwarmCounts { complete: 3, incomplete: 4, downloaded: 5 }];
+        let counts = [SwarmCounts {
+            complete: 3,
+            incomplete: 4,
+            downloaded: 5,
+        }];
         let answer = hex(concat!(
             "00000002", // action: scrape
             "00000005", // transaction_id
@@ -379,7 +464,10 @@ mod tests {
         let req = hex("11223344 55667788  00000009  00000007");
         assert_eq!(
             parse(&req),
-            Err(Refused::Error { transaction_id: 7, message: "unknown action" })
+            Err(Refused::Error {
+                transaction_id: 7,
+                message: "unknown action"
+            })
         );
         let answer = hex(concat!(
             "00000003", // action: error
