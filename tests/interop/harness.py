@@ -262,11 +262,15 @@ def announce_peers(url, ih_hex, event, source_ip="127.0.0.254", port=9):
 
 def wait_seeder(url, ih_hex, port, timeout, proc=None, ip=None):
     """Wait until the tracker lists a peer at `port` (and `ip` if given) for the infohash."""
+    found = []
+
     def listed():
         peers = announce_peers(url, ih_hex, "started")
-        return any(pp == port and (ip is None or pi == ip) for pi, pp in peers)
+        found[:] = [(pi, pp) for pi, pp in peers if pp == port and (ip is None or pi == ip)]
+        return bool(found)
     try:
         wait_until("seeder :%d on tracker" % port, listed, timeout, proc, interval=0.3)
+        return found[0]
     finally:
         try:
             announce_peers(url, ih_hex, "stopped")
@@ -288,8 +292,10 @@ class Seeder:
         self.proc = None
 
     def wait_ready(self, url, hashes, timeout=60):
+        """Returns the (ip, port) the tracker hands out for this seeder."""
         for h in hashes:
-            wait_seeder(url, h, self.port, timeout, self.proc)
+            where = wait_seeder(url, h, self.port, timeout, self.proc)
+        return where
 
     def stop(self):
         if self.proc is not None:
@@ -342,18 +348,19 @@ class Aria2Seeder(Seeder):
 class TransmissionSeeder(Seeder):
     """transmission-daemon 3.00, config written before start, torrents added by transmission-remote.
 
-    Quirks: its announces are not bound to bind-address-ipv4, so the tracker records 127.0.0.1
-    with its peer port; it is therefore bound to 0.0.0.0 here (bound to 127.0.0.N, the address
-    the tracker hands out would not answer). It uploads slowly at first on loopback (no data for
-    up to ~10 s). As a downloader it ignores loopback peers entirely (see run: issue 3)."""
+    Quirks: setting bind-address-ipv6 (even to ::1) makes its libcurl bind announces to that
+    IPv6 address, so every announce to an IPv4 tracker fails with "Could not connect to
+    tracker" and no connect() is even attempted: leave it unset. It uploads slowly at first on
+    loopback (~10 s for a few MiB, whatever the size). As a downloader it ignores loopback
+    peers entirely (see run: fetch-transmission)."""
     name = "transmission"
 
-    def start(self, torrents, bind="0.0.0.0"):
+    def start(self, torrents, bind=None):
         self.rpc = free_port("127.0.0.1")
         cfg = os.path.join(self.dir, "config")
         os.makedirs(cfg, exist_ok=True)
         settings = {
-            "bind-address-ipv4": bind, "bind-address-ipv6": "::1",
+            "bind-address-ipv4": bind or self.ip,
             "peer-port": self.port, "peer-port-random-on-start": False,
             "port-forwarding-enabled": False, "dht-enabled": False, "lpd-enabled": False,
             "pex-enabled": False, "utp-enabled": False, "encryption": 0,
@@ -366,7 +373,7 @@ class TransmissionSeeder(Seeder):
             "alt-speed-enabled": False, "peer-limit-global": 500, "peer-limit-per-torrent": 200,
             "download-queue-enabled": False, "seed-queue-enabled": False,
             "queue-stalled-enabled": False, "start-added-torrents": True,
-            "umask": 18, "message-level": 1,
+            "umask": 18, "message-level": 3,
         }
         with open(os.path.join(cfg, "settings.json"), "w") as f:
             json.dump(settings, f, indent=1)
