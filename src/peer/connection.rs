@@ -18,8 +18,8 @@ use super::upload::{Uploads, Wanted};
 use super::{Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, SERVE_TICK, TICK};
 use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::wire::bitfield::Bitfield;
-use crate::wire::frame::FrameReader;
-use crate::wire::message::{Message, max_frame_len, piece_header_into};
+use crate::wire::frame::{FrameReader, max_frame_len};
+use crate::wire::message::{Message, piece_header_into};
 use crossbeam_channel::{Receiver, TryRecvError};
 use std::io::{self, Write};
 use std::net::TcpStream;
@@ -47,6 +47,9 @@ pub(super) struct Connection<'a> {
     last_write: Instant,
     /// The read timeout currently set on the socket.
     read_timeout: Duration,
+    /// `KEEPALIVE_AFTER` and `RECEIVE_LIMIT`, as fields so tests can shorten them.
+    keepalive_after: Duration,
+    receive_limit: Duration,
 }
 
 impl<'a> Connection<'a> {
@@ -75,6 +78,8 @@ impl<'a> Connection<'a> {
             last_read: now,
             last_write: now,
             read_timeout: Duration::ZERO,
+            keepalive_after: KEEPALIVE_AFTER,
+            receive_limit: RECEIVE_LIMIT,
         }
     }
 
@@ -93,11 +98,12 @@ impl<'a> Connection<'a> {
         loop {
             self.drain_commands()?;
             self.serve()?;
-            if self.last_write.elapsed() >= KEEPALIVE_AFTER {
+            if self.last_write.elapsed() >= self.keepalive_after {
                 self.send(&Message::KeepAlive)?;
             }
-            if self.last_read.elapsed() >= RECEIVE_LIMIT {
-                return Err(Close::quiet("the peer has been silent for 3 minutes"));
+            if self.last_read.elapsed() >= self.receive_limit {
+                let secs = self.receive_limit.as_secs();
+                return Err(Close::quiet(format!("the peer was silent for {secs} s")));
             }
             self.read()?;
         }
@@ -311,5 +317,63 @@ impl<'a> Connection<'a> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::PieceReader;
+    use crate::geometry::{BlockRef, Geometry};
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::sync::Arc;
+
+    struct NoData;
+
+    impl PieceReader for NoData {
+        fn read_block(&self, _: BlockRef, _: &mut [u8]) -> io::Result<()> {
+            Err(io::ErrorKind::NotFound.into())
+        }
+    }
+
+    #[test]
+    fn keepalives_go_out_and_silence_ends_the_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut theirs, _) = listener.accept().unwrap();
+        theirs
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let (events, _rx) = crossbeam_channel::unbounded();
+        let ctx = PeerContext {
+            info_hash: [0; 20],
+            our_id: [1; 20],
+            geometry: Geometry::new(1 << 20, 1 << 18, 4).unwrap(),
+            reader: Arc::new(NoData),
+            events,
+        };
+        let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
+        let started = Instant::now();
+        let close = std::thread::scope(|s| {
+            let run = s.spawn(|| {
+                let mut c = Connection::new(&ctx, ConnId(0), ours, Bitfield::new(4), cmd_rx);
+                c.keepalive_after = Duration::from_millis(100);
+                c.receive_limit = Duration::from_millis(700);
+                c.run()
+            });
+            // Two keep-alives arrive while the remote says nothing.
+            let mut buf = [0xffu8; 8];
+            theirs.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, [0; 8]);
+            run.join().unwrap()
+        });
+        assert!(!close.misbehaved);
+        assert!(close.reason.contains("silent"), "{}", close.reason);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(700) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
     }
 }

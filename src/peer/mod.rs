@@ -22,7 +22,7 @@
 //! - every socket has a connect, read and write timeout; no loop spins
 //!   without blocking in a read;
 //! - nothing a peer sends can make this thread allocate more than one
-//!   frame buffer of `message::max_frame_len` bytes, or panic.
+//!   frame buffer of `frame::max_frame_len` bytes, or panic.
 //!
 //! Commands that arrive while the thread is still connecting or reading the
 //! handshake wait until the handshake is done (at most

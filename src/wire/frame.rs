@@ -15,11 +15,30 @@
 //! - a length prefix above `max_frame` is an error as soon as its four
 //!   bytes are in, before any of the frame is read.
 //!
-//! This module does not decode messages (see `message`).
+//! The limit itself, [`max_frame_len`], is computed once per torrent from
+//! the largest legitimate message. This module does not decode messages
+//! (see `message`).
 
-use crate::wire::message::LEN_PREFIX;
+use crate::geometry::BLOCK_LEN;
+use crate::wire::message::{LEN_PREFIX, PIECE_HEADER_LEN};
 use std::fmt;
 use std::io::{self, Read};
+
+/// Room for an unknown message a little larger than a block. A BEP 9
+/// metadata piece is a 16 KiB block behind a short bencoded header; peers
+/// sometimes send extension messages we never advertised, and skipping one
+/// is cheaper than dropping a good peer.
+pub const UNKNOWN_SLACK: usize = 1024;
+
+/// The largest frame (length prefix excluded) a peer of this torrent may
+/// send: a `piece` carrying a full block, or the `bitfield`, whichever is
+/// larger, plus [`UNKNOWN_SLACK`]. A larger length prefix ends the
+/// connection before anything is allocated for it.
+pub fn max_frame_len(bitfield_len: usize) -> usize {
+    let piece = PIECE_HEADER_LEN + BLOCK_LEN as usize;
+    let bitfield = bitfield_len.saturating_add(1);
+    piece.max(bitfield).saturating_add(UNKNOWN_SLACK)
+}
 
 /// A peer announced a frame longer than this torrent allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +65,7 @@ pub struct FrameReader {
 
 impl FrameReader {
     /// A reader for frames of at most `max_frame` bytes (see
-    /// `message::max_frame_len`).
+    /// [`max_frame_len`]).
     pub fn new(max_frame: usize) -> Self {
         FrameReader {
             buf: vec![0; LEN_PREFIX.saturating_add(max_frame)].into_boxed_slice(),
@@ -212,5 +231,14 @@ mod tests {
         let mut src = Trickle(VecDeque::from([Some(vec![0, 0, 0, 3, 1, 2, 3])]));
         reader.read_from(&mut src).unwrap();
         assert_eq!(reader.next_frame(), Ok(Some(&[1u8, 2, 3][..])));
+    }
+
+    #[test]
+    fn max_frame_len_is_block_or_bitfield() {
+        // A small torrent: a full piece message wins.
+        assert_eq!(max_frame_len(1), 9 + 16_384 + UNKNOWN_SLACK);
+        // 1,000,000 pieces: a 125,000-byte bitfield wins.
+        assert_eq!(max_frame_len(125_000), 125_001 + UNKNOWN_SLACK);
+        assert_eq!(max_frame_len(usize::MAX), usize::MAX);
     }
 }

@@ -10,8 +10,8 @@
 //!
 //! [`Message::decode`] takes one frame *without* its length prefix (the
 //! frame reader in `frame` has already split it off and bounded it by
-//! [`max_frame_len`]). Each known id has a fixed payload length, or a fixed
-//! minimum for `piece`; any other length is an error. Ids we do not speak
+//! `frame::max_frame_len`). Each known id has a fixed payload length, or
+//! a fixed minimum for `piece`; any other length is an error. Ids we do not speak
 //! (BEP 6 fast extension, BEP 10 extended, anything newer) decode to
 //! [`Message::Unknown`] with the payload discarded: a peer is allowed to
 //! try an extension we did not advertise, and skipping it costs nothing.
@@ -21,7 +21,6 @@
 //! the peer thread. Decoding allocates only for `bitfield` and `piece`, and
 //! never more than the frame it was given.
 
-use crate::geometry::BLOCK_LEN;
 use std::fmt;
 
 /// Message ids, grouped by the BEP that defines them.
@@ -53,22 +52,6 @@ pub const LEN_PREFIX: usize = 4;
 
 /// Bytes of a `piece` frame before the block data: id, index, begin.
 pub const PIECE_HEADER_LEN: usize = 1 + 4 + 4;
-
-/// Room for an unknown message a little larger than a block. A BEP 9
-/// metadata piece is a 16 KiB block behind a short bencoded header; peers
-/// sometimes send extension messages we never advertised, and skipping one
-/// is cheaper than dropping a good peer.
-pub const UNKNOWN_SLACK: usize = 1024;
-
-/// The largest frame (length prefix excluded) a peer of this torrent may
-/// send: a `piece` carrying a full block, or the `bitfield`, whichever is
-/// larger, plus [`UNKNOWN_SLACK`]. A larger length prefix ends the
-/// connection before anything is allocated for it.
-pub fn max_frame_len(bitfield_len: usize) -> usize {
-    let piece = PIECE_HEADER_LEN + BLOCK_LEN as usize;
-    let bitfield = bitfield_len.saturating_add(1);
-    piece.max(bitfield).saturating_add(UNKNOWN_SLACK)
-}
 
 /// One message. Indices and ranges are raw wire numbers (unchecked).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -392,14 +375,5 @@ mod tests {
                 "{frame:02x?}"
             );
         }
-    }
-
-    #[test]
-    fn max_frame_len_is_block_or_bitfield() {
-        // A small torrent: a full piece message wins.
-        assert_eq!(max_frame_len(1), 9 + 16_384 + UNKNOWN_SLACK);
-        // 1,000,000 pieces: a 125,000-byte bitfield wins.
-        assert_eq!(max_frame_len(125_000), 125_001 + UNKNOWN_SLACK);
-        assert_eq!(max_frame_len(usize::MAX), usize::MAX);
     }
 }
