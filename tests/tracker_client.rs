@@ -212,6 +212,37 @@ fn a_body_over_one_mib_is_refused() {
 }
 
 #[test]
+fn one_redirect_is_followed_and_a_loop_is_cut() {
+    let target = FakeTracker::start();
+    target.set_peers(vec!["127.0.0.4:4000".parse().unwrap()]);
+    let front = FakeTracker::start();
+    front.set_reply(Reply::Redirect(format!("{}?via=redirect", target.url())));
+    let mut t = trackers(&[&[&front.url()]]);
+    let (url, response) = expect_ok(t.announce(&request(AnnounceEvent::Started, 1)));
+    assert_eq!(
+        url,
+        front.url(),
+        "the URL we announced to, not the redirect target"
+    );
+    assert_eq!(response.peers.len(), 1);
+    assert_eq!(
+        target.announces()[0].param("via").as_deref(),
+        Some("redirect")
+    );
+
+    // A tracker redirecting to itself: given up after MAX_REDIRECTS.
+    front.set_reply(Reply::Redirect(front.url()));
+    let before = front.announces().len();
+    let message = expect_failed(t.announce(&request(AnnounceEvent::Regular, 1)));
+    let followed = front.announces().len() - before;
+    assert_eq!(
+        followed as u32,
+        1 + tracker::announce::MAX_REDIRECTS,
+        "{message}"
+    );
+}
+
+#[test]
 fn a_silent_tracker_hits_the_timeout() {
     let tracker = FakeTracker::start();
     tracker.set_reply(Reply::Silence);
@@ -252,4 +283,202 @@ fn spawned_thread_answers_in_order_and_ends_on_disconnect() {
         outcomes.recv_timeout(Duration::from_secs(10)),
         Err(crossbeam_channel::RecvTimeoutError::Disconnected)
     ));
+}
+
+/// Checks of the shared test support itself (tests/common), kept in this
+/// binary so they run once rather than in every test that uses it.
+mod support_self_test {
+    use super::common::{
+        Behaviour, FakeSeeder, RawPeer, TestTorrent, pseudo_random_bytes, wait_until,
+    };
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    use std::time::Duration;
+
+    const PIECE_LEN: u32 = 32 * 1024;
+
+    fn torrent() -> TestTorrent {
+        // 2.5 pieces: the last piece is short.
+        let content = pseudo_random_bytes(PIECE_LEN as usize * 5 / 2, 42);
+        TestTorrent::single_file(
+            "data.bin",
+            &content,
+            PIECE_LEN,
+            "http://127.0.0.1:1/announce",
+        )
+    }
+
+    #[test]
+    fn test_torrents_parse_with_an_independent_parser() {
+        let t = torrent();
+        let parsed = lava_torrent::torrent::v1::Torrent::read_from_bytes(&t.torrent).unwrap();
+        assert_eq!(parsed.info_hash_bytes(), t.info_hash);
+        assert_eq!(parsed.length, t.content.len() as i64);
+        assert_eq!(parsed.piece_length, i64::from(PIECE_LEN));
+        assert_eq!(t.num_pieces(), 3);
+        assert_eq!(t.piece(2).len(), PIECE_LEN as usize / 2);
+
+        let a = pseudo_random_bytes(1000, 1);
+        let b = pseudo_random_bytes(70_000, 2);
+        let multi = TestTorrent::multi_file(
+            "dir",
+            &[("a.txt", &a), ("sub/b.bin", &b)],
+            16384,
+            "http://x/a",
+        )
+        .with_tiers(&[&["http://x/a"], &["http://y/a", "udp://z:1"]]);
+        let parsed = lava_torrent::torrent::v1::Torrent::read_from_bytes(&multi.torrent).unwrap();
+        assert_eq!(parsed.info_hash_bytes(), multi.info_hash);
+        assert_eq!(parsed.files.as_ref().map(|f| f.len()), Some(2));
+        assert_eq!(parsed.announce_list.as_ref().map(|l| l.len()), Some(2));
+        assert_eq!(multi.content.len(), 71_000);
+    }
+
+    #[test]
+    fn normal_seeder_sends_bitfield_unchokes_and_serves() {
+        let t = torrent();
+        let seeder = FakeSeeder::start(&t, Behaviour::normal());
+        let mut c = RawPeer::connect(seeder.addr(), &t.info_hash);
+        assert_eq!(c.recv(), Some((5, vec![0b1110_0000])));
+        c.send(2, &[]); // interested
+        assert_eq!(c.recv(), Some((1, vec![]))); // unchoke
+        c.request(2, 0, 16384);
+        let (id, payload) = c.recv().unwrap();
+        assert_eq!(id, 7);
+        assert_eq!(&payload[..8], &[0, 0, 0, 2, 0, 0, 0, 0]);
+        assert_eq!(&payload[8..], t.piece(2));
+        assert!(wait_until(Duration::from_secs(2), || seeder.blocks_sent() == 1));
+    }
+
+    #[test]
+    fn wrong_info_hash_is_refused() {
+        let t = torrent();
+        let seeder = FakeSeeder::start(&t, Behaviour::normal());
+        let mut stream = TcpStream::connect(seeder.addr()).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut hs = vec![19u8];
+        hs.extend_from_slice(b"BitTorrent protocol");
+        hs.extend_from_slice(&[0; 48]);
+        stream.write_all(&hs).unwrap();
+        let mut buf = [0u8; 1];
+        assert!(matches!(stream.read(&mut buf), Ok(0) | Err(_)));
+    }
+
+    #[test]
+    fn subset_haves_corrupt_and_disconnect_behaviours() {
+        let t = torrent();
+        let b = Behaviour::normal()
+            .only_pieces(&[0, 2])
+            .haves_instead_of_bitfield()
+            .corrupt_piece(0)
+            .disconnect_after_blocks(2);
+        let seeder = FakeSeeder::start(&t, b);
+        let mut c = RawPeer::connect(seeder.addr(), &t.info_hash);
+        assert_eq!(c.recv(), Some((4, vec![0, 0, 0, 0])));
+        assert_eq!(c.recv(), Some((4, vec![0, 0, 0, 2])));
+        c.send(2, &[]);
+        assert_eq!(c.recv(), Some((1, vec![])));
+        c.request(0, 0, 16384);
+        let (_, payload) = c.recv().unwrap();
+        let expected: Vec<u8> = t.piece(0)[..16384].iter().map(|b| !b).collect();
+        assert_eq!(&payload[8..], expected.as_slice(), "piece 0 is corrupt");
+        c.request(0, 16384, 16384);
+        assert_eq!(c.recv().map(|(id, _)| id), Some(7));
+        c.request(2, 0, 16384);
+        assert_eq!(c.recv(), None, "closed after two blocks");
+    }
+
+    #[test]
+    fn never_unchoke_and_haves_later() {
+        let t = torrent();
+        let seeder = FakeSeeder::start(
+            &t,
+            Behaviour::normal()
+                .never_unchoke()
+                .haves_later(Duration::from_millis(200)),
+        );
+        let mut c = RawPeer::connect(seeder.addr(), &t.info_hash);
+        // Nothing until the delay, then one have per piece.
+        for piece in 0..3u32 {
+            assert_eq!(c.recv(), Some((4, piece.to_be_bytes().to_vec())));
+        }
+        c.send(2, &[]);
+        c.request(0, 0, 16384);
+        c.set_read_timeout(Duration::from_millis(500));
+        assert_eq!(c.recv(), None, "no unchoke, no piece");
+        assert!(wait_until(Duration::from_secs(2), || seeder
+            .stats()
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+            == 1));
+        assert_eq!(seeder.blocks_sent(), 0);
+    }
+
+    /// A real client (aria2c, if installed) downloads from a fake seeder
+    /// found through the fake tracker: both speak the protocol the way real
+    /// clients expect. Skipped (passes) when aria2c is not installed.
+    #[test]
+    fn aria2c_downloads_from_the_fake_seeder() {
+        use super::common::FakeTracker;
+        use std::process::{Command, Stdio};
+        use std::time::Instant;
+        if Command::new("aria2c")
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .is_err()
+        {
+            eprintln!("aria2c not installed: skipped");
+            return;
+        }
+        let tracker = FakeTracker::start();
+        let content = pseudo_random_bytes(100_000, 9);
+        let t = TestTorrent::single_file("fetched.bin", &content, 16384, &tracker.url());
+        let seeder = FakeSeeder::start(&t, Behaviour::normal().haves_instead_of_bitfield());
+        tracker.set_peers(vec![seeder.addr()]);
+        let dir = std::env::temp_dir().join(format!("bitsy-aria2-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let torrent_path = t.write_to(&dir);
+        let mut child = Command::new("aria2c")
+            .arg(format!("--dir={}", dir.display()))
+            .args([
+                "--enable-dht=false",
+                "--enable-dht6=false",
+                "--bt-enable-lpd=false",
+                "--enable-peer-exchange=false",
+                "--bt-min-crypto-level=plain",
+                "--seed-time=0",
+                "--summary-interval=0",
+                "--console-log-level=warn",
+                "--listen-port=46881-46999",
+            ])
+            .arg(&torrent_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break Some(status);
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let got = std::fs::read(dir.join("fetched.bin")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(status.is_some_and(|s| s.success()), "aria2c: {status:?}");
+        assert!(
+            got == content,
+            "aria2c got {} bytes, not the content",
+            got.len()
+        );
+        assert_eq!(tracker.announces()[0].event.as_deref(), Some("started"));
+    }
 }

@@ -106,7 +106,9 @@ impl Tiers {
                         let url = url.clone();
                         // Move the working URL to the front, keeping the
                         // relative order of the others.
-                        tier[..=i].rotate_right(1);
+                        if let Some(head) = tier.get_mut(..=i) {
+                            head.rotate_right(1);
+                        }
                         return Ok((url, value));
                     }
                     Err(message) => {

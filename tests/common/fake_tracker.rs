@@ -76,6 +76,8 @@ pub enum Reply {
     Failure(String),
     /// This status and body, as given.
     Raw { status: u16, body: Vec<u8> },
+    /// 302 to this URL (to test redirect limits).
+    Redirect(String),
     /// Read the request, never answer (until the tracker is dropped).
     Silence,
 }
@@ -252,6 +254,12 @@ fn serve(mut stream: TcpStream, state: &Mutex<State>, stop: &AtomicBool) {
         }
         Reply::Raw { status, body } => {
             let _ = respond(&mut stream, status, &body);
+        }
+        Reply::Redirect(location) => {
+            let head = format!(
+                "HTTP/1.1 302 Found\r\nLocation: {location}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let _ = stream.write_all(head.as_bytes());
         }
         Reply::Silence => {
             let start = Instant::now();

@@ -1,7 +1,8 @@
-//! Shared test support: a fake HTTP tracker, fake seeders, test torrents.
+//! Shared test support: a fake HTTP tracker, fake seeders, a raw BEP 3
+//! peer, and test torrents.
 //!
 //! Use from an integration test with `mod common;` and then
-//! `use common::{FakeTracker, FakeSeeder, Behaviour, TestTorrent, pseudo_random_bytes};`.
+//! `use common::{FakeTracker, FakeSeeder, Behaviour, RawPeer, TestTorrent, pseudo_random_bytes};`.
 //! Everything binds to loopback only, bounds its loops in count and time,
 //! and stops (threads joined) when dropped.
 //!
@@ -13,10 +14,13 @@
 
 pub mod fake_seeder;
 pub mod fake_tracker;
+pub mod raw_peer;
+pub mod seeder_behaviour;
 pub mod test_torrent;
 
 pub use fake_seeder::{Behaviour, FakeSeeder, PieceAnnounce, SeederStats};
 pub use fake_tracker::{Announce, FakeTracker, Reply};
+pub use raw_peer::RawPeer;
 pub use test_torrent::{TestTorrent, pseudo_random_bytes};
 
 use std::time::{Duration, Instant};
