@@ -200,10 +200,19 @@ pub fn decode(input: &[u8], limits: Limits) -> Result<Value<'_>, BencodeError> {
 /// top-level dictionary's `info` value, exactly as it appears in the
 /// input: the infohash is the SHA-1 of these bytes.
 pub fn info_span(input: &[u8], limits: Limits) -> Result<Range<usize>, BencodeError> {
+    decode_with_info(input, limits).map(|(_, span)| span)
+}
+
+/// [`decode`] and [`info_span`] in one pass: the decoded top-level value
+/// and the span of its `info` dictionary.
+pub fn decode_with_info(
+    input: &[u8],
+    limits: Limits,
+) -> Result<(Value<'_>, Range<usize>), BencodeError> {
     let (value, span) = parse(input, limits)?;
     let span = span.ok_or(BencodeError::NoInfo)?;
     match value.get(b"info") {
-        Some(Value::Dict(_)) => Ok(span),
+        Some(Value::Dict(_)) => Ok((value, span)),
         _ => Err(BencodeError::InfoNotDict { offset: span.start }),
     }
 }

@@ -48,7 +48,7 @@ exit codes: 0 done, 2 usage, 3 bad torrent, 4 tracker failed, 5 no peers,
 ";
 
 /// A parsed command line.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Command {
     Download {
         torrent: PathBuf,
@@ -70,17 +70,6 @@ pub enum Command {
     Tracker(TrackerConfig),
     Help,
     Version,
-}
-
-impl PartialEq for Config {
-    fn eq(&self, o: &Self) -> bool {
-        self.port == o.port
-            && self.max_peers == o.max_peers
-            && self.quiet == o.quiet
-            && self.verbose == o.verbose
-            && self.seed == o.seed
-            && self.stall_timeout == o.stall_timeout
-    }
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -353,7 +342,7 @@ mod tests {
     fn download_and_shortcut() {
         let full = p(&["download", "a.torrent", "-o", "out", "--port", "7000", "-q"]).unwrap();
         let short = p(&["a.torrent", "-o", "out", "--port", "7000", "-q"]).unwrap();
-        assert_eq!(full, short);
+        assert_eq!(format!("{full:?}"), format!("{short:?}"));
         let Command::Download { out, config, .. } = full else {
             panic!("not a download")
         };
@@ -401,7 +390,7 @@ mod tests {
 
     #[test]
     fn other_commands() {
-        assert_eq!(p(&["--help"]).unwrap(), Command::Help);
+        assert!(matches!(p(&["--help"]).unwrap(), Command::Help));
         assert!(matches!(p(&["info", "x.torrent"]).unwrap(), Command::Info(_)));
         assert!(matches!(
             p(&["verify", "x.torrent", "data"]).unwrap(),

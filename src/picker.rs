@@ -50,9 +50,8 @@ struct Partial {
     received: u32,
     /// Allocated when the first block arrives; `piece_len` bytes.
     data: Vec<u8>,
-    /// Peers that sent at least one block of this piece, for blame when
-    /// the hash check fails.
-    contributors: Vec<ConnId>,
+    /// Who sent each block, for blame when the hash check fails.
+    senders: Vec<Option<ConnId>>,
 }
 
 /// What became of a block handed to [`Picker::block_received`].
@@ -261,7 +260,7 @@ impl Picker {
                 blocks: vec![Block::Missing; n],
                 received: 0,
                 data: Vec::new(),
-                contributors: Vec::new(),
+                senders: vec![None; n],
             },
         );
     }
@@ -322,8 +321,8 @@ impl Picker {
         }
         part.data[start..end].copy_from_slice(data);
         part.received += 1;
-        if !part.contributors.contains(&conn) {
-            part.contributors.push(conn);
+        if let Some(s) = part.senders.get_mut(idx) {
+            *s = Some(conn);
         }
         if part.received as usize == part.blocks.len() {
             Received::Complete { cancel }
@@ -333,7 +332,7 @@ impl Picker {
     }
 
     /// Removes a complete piece for the hash check, returning its bytes
-    /// and the peers that sent them. The piece is then neither partial nor
+    /// and, block by block, the peer that sent each. The piece is then neither partial nor
     /// had: report the result with [`Picker::verified`] or
     /// [`Picker::failed`].
     pub fn take_complete(&mut self, piece: PieceIndex) -> Option<(Vec<u8>, Vec<ConnId>)> {
@@ -346,7 +345,7 @@ impl Picker {
         }
         self.partial
             .remove(&piece)
-            .map(|p| (p.data, p.contributors))
+            .map(|p| (p.data, p.senders.into_iter().flatten().collect()))
     }
 
     /// The piece passed its hash check and is on disk.
@@ -453,7 +452,7 @@ mod tests {
         assert_eq!(r, Received::Complete { cancel: vec![] });
         let (bytes, who) = p.take_complete(blocks[0].piece).unwrap();
         assert_eq!(bytes, data);
-        assert_eq!(who, vec![C1]);
+        assert_eq!(who, vec![C1, C1], "the sender of each block");
         p.failed(blocks[0].piece);
         // Failed: it can be picked again from scratch.
         assert_eq!(p.pick(C2, &all, 5).len(), 2);

@@ -16,6 +16,7 @@
 //! share a lock with peers, or keep more than the picker's bounded set of
 //! partial pieces in memory.
 
+mod blame;
 pub mod layout;
 mod peers;
 
@@ -31,8 +32,9 @@ use crate::rate::Rate;
 use crate::storage::{self, Storage};
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick, unbounded};
+use blame::{Blame, Verdict};
 use peers::{Candidates, Peer};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -75,6 +77,9 @@ pub const DEFAULT_PARTIAL_BUDGET: u64 = 32 * 1024 * 1024;
 /// How many peer events may wait for the main thread; a full queue makes
 /// peer threads wait, so a flood from one peer cannot grow memory.
 pub const EVENT_QUEUE: usize = 4096;
+
+/// Closed connections whose address we remember for blame.
+const DEPARTED: usize = 1024;
 
 /// When a finished download stops seeding.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -211,6 +216,8 @@ pub fn run(
         picker: Picker::new(meta.geometry, have, max_partial),
         peers: BTreeMap::new(),
         candidates: Candidates::default(),
+        blame: Blame::default(),
+        departed: VecDeque::new(),
         next_conn: 0,
         in_flight: 0,
         tracker_tx: Some(tracker_tx),
@@ -256,6 +263,10 @@ struct Session<'a> {
     picker: Picker,
     peers: BTreeMap<ConnId, Peer>,
     candidates: Candidates,
+    blame: Blame,
+    /// Addresses of recently closed connections, so blame can still find
+    /// a peer that sent bad data and left (bounded by [`DEPARTED`]).
+    departed: VecDeque<(ConnId, SocketAddr)>,
     next_conn: u64,
     /// Requests in flight to all peers (sum of `Peer::requests`).
     in_flight: usize,
@@ -428,7 +439,7 @@ impl Session<'_> {
 
     /// Hash check, then write and announce — or throw away and blame.
     fn finish_piece(&mut self, piece: PieceIndex) -> Result<()> {
-        let Some((data, contributors)) = self.picker.take_complete(piece) else {
+        let Some((data, senders)) = self.picker.take_complete(piece) else {
             return Ok(());
         };
         let digest = sha1_smol::Sha1::from(&data).digest().bytes();
@@ -440,6 +451,9 @@ impl Session<'_> {
                     source: e,
                 })?;
             self.picker.verified(piece);
+            for liar in self.blame.verified(piece, &data) {
+                self.ban(liar);
+            }
             let conns: Vec<ConnId> = self.peers.keys().copied().collect();
             for c in conns {
                 if let Some(p) = self.peers.get_mut(&c) {
@@ -460,17 +474,34 @@ impl Session<'_> {
             self.progress.message(&format!(
                 "piece {piece} failed its hash check; fetching it again"
             ));
-            for c in contributors {
-                let Some(p) = self.peers.get(&c) else { continue };
-                if self.candidates.strike(p.addr) {
-                    self.progress
-                        .message(&format!("peer {}: dropped for sending bad data", p.addr));
-                    p.send(PeerCommand::Close);
+            let addrs: Vec<SocketAddr> = senders.iter().filter_map(|c| self.addr_of(*c)).collect();
+            if let Verdict::Strike(addr) = self.blame.failed(piece, &data, &addrs) {
+                if self.candidates.strike(addr) {
+                    self.ban(addr);
                 }
             }
             self.fill_all();
         }
         Ok(())
+    }
+
+    /// Drops every connection to `addr` and never connects to it again.
+    fn ban(&mut self, addr: SocketAddr) {
+        self.candidates.ban(addr);
+        self.progress
+            .message(&format!("peer {addr}: banned for sending bad data"));
+        for p in self.peers.values().filter(|p| p.addr == addr) {
+            p.send(PeerCommand::Close);
+        }
+    }
+
+    fn addr_of(&self, conn: ConnId) -> Option<SocketAddr> {
+        self.peers.get(&conn).map(|p| p.addr).or_else(|| {
+            self.departed
+                .iter()
+                .find(|(c, _)| *c == conn)
+                .map(|(_, a)| *a)
+        })
     }
 
     fn on_closed(&mut self, conn: ConnId, reason: &str, misbehaved: bool) {
@@ -481,6 +512,10 @@ impl Session<'_> {
         self.picker.remove_availability(&peer.pieces);
         self.candidates
             .disconnected(peer.addr, peer.ready, misbehaved, Instant::now());
+        if self.departed.len() >= DEPARTED {
+            self.departed.pop_front();
+        }
+        self.departed.push_back((conn, peer.addr));
         if self.cfg.verbose || misbehaved {
             self.progress
                 .message(&format!("peer {}: disconnected: {reason}", peer.addr));

@@ -171,6 +171,11 @@ impl Candidates {
         self.known.get(addr).is_some_and(|k| k.banned)
     }
 
+    /// Never connect to (or accept) `addr` again.
+    pub fn ban(&mut self, addr: SocketAddr) {
+        self.known.entry(addr).or_default().banned = true;
+    }
+
     /// A connection ended. Addresses that never completed a handshake are
     /// retried later with a growing wait; ones that did go back in the
     /// queue for a later retry too (the peer may come back).
