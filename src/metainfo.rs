@@ -26,7 +26,8 @@
 //! `file_paths`). Known limit: lava_torrent refuses dictionaries whose
 //! keys are out of order, so such torrents are refused at step 4 even
 //! though the bitsy decoder accepts them; so are torrents whose `pieces`
-//! happen to be valid UTF-8 (about one in a million for one piece).
+//! happen to be valid UTF-8 (about one in 100,000 one-piece torrents,
+//! vanishingly rare with more pieces).
 //! lava_torrent also refuses non-UTF-8 text in the fields it reads
 //! (`announce`, `name`). Symlink entries (BEP 47 `attr` `l`) are treated
 //! as ordinary files.
