@@ -26,7 +26,8 @@
 //! `file_paths`). Known limit: lava_torrent refuses dictionaries whose
 //! keys are out of order, so such torrents are refused at step 4 even
 //! though the bitsy decoder accepts them; so are torrents whose `pieces`
-//! happen to be valid UTF-8 (about one in a million for one piece).
+//! happen to be valid UTF-8 (about one in 100,000 one-piece torrents,
+//! vanishingly rare with more pieces).
 //! lava_torrent also refuses non-UTF-8 text in the fields it reads
 //! (`announce`, `name`). Symlink entries (BEP 47 `attr` `l`) are treated
 //! as ordinary files.
@@ -44,6 +45,19 @@ use crate::channels::InfoHash;
 use crate::error::Error;
 use crate::file_paths::{self, PathError};
 use crate::geometry::{Geometry, GeometryError, PieceIndex};
+
+// Keys bitsy reads from the decoded value itself (the rest come through
+// lava_torrent). BEP 3:
+const INFO: &[u8] = b"info";
+const NAME: &[u8] = b"name";
+const PIECES: &[u8] = b"pieces";
+const FILES: &[u8] = b"files";
+const PATH: &[u8] = b"path";
+// BEP 47: `attr` is a string of flags in any order; `p` marks a pad file.
+const ATTR: &[u8] = b"attr";
+const ATTR_PAD: u8 = b'p';
+// BEP 52: `meta version` 2 marks a v2 (or hybrid) torrent.
+const META_VERSION: &[u8] = b"meta version";
 
 /// The largest .torrent we read. A 10 MiB file holds ~500,000 piece hashes
 /// (10 TiB at 16 MiB pieces) or ~100,000 files: more than any real torrent.
@@ -183,14 +197,14 @@ impl Metainfo {
             bencode::decode_with_info(bytes, Limits::TORRENT).map_err(MetainfoError::Bencode)?;
         let info_bytes = bytes.get(span).unwrap_or_default();
         let info_hash = sha1_smol::Sha1::from(info_bytes).digest().bytes();
-        let Some(info) = root.get(b"info") else {
+        let Some(info) = root.get(INFO) else {
             return Err(MetainfoError::Bencode(BencodeError::NoInfo));
         };
-        if info.get(b"pieces").is_none() && info.get(b"meta version") == Some(&Value::Int(2)) {
+        if info.get(PIECES).is_none() && info.get(META_VERSION) == Some(&Value::Int(2)) {
             return Err(MetainfoError::V2Only);
         }
         let name = info
-            .get(b"name")
+            .get(NAME)
             .and_then(Value::as_bytes)
             .ok_or_else(|| MetainfoError::Invalid("\"name\" is missing or not a string".into()))?;
         let name = file_paths::component(name).map_err(MetainfoError::Name)?;
@@ -318,7 +332,7 @@ impl Metainfo {
 /// Reads `files` from the decoded info dictionary, checking every path.
 /// `None` for a single-file torrent.
 fn raw_files(info: &Value<'_>) -> Result<Option<Vec<RawFile>>, MetainfoError> {
-    let Some(list) = info.get(b"files") else {
+    let Some(list) = info.get(FILES) else {
         return Ok(None);
     };
     let list = list
@@ -327,7 +341,7 @@ fn raw_files(info: &Value<'_>) -> Result<Option<Vec<RawFile>>, MetainfoError> {
     let mut files = Vec::with_capacity(list.len());
     for (index, entry) in list.iter().enumerate() {
         let parts = entry
-            .get(b"path")
+            .get(PATH)
             .and_then(Value::as_list)
             .ok_or_else(|| MetainfoError::Invalid(format!("file {index} has no \"path\" list")))?;
         let shown = || {
@@ -352,11 +366,10 @@ fn raw_files(info: &Value<'_>) -> Result<Option<Vec<RawFile>>, MetainfoError> {
             })?;
             components.push(file_paths::component(raw).map_err(bad)?.to_owned());
         }
-        // BEP 47: `attr` is a string of flags; `p` marks a pad file.
         let pad = entry
-            .get(b"attr")
+            .get(ATTR)
             .and_then(Value::as_bytes)
-            .is_some_and(|a| a.contains(&b'p'));
+            .is_some_and(|a| a.contains(&ATTR_PAD));
         files.push(RawFile { components, pad });
     }
     Ok(Some(files))
