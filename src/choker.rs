@@ -75,10 +75,15 @@ impl Choker {
     }
 
     /// The peers to unchoke; every other peer is choked.
-    pub fn rechoke(&mut self, peers: &[ChokeInput], seeding: bool, now: Instant) -> HashSet<ConnId> {
+    pub fn rechoke(
+        &mut self,
+        peers: &[ChokeInput],
+        seeding: bool,
+        now: Instant,
+    ) -> HashSet<ConnId> {
         let mut ranked: Vec<&ChokeInput> = peers
             .iter()
-            .filter(|p| p.interested && !(p.snubbed && !seeding))
+            .filter(|p| p.interested && (seeding || !p.snubbed))
             .collect();
         let waiting = ranked.iter().filter(|p| p.unchoked_since.is_none()).count() > 0;
         ranked.sort_by(|a, b| {
@@ -86,12 +91,15 @@ impl Choker {
                 let rate = if seeding { p.up_rate } else { p.down_rate };
                 let tired = seeding
                     && waiting
-                    && p.unchoked_since.is_some_and(|t| now.duration_since(t) >= SEED_TURN);
+                    && p.unchoked_since
+                        .is_some_and(|t| now.duration_since(t) >= SEED_TURN);
                 (tired, rate)
             };
             let (ta, ra) = key(a);
             let (tb, rb) = key(b);
-            ta.cmp(&tb).then(rb.total_cmp(&ra)).then(a.conn.cmp(&b.conn))
+            ta.cmp(&tb)
+                .then(rb.total_cmp(&ra))
+                .then(a.conn.cmp(&b.conn))
         });
         let mut unchoke: HashSet<ConnId> =
             ranked.iter().take(UPLOAD_SLOTS).map(|p| p.conn).collect();
@@ -150,7 +158,9 @@ mod tests {
     #[test]
     fn tit_for_tat_plus_one_optimistic() {
         let now = Instant::now();
-        let peers: Vec<ChokeInput> = (1..=8).map(|i| peer(i, true, i as f64 * 100.0, 0.0)).collect();
+        let peers: Vec<ChokeInput> = (1..=8)
+            .map(|i| peer(i, true, i as f64 * 100.0, 0.0))
+            .collect();
         let mut c = Choker::new();
         let set = c.rechoke(&peers, false, now);
         assert_eq!(set.len(), UPLOAD_SLOTS + 1);
@@ -188,7 +198,10 @@ mod tests {
         peers.push(peer(9, true, 0.0, 0.0));
         let mut c = Choker::new();
         let set = c.rechoke(&peers, true, now);
-        assert!(set.contains(&ConnId(9)), "a waiting peer gets a regular slot");
+        assert!(
+            set.contains(&ConnId(9)),
+            "a waiting peer gets a regular slot"
+        );
     }
 
     #[test]

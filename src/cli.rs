@@ -94,14 +94,20 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
         None => return Err(usage("no command given")),
         Some("help") => Command::Help,
         Some("download") => {
-            let torrent = args.free_from_str().map_err(|_| usage("download needs a .torrent file"))?;
+            let torrent = args
+                .free_from_str()
+                .map_err(|_| usage("download needs a .torrent file"))?;
             download(torrent, &mut args)?
         }
         Some("seed") => {
             let mut config = peer_options(&mut args)?;
             config.seed = SeedPolicy::Forever;
-            let torrent = args.free_from_str().map_err(|_| usage("seed needs a .torrent file"))?;
-            let data = args.free_from_str().map_err(|_| usage("seed needs the data's PATH"))?;
+            let torrent = args
+                .free_from_str()
+                .map_err(|_| usage("seed needs a .torrent file"))?;
+            let data = args
+                .free_from_str()
+                .map_err(|_| usage("seed needs the data's PATH"))?;
             Command::Seed {
                 torrent,
                 data,
@@ -114,10 +120,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
                 .map_err(|_| usage("create needs -o OUT.torrent"))?;
             let trackers: Vec<String> = args.values_from_str("--tracker").map_err(pico)?;
             let web_seeds: Vec<String> = args.values_from_str("--webseed").map_err(pico)?;
-            let piece_length: Option<u64> = args.opt_value_from_str("--piece-length").map_err(pico)?;
+            let piece_length: Option<u64> =
+                args.opt_value_from_str("--piece-length").map_err(pico)?;
             let private = args.contains("--private");
             let comment: Option<String> = args.opt_value_from_str("--comment").map_err(pico)?;
-            let path = args.free_from_str().map_err(|_| usage("create needs a PATH"))?;
+            let path = args
+                .free_from_str()
+                .map_err(|_| usage("create needs a PATH"))?;
             if trackers.is_empty() {
                 return Err(usage("create needs at least one --tracker URL"));
             }
@@ -135,8 +144,12 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
         }
         Some("verify") => {
             let quiet = args.contains(["-q", "--quiet"]);
-            let torrent = args.free_from_str().map_err(|_| usage("verify needs a .torrent file"))?;
-            let data = args.free_from_str().map_err(|_| usage("verify needs the data's PATH"))?;
+            let torrent = args
+                .free_from_str()
+                .map_err(|_| usage("verify needs a .torrent file"))?;
+            let data = args
+                .free_from_str()
+                .map_err(|_| usage("verify needs the data's PATH"))?;
             Command::Verify {
                 torrent,
                 data,
@@ -149,7 +162,10 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
         ),
         Some("tracker") => {
             let mut cfg = TrackerConfig::default();
-            if let Some(bind) = args.opt_value_from_str::<_, IpAddr>("--bind").map_err(pico)? {
+            if let Some(bind) = args
+                .opt_value_from_str::<_, IpAddr>("--bind")
+                .map_err(pico)?
+            {
                 cfg.bind = bind;
             }
             if let Some(port) = args.opt_value_from_str("--port").map_err(pico)? {
@@ -185,9 +201,16 @@ fn download(torrent: PathBuf, args: &mut pico_args::Arguments) -> Result<Command
         (true, None, None) => SeedPolicy::Forever,
         (false, Some(r), None) if r.is_finite() && r >= 0.0 => SeedPolicy::Ratio(r),
         (false, None, Some(m)) => SeedPolicy::Time(Duration::from_secs(m.saturating_mul(60))),
-        _ => return Err(usage("give at most one of --seed, --seed-ratio R (R >= 0), --seed-time")),
+        _ => {
+            return Err(usage(
+                "give at most one of --seed, --seed-ratio R (R >= 0), --seed-time",
+            ));
+        }
     };
-    if let Some(secs) = args.opt_value_from_str::<_, u64>("--stall-timeout").map_err(pico)? {
+    if let Some(secs) = args
+        .opt_value_from_str::<_, u64>("--stall-timeout")
+        .map_err(pico)?
+    {
         config.stall_timeout = Duration::from_secs(secs);
     }
     Ok(Command::Download {
@@ -202,7 +225,10 @@ fn peer_options(args: &mut pico_args::Arguments) -> Result<Config> {
     if let Some(port) = args.opt_value_from_str("--port").map_err(pico)? {
         c.port = port;
     }
-    if let Some(n) = args.opt_value_from_str::<_, usize>("--max-peers").map_err(pico)? {
+    if let Some(n) = args
+        .opt_value_from_str::<_, usize>("--max-peers")
+        .map_err(pico)?
+    {
         if n == 0 {
             return Err(usage("--max-peers must be at least 1"));
         }
@@ -222,7 +248,8 @@ pub fn stop_flag() -> Result<Arc<AtomicBool>> {
             context: "cannot install the signal handler".into(),
             source: e,
         };
-        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop)).map_err(ctx)?;
+        signal_hook::flag::register_conditional_shutdown(sig, 130, Arc::clone(&stop))
+            .map_err(ctx)?;
         signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(ctx)?;
     }
     Ok(stop)
@@ -276,19 +303,30 @@ pub fn run(cmd: Command) -> Result<()> {
             let meta = Metainfo::load(&torrent)?;
             let (root, specs) = layout::for_existing(&meta, &data);
             let mut progress = Progress::new(quiet);
-            let report = crate::verify::verify(&root, specs, meta.geometry, &meta.piece_hashes, &mut |done, total| {
-                progress.update_text(&format!("checking: {done}/{total} pieces"));
-            })?;
+            let report = crate::verify::verify(
+                &root,
+                specs,
+                meta.geometry,
+                &meta.piece_hashes,
+                &mut |done, total| {
+                    progress.update_text(&format!("checking: {done}/{total} pieces"));
+                },
+            )?;
             progress.finish();
             print!("{}", report.render());
             if !report.is_complete() {
-                return Err(Error::Incomplete("some files are partial or missing".into()));
+                return Err(Error::Incomplete(
+                    "some files are partial or missing".into(),
+                ));
             }
         }
         Command::Tracker(cfg) => {
             let stop = stop_flag()?;
             let server = TrackerServer::start(cfg)?;
-            eprintln!("tracker listening on {} (HTTP /announce, /scrape; UDP)", server.local_addr());
+            eprintln!(
+                "tracker listening on {} (HTTP /announce, /scrape; UDP)",
+                server.local_addr()
+            );
             while !stop.load(Ordering::Relaxed) {
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -357,7 +395,10 @@ mod tests {
         let table: &[(&[&str], Option<SeedPolicy>)] = &[
             (&["--seed"], Some(SeedPolicy::Forever)),
             (&["--seed-ratio", "1.5"], Some(SeedPolicy::Ratio(1.5))),
-            (&["--seed-time", "2"], Some(SeedPolicy::Time(Duration::from_secs(120)))),
+            (
+                &["--seed-time", "2"],
+                Some(SeedPolicy::Time(Duration::from_secs(120))),
+            ),
             (&["--seed", "--seed-time", "2"], None),
             (&["--seed-ratio", "-1"], None),
         ];
@@ -391,18 +432,30 @@ mod tests {
     #[test]
     fn other_commands() {
         assert!(matches!(p(&["--help"]).unwrap(), Command::Help));
-        assert!(matches!(p(&["info", "x.torrent"]).unwrap(), Command::Info(_)));
+        assert!(matches!(
+            p(&["info", "x.torrent"]).unwrap(),
+            Command::Info(_)
+        ));
         assert!(matches!(
             p(&["verify", "x.torrent", "data"]).unwrap(),
             Command::Verify { .. }
         ));
-        let Command::Tracker(cfg) = p(&["tracker", "--port", "7070", "--bind", "127.0.0.1"]).unwrap() else {
+        let Command::Tracker(cfg) =
+            p(&["tracker", "--port", "7070", "--bind", "127.0.0.1"]).unwrap()
+        else {
             panic!("not a tracker")
         };
         assert_eq!(cfg.port, 7070);
         let Command::Create(opts, out) = p(&[
-            "create", "data", "--tracker", "http://a/announce", "--tracker", "http://b/announce",
-            "--private", "-o", "x.torrent",
+            "create",
+            "data",
+            "--tracker",
+            "http://a/announce",
+            "--tracker",
+            "http://b/announce",
+            "--private",
+            "-o",
+            "x.torrent",
         ])
         .unwrap() else {
             panic!("not create")

@@ -53,7 +53,9 @@ fn spawn_accept(listener: TcpListener, tx: Sender<Incoming>) -> io::Result<()> {
         .spawn(move || {
             for conn in listener.incoming() {
                 let Ok(stream) = conn else { continue };
-                let Ok(addr) = stream.peer_addr() else { continue };
+                let Ok(addr) = stream.peer_addr() else {
+                    continue;
+                };
                 if tx.send(Incoming { stream, addr }).is_err() {
                     return;
                 }

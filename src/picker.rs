@@ -179,11 +179,11 @@ impl Picker {
                 if out.len() >= want {
                     return;
                 }
-                if *state == Block::Missing {
-                    if let Some(b) = self.geometry.block(piece, i as u32) {
-                        *state = Block::Requested(vec![conn]);
-                        out.push(b);
-                    }
+                if *state == Block::Missing
+                    && let Some(b) = self.geometry.block(piece, i as u32)
+                {
+                    *state = Block::Requested(vec![conn]);
+                    out.push(b);
                 }
             }
         }
@@ -215,13 +215,13 @@ impl Picker {
                 if out.len() >= want {
                     return;
                 }
-                if let Block::Requested(peers) = state {
-                    if peers.len() < ENDGAME_DUPLICATES && !peers.contains(&conn) {
-                        if let Some(b) = self.geometry.block(*piece, i as u32) {
-                            peers.push(conn);
-                            out.push(b);
-                        }
-                    }
+                if let Block::Requested(peers) = state
+                    && peers.len() < ENDGAME_DUPLICATES
+                    && !peers.contains(&conn)
+                    && let Some(b) = self.geometry.block(*piece, i as u32)
+                {
+                    peers.push(conn);
+                    out.push(b);
                 }
             }
         }
@@ -309,7 +309,9 @@ impl Picker {
             None | Some(Block::Received) => return Received::Unneeded,
             Some(state) => {
                 let others = match state {
-                    Block::Requested(peers) => peers.iter().copied().filter(|c| *c != conn).collect(),
+                    Block::Requested(peers) => {
+                        peers.iter().copied().filter(|c| *c != conn).collect()
+                    }
                     _ => Vec::new(),
                 };
                 *state = Block::Received;
@@ -447,7 +449,10 @@ mod tests {
             Received::Unneeded
         );
         // A wrong length is refused.
-        assert_eq!(p.block_received(C1, blocks[1], &data[..10]), Received::Unneeded);
+        assert_eq!(
+            p.block_received(C1, blocks[1], &data[..10]),
+            Received::Unneeded
+        );
         let r = p.block_received(C1, blocks[1], &data[16384..]);
         assert_eq!(r, Received::Complete { cancel: vec![] });
         let (bytes, who) = p.take_complete(blocks[0].piece).unwrap();

@@ -58,7 +58,7 @@ fn bitsy(args: &[&str]) -> Child {
 fn finish(mut child: Child) -> Run {
     let deadline = Instant::now() + RUN_LIMIT;
     loop {
-        if let Some(_) = child.try_wait().unwrap() {
+        if child.try_wait().unwrap().is_some() {
             break;
         }
         if Instant::now() > deadline {
@@ -106,11 +106,21 @@ fn assert_files(t: &TestTorrent, out: &Path) {
 }
 
 fn ok(run: &Run) {
-    assert!(run.status.success(), "exit {:?}; stderr:\n{}", run.status, run.stderr);
+    assert!(
+        run.status.success(),
+        "exit {:?}; stderr:\n{}",
+        run.status,
+        run.stderr
+    );
 }
 
 /// A torrent, its file on disk, a tracker that lists `seeders`.
-fn swarm(t: &TestTorrent, dir: &TempDir, tracker: &FakeTracker, seeders: &[&FakeSeeder]) -> PathBuf {
+fn swarm(
+    t: &TestTorrent,
+    dir: &TempDir,
+    tracker: &FakeTracker,
+    seeders: &[&FakeSeeder],
+) -> PathBuf {
     tracker.set_peers(seeders.iter().map(|s| s.addr()).collect());
     t.write_to(&dir.0)
 }
@@ -129,8 +139,14 @@ fn one_seeder_odd_size_and_tracker_events() {
     ok(&run);
     assert_files(&t, &out);
     let events = tracker.events();
-    assert_eq!(events.first().cloned().flatten().as_deref(), Some("started"));
-    assert!(events.iter().any(|e| e.as_deref() == Some("completed")), "{events:?}");
+    assert_eq!(
+        events.first().cloned().flatten().as_deref(),
+        Some("started")
+    );
+    assert!(
+        events.iter().any(|e| e.as_deref() == Some("completed")),
+        "{events:?}"
+    );
     assert_eq!(events.last().cloned().flatten().as_deref(), Some("stopped"));
     let last = tracker.announces().pop().unwrap();
     assert_eq!(last.param("left").as_deref(), Some("0"));
@@ -155,7 +171,10 @@ fn several_partial_seeders_and_one_that_leaves_mid_piece() {
     let run = download(&torrent, &out, &[]);
     ok(&run);
     assert_files(&t, &out);
-    assert!(a.blocks_sent() > 0 && b.blocks_sent() > 0, "both halves served");
+    assert!(
+        a.blocks_sent() > 0 && b.blocks_sent() > 0,
+        "both halves served"
+    );
 }
 
 #[test]
@@ -197,7 +216,10 @@ fn silent_seeder_that_announces_pieces_late() {
     let tracker = FakeTracker::start();
     let content = pseudo_random_bytes(100 * 1024, 5);
     let t = TestTorrent::single_file("late.bin", &content, 16 * 1024, &tracker.url());
-    let late = FakeSeeder::start(&t, Behaviour::normal().haves_later(Duration::from_millis(500)));
+    let late = FakeSeeder::start(
+        &t,
+        Behaviour::normal().haves_later(Duration::from_millis(500)),
+    );
     let dir = TempDir::new("late");
     let torrent = swarm(&t, &dir, &tracker, &[&late]);
     let out = dir.0.join("out");
@@ -247,7 +269,11 @@ fn resume_reuses_good_pieces_and_repairs_bad_ones() {
     ok(&run);
     assert_files(&t, &out);
     // Pieces 0, 1, 3..7 were good (7 of 16); piece 2 was damaged.
-    assert!(run.stderr.contains("resume: 6 of 16 pieces"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("resume: 6 of 16 pieces"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -270,7 +296,11 @@ fn tracker_failure_is_reported() {
     let torrent = t.write_to(&dir.0);
     let run = download(&torrent, &dir.0.join("out"), &[]);
     assert_eq!(run.status.code(), Some(4), "{}", run.stderr);
-    assert!(run.stderr.contains("torrent not registered here"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("torrent not registered here"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -41,10 +41,10 @@ fn blocks(data: &[u8]) -> impl Iterator<Item = [u8; 20]> + '_ {
 impl Blame {
     /// A piece failed; `senders[i]` sent block `i` of `data`.
     pub fn failed(&mut self, piece: PieceIndex, data: &[u8], senders: &[SocketAddr]) -> Verdict {
-        if let Some(first) = senders.first() {
-            if senders.iter().all(|s| s == first) {
-                return Verdict::Strike(*first);
-            }
+        if let Some(first) = senders.first()
+            && senders.iter().all(|s| s == first)
+        {
+            return Verdict::Strike(*first);
         }
         if self.suspects.len() < MAX_SUSPECT_PIECES || self.suspects.contains_key(&piece) {
             let record = self.suspects.entry(piece).or_default();

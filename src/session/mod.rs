@@ -31,8 +31,8 @@ use crate::progress::{Progress, Status, format_bytes};
 use crate::rate::Rate;
 use crate::storage::{self, Storage};
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
-use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick, unbounded};
 use blame::{Blame, Verdict};
+use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick, unbounded};
 use peers::{Candidates, Peer};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -145,14 +145,16 @@ pub fn open_storage(
     let storage = Storage::open(root, specs, meta.geometry)?;
     let have = if storage.existing_bytes() > 0 {
         let mut last = Instant::now();
-        let have = storage::check_existing(&storage, &meta.piece_hashes, &mut |done, total| {
+        storage::check_existing(&storage, &meta.piece_hashes, &mut |done, total| {
             if last.elapsed() >= Duration::from_millis(500) {
                 last = Instant::now();
                 progress.update_text(&format!("checking existing data: {done}/{total} pieces"));
             }
         })
-        .map_err(|e| Error::io(root, e))?;
-        have
+        .map_err(|e| Error::Other {
+            context: "cannot check the existing data".into(),
+            source: e,
+        })?
     } else {
         crate::wire::bitfield::Bitfield::new(meta.geometry.num_pieces())
     };
@@ -475,10 +477,10 @@ impl Session<'_> {
                 "piece {piece} failed its hash check; fetching it again"
             ));
             let addrs: Vec<SocketAddr> = senders.iter().filter_map(|c| self.addr_of(*c)).collect();
-            if let Verdict::Strike(addr) = self.blame.failed(piece, &data, &addrs) {
-                if self.candidates.strike(addr) {
-                    self.ban(addr);
-                }
+            if let Verdict::Strike(addr) = self.blame.failed(piece, &data, &addrs)
+                && self.candidates.strike(addr)
+            {
+                self.ban(addr);
             }
             self.fill_all();
         }
@@ -533,7 +535,7 @@ impl Session<'_> {
         match crate::peer::spawn_incoming(self.ctx.clone(), conn, inc.stream, have, rx) {
             Ok(_) => {
                 let n = self.meta.geometry.num_pieces();
-                self.peers.insert(conn, Peer::new(tx, inc.addr, true, n));
+                self.peers.insert(conn, Peer::new(tx, inc.addr, n));
             }
             Err(_) => self
                 .candidates
@@ -598,11 +600,11 @@ impl Session<'_> {
     /// Another copy of `block` arrived: cancel it at the other peers.
     fn cancel(&mut self, block: BlockRef, conns: &[ConnId]) {
         for c in conns {
-            if let Some(p) = self.peers.get_mut(c) {
-                if p.requests.remove(&block) {
-                    self.in_flight -= 1;
-                    p.send(PeerCommand::Cancel(block));
-                }
+            if let Some(p) = self.peers.get_mut(c)
+                && p.requests.remove(&block)
+            {
+                self.in_flight -= 1;
+                p.send(PeerCommand::Cancel(block));
             }
         }
     }
@@ -633,7 +635,10 @@ impl Session<'_> {
             self.snub_silent_peers(now);
         }
         self.connect_more(now);
-        if self.last_rechoke.is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY) {
+        if self
+            .last_rechoke
+            .is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY)
+        {
             self.rechoke(now);
         }
         self.announce_if_due(now);
@@ -649,7 +654,9 @@ impl Session<'_> {
         let silent: Vec<ConnId> = self
             .peers
             .iter()
-            .filter(|(_, p)| !p.requests.is_empty() && now.duration_since(p.last_block) >= SNUB_TIMEOUT)
+            .filter(|(_, p)| {
+                !p.requests.is_empty() && now.duration_since(p.last_block) >= SNUB_TIMEOUT
+            })
             .map(|(c, _)| *c)
             .collect();
         for c in &silent {
@@ -677,7 +684,7 @@ impl Session<'_> {
             match crate::peer::spawn_outgoing(self.ctx.clone(), conn, addr, have, rx) {
                 Ok(_) => {
                     let n = self.meta.geometry.num_pieces();
-                    self.peers.insert(conn, Peer::new(tx, addr, false, n));
+                    self.peers.insert(conn, Peer::new(tx, addr, n));
                 }
                 Err(_) => self.candidates.disconnected(addr, false, false, now),
             }
@@ -730,11 +737,15 @@ impl Session<'_> {
                 self.announce(AnnounceEvent::Completed);
             }
         }
-        let since = self.completed_at.map_or(Duration::ZERO, |t| now.duration_since(t));
+        let since = self
+            .completed_at
+            .map_or(Duration::ZERO, |t| now.duration_since(t));
         match self.cfg.seed {
             SeedPolicy::Exit => true,
             SeedPolicy::Forever => false,
-            SeedPolicy::Ratio(r) => self.uploaded as f64 >= r * self.meta.geometry.total_len() as f64,
+            SeedPolicy::Ratio(r) => {
+                self.uploaded as f64 >= r * self.meta.geometry.total_len() as f64
+            }
             SeedPolicy::Time(t) => since >= t,
         }
     }
@@ -787,7 +798,9 @@ impl Session<'_> {
         let gap = self.min_interval.unwrap_or(EARLY_ANNOUNCE_GAP);
         let early = short
             && !self.picker.is_complete()
-            && self.last_announce.is_none_or(|t| now.duration_since(t) >= gap);
+            && self
+                .last_announce
+                .is_none_or(|t| now.duration_since(t) >= gap);
         if now >= self.next_announce || early {
             self.announce(AnnounceEvent::Regular);
         }

@@ -41,7 +41,6 @@ pub const RETRY_BASE: Duration = Duration::from_secs(10);
 pub struct Peer {
     pub tx: Sender<PeerCommand>,
     pub addr: SocketAddr,
-    pub incoming: bool,
     /// The handshake completed.
     pub ready: bool,
     /// The peer's pieces.
@@ -66,11 +65,10 @@ pub struct Peer {
 }
 
 impl Peer {
-    pub fn new(tx: Sender<PeerCommand>, addr: SocketAddr, incoming: bool, pieces: u32) -> Self {
+    pub fn new(tx: Sender<PeerCommand>, addr: SocketAddr, pieces: u32) -> Self {
         Peer {
             tx,
             addr,
-            incoming,
             ready: false,
             pieces: Bitfield::new(pieces),
             useful: 0,
@@ -167,10 +165,6 @@ impl Candidates {
         true
     }
 
-    pub fn is_banned(&self, addr: &SocketAddr) -> bool {
-        self.known.get(addr).is_some_and(|k| k.banned)
-    }
-
     /// Never connect to (or accept) `addr` again.
     pub fn ban(&mut self, addr: SocketAddr) {
         self.known.entry(addr).or_default().banned = true;
@@ -179,7 +173,13 @@ impl Candidates {
     /// A connection ended. Addresses that never completed a handshake are
     /// retried later with a growing wait; ones that did go back in the
     /// queue for a later retry too (the peer may come back).
-    pub fn disconnected(&mut self, addr: SocketAddr, was_ready: bool, misbehaved: bool, now: Instant) {
+    pub fn disconnected(
+        &mut self,
+        addr: SocketAddr,
+        was_ready: bool,
+        misbehaved: bool,
+        now: Instant,
+    ) {
         let Some(k) = self.known.get_mut(&addr) else {
             return;
         };
@@ -269,6 +269,6 @@ mod tests {
         let now = Instant::now();
         assert_eq!(c.next(now), Some(a(2)));
         c.disconnected(a(2), true, true, now);
-        assert!(c.is_banned(&a(2)));
+        assert!(!c.accept(a(2)));
     }
 }
