@@ -446,14 +446,15 @@ fn udp_wrong_connection_id_is_an_error() {
     assert_eq!(be32(&answer, 0), 3, "action: error");
     assert_eq!(be32(&answer, 4), 0x5678, "transaction id");
     assert_eq!(&answer[8..], b"unknown or expired connection id");
-    // An id issued to another address is wrong too.
+    // Ids are not bound to an address (see connection_id.rs): a second
+    // client may use the first one's id, as libtorrent does in one process.
     let other = udp_client("127.0.0.9:0");
     let answer = roundtrip(
         &other,
         to,
-        &udp_announce_packet(good, [0x61; 20], 1, 0, 0, 7001),
+        &udp_announce_packet(good, [0x61; 20], 2, 0, 0, 7002),
     );
-    assert_eq!(be32(&answer, 0), 3);
+    assert_eq!(be32(&answer, 0), 1, "action: announce");
     // Unknown actions and short packets with a transaction id get errors.
     let mut p = good.to_be_bytes().to_vec();
     p.extend_from_slice(&7u32.to_be_bytes()); // action: none such
@@ -563,4 +564,32 @@ fn decode_one(input: &[u8]) -> (Value, &[u8]) {
             )
         }
     }
+}
+
+// ------------------------------------------------------------- interop ----
+
+/// Keeps a verbose tracker up for interop checks with real clients:
+/// `BITSY_TRACKER_PORT=6969 BITSY_TRACKER_SECS=120 cargo test --test
+/// tracker_server -- --ignored --nocapture serve_for_real_clients`.
+/// Bounded: it stops after `BITSY_TRACKER_SECS` (default 60).
+#[test]
+#[ignore = "manual interop harness; runs for a minute"]
+fn serve_for_real_clients() {
+    let env = |k: &str, default: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let t = TrackerServer::start(TrackerConfig {
+        bind: LOOPBACK,
+        port: u16::try_from(env("BITSY_TRACKER_PORT", 6969)).unwrap(),
+        interval: Duration::from_secs(env("BITSY_TRACKER_INTERVAL", 10)),
+        verbose: true,
+        ..TrackerConfig::default()
+    })
+    .unwrap();
+    eprintln!("tracker listening on {} (TCP and UDP)", t.local_addr());
+    sleep(Duration::from_secs(env("BITSY_TRACKER_SECS", 60)));
+    t.shutdown();
 }

@@ -57,17 +57,15 @@ pub fn handle(
     shared: &Shared,
     now: Instant,
 ) -> Option<Vec<u8>> {
-    let ip = from.ip();
     match udp_packet::parse(packet) {
         Err(Refused::Drop) => None,
         Err(Refused::Error {
             transaction_id,
             message,
         }) => Some(udp_packet::error_answer(transaction_id, message)),
-        Ok(Request::Connect { transaction_id }) => Some(udp_packet::connect_answer(
-            transaction_id,
-            ids.issue(ip, now),
-        )),
+        Ok(Request::Connect { transaction_id }) => {
+            Some(udp_packet::connect_answer(transaction_id, ids.issue(now)))
+        }
         Ok(
             Request::Announce {
                 connection_id,
@@ -79,7 +77,7 @@ pub fn handle(
                 transaction_id,
                 ..
             },
-        ) if !ids.check(connection_id, ip, now) => Some(udp_packet::error_answer(
+        ) if !ids.check(connection_id, now) => Some(udp_packet::error_answer(
             transaction_id,
             "unknown or expired connection id",
         )),
