@@ -4,7 +4,7 @@
 use bitsy::tracker_server::{TrackerConfig, TrackerServer};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -307,6 +307,43 @@ fn shutdown_is_prompt() {
         began.elapsed()
     );
     assert!(TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_err());
+}
+
+/// Starts a tracker on `[::1]`, or returns None where IPv6 is unavailable.
+fn start_v6() -> Option<TrackerServer> {
+    TrackerServer::start(TrackerConfig {
+        bind: IpAddr::V6(Ipv6Addr::LOCALHOST),
+        port: 0,
+        ..TrackerConfig::default()
+    })
+    .ok()
+}
+
+#[test]
+fn ipv6_peers_go_to_peers6() {
+    let Some(t) = start_v6() else {
+        eprintln!("no IPv6 loopback: skipped");
+        return;
+    };
+    let a = t.local_addr();
+    let h = [0x16; 20];
+    announce(a, h, 1, 7001, "&left=100");
+    let second = announce(a, h, 2, 7002, "&left=100");
+    assert_eq!(second.get("peers").bytes(), b"", "no IPv4 peers");
+    let mut want = Ipv6Addr::LOCALHOST.octets().to_vec();
+    want.extend_from_slice(&7001u16.to_be_bytes());
+    assert_eq!(second.get("peers6").bytes(), want);
+    let dict = announce(a, h, 2, 7002, "&left=100&compact=0");
+    let Value::List(peers) = dict.get("peers") else {
+        panic!("dictionary peers expected");
+    };
+    assert_eq!(peers[0].get("ip").bytes(), b"::1");
+
+    // BEP 15 over IPv6: 18-byte peer entries.
+    let s = udp_client("[::1]:0");
+    let conn = udp_connect(&s, a);
+    let answer = roundtrip(&s, a, &udp_announce_packet(conn, h, 3, 5, 0, 7003));
+    assert_eq!(answer.len(), 20 + 2 * 18, "two IPv6 peers");
 }
 
 // ----------------------------------------------------------------- UDP ----
