@@ -1,6 +1,7 @@
 //! `bitsy tracker` over loopback: hand-written HTTP and UDP clients talk to
 //! a running [`TrackerServer`] on 127.0.0.1 with a free port.
 
+use bitsy::bencode;
 use bitsy::tracker_server::{TrackerConfig, TrackerServer};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -510,7 +511,7 @@ fn udp_wrong_connection_id_is_an_error() {
 
 // ------------------------------------------------------------- bencode ----
 
-/// A decoded bencode value (a small reader for these tests only).
+/// A decoded bencode value, owned, with panicking accessors for tests.
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
     Int(i64),
@@ -545,59 +546,30 @@ impl Value {
     }
 }
 
+/// Decodes with the crate's decoder, checks that every dictionary has
+/// sorted keys (BEP 3; the decoder accepts any order), and copies the
+/// result into the owned [`Value`] the assertions above use.
 fn decode(input: &[u8]) -> Value {
-    let (v, rest) = decode_one(input);
-    assert!(rest.is_empty(), "trailing bytes after {v:?}");
-    v
+    let v = bencode::decode(input, bencode::Limits::TRACKER).expect("valid bencode");
+    owned(&v)
 }
 
-fn decode_one(input: &[u8]) -> (Value, &[u8]) {
-    match input[0] {
-        b'i' => {
-            let end = input.iter().position(|&b| b == b'e').unwrap();
-            let n = std::str::from_utf8(&input[1..end])
-                .unwrap()
-                .parse()
-                .unwrap();
-            (Value::Int(n), &input[end + 1..])
-        }
-        b'l' => {
-            let mut rest = &input[1..];
-            let mut items = Vec::new();
-            while rest[0] != b'e' {
-                let (v, r) = decode_one(rest);
-                items.push(v);
-                rest = r;
-            }
-            (Value::List(items), &rest[1..])
-        }
-        b'd' => {
-            let mut rest = &input[1..];
-            let mut map = BTreeMap::new();
-            let mut last_key: Option<Vec<u8>> = None;
-            while rest[0] != b'e' {
-                let (k, r) = decode_one(rest);
-                let (v, r) = decode_one(r);
-                let Value::Bytes(k) = k else {
-                    panic!("dict key not a string")
-                };
-                assert!(last_key.as_ref().is_none_or(|l| *l < k), "keys sorted");
-                last_key = Some(k.clone());
-                map.insert(k, v);
-                rest = r;
-            }
-            (Value::Dict(map), &rest[1..])
-        }
-        _ => {
-            let colon = input.iter().position(|&b| b == b':').unwrap();
-            let len: usize = std::str::from_utf8(&input[..colon])
-                .unwrap()
-                .parse()
-                .unwrap();
-            let start = colon + 1;
-            (
-                Value::Bytes(input[start..start + len].to_vec()),
-                &input[start + len..],
+fn owned(v: &bencode::Value<'_>) -> Value {
+    match v {
+        bencode::Value::Int(n) => Value::Int(*n),
+        bencode::Value::Bytes(b) => Value::Bytes(b.to_vec()),
+        bencode::Value::List(items) => Value::List(items.iter().map(owned).collect()),
+        bencode::Value::Dict(entries) => {
+            let keys: Vec<&[u8]> = entries.iter().map(|(k, _)| *k).collect();
+            assert!(
+                keys.windows(2).all(|w| w[0] < w[1]),
+                "keys sorted: {keys:?}"
+            );
+            Value::Dict(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_vec(), owned(v)))
+                    .collect(),
             )
         }
     }
