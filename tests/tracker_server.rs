@@ -1,10 +1,11 @@
 //! `bitsy tracker` over loopback: hand-written HTTP and UDP clients talk to
 //! a running [`TrackerServer`] on 127.0.0.1 with a free port.
 
+use bitsy::bencode;
 use bitsy::tracker_server::{TrackerConfig, TrackerServer};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -309,6 +310,43 @@ fn shutdown_is_prompt() {
     assert!(TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_err());
 }
 
+/// Starts a tracker on `[::1]`, or returns None where IPv6 is unavailable.
+fn start_v6() -> Option<TrackerServer> {
+    TrackerServer::start(TrackerConfig {
+        bind: IpAddr::V6(Ipv6Addr::LOCALHOST),
+        port: 0,
+        ..TrackerConfig::default()
+    })
+    .ok()
+}
+
+#[test]
+fn ipv6_peers_go_to_peers6() {
+    let Some(t) = start_v6() else {
+        eprintln!("no IPv6 loopback: skipped");
+        return;
+    };
+    let a = t.local_addr();
+    let h = [0x16; 20];
+    announce(a, h, 1, 7001, "&left=100");
+    let second = announce(a, h, 2, 7002, "&left=100");
+    assert_eq!(second.get("peers").bytes(), b"", "no IPv4 peers");
+    let mut want = Ipv6Addr::LOCALHOST.octets().to_vec();
+    want.extend_from_slice(&7001u16.to_be_bytes());
+    assert_eq!(second.get("peers6").bytes(), want);
+    let dict = announce(a, h, 2, 7002, "&left=100&compact=0");
+    let Value::List(peers) = dict.get("peers") else {
+        panic!("dictionary peers expected");
+    };
+    assert_eq!(peers[0].get("ip").bytes(), b"::1");
+
+    // BEP 15 over IPv6: 18-byte peer entries.
+    let s = udp_client("[::1]:0");
+    let conn = udp_connect(&s, a);
+    let answer = roundtrip(&s, a, &udp_announce_packet(conn, h, 3, 5, 0, 7003));
+    assert_eq!(answer.len(), 20 + 2 * 18, "two IPv6 peers");
+}
+
 // ----------------------------------------------------------------- UDP ----
 
 const PROTOCOL_ID: u64 = 0x0417_2710_1980;
@@ -446,14 +484,15 @@ fn udp_wrong_connection_id_is_an_error() {
     assert_eq!(be32(&answer, 0), 3, "action: error");
     assert_eq!(be32(&answer, 4), 0x5678, "transaction id");
     assert_eq!(&answer[8..], b"unknown or expired connection id");
-    // An id issued to another address is wrong too.
+    // Ids are not bound to an address (see connection_id.rs): a second
+    // client may use the first one's id, as libtorrent does in one process.
     let other = udp_client("127.0.0.9:0");
     let answer = roundtrip(
         &other,
         to,
-        &udp_announce_packet(good, [0x61; 20], 1, 0, 0, 7001),
+        &udp_announce_packet(good, [0x61; 20], 2, 0, 0, 7002),
     );
-    assert_eq!(be32(&answer, 0), 3);
+    assert_eq!(be32(&answer, 0), 1, "action: announce");
     // Unknown actions and short packets with a transaction id get errors.
     let mut p = good.to_be_bytes().to_vec();
     p.extend_from_slice(&7u32.to_be_bytes()); // action: none such
@@ -472,7 +511,7 @@ fn udp_wrong_connection_id_is_an_error() {
 
 // ------------------------------------------------------------- bencode ----
 
-/// A decoded bencode value (a small reader for these tests only).
+/// A decoded bencode value, owned, with panicking accessors for tests.
 #[derive(Debug, Clone, PartialEq)]
 enum Value {
     Int(i64),
@@ -507,60 +546,59 @@ impl Value {
     }
 }
 
+/// Decodes with the crate's decoder, checks that every dictionary has
+/// sorted keys (BEP 3; the decoder accepts any order), and copies the
+/// result into the owned [`Value`] the assertions above use.
 fn decode(input: &[u8]) -> Value {
-    let (v, rest) = decode_one(input);
-    assert!(rest.is_empty(), "trailing bytes after {v:?}");
-    v
+    let v = bencode::decode(input, bencode::Limits::TRACKER).expect("valid bencode");
+    owned(&v)
 }
 
-fn decode_one(input: &[u8]) -> (Value, &[u8]) {
-    match input[0] {
-        b'i' => {
-            let end = input.iter().position(|&b| b == b'e').unwrap();
-            let n = std::str::from_utf8(&input[1..end])
-                .unwrap()
-                .parse()
-                .unwrap();
-            (Value::Int(n), &input[end + 1..])
-        }
-        b'l' => {
-            let mut rest = &input[1..];
-            let mut items = Vec::new();
-            while rest[0] != b'e' {
-                let (v, r) = decode_one(rest);
-                items.push(v);
-                rest = r;
-            }
-            (Value::List(items), &rest[1..])
-        }
-        b'd' => {
-            let mut rest = &input[1..];
-            let mut map = BTreeMap::new();
-            let mut last_key: Option<Vec<u8>> = None;
-            while rest[0] != b'e' {
-                let (k, r) = decode_one(rest);
-                let (v, r) = decode_one(r);
-                let Value::Bytes(k) = k else {
-                    panic!("dict key not a string")
-                };
-                assert!(last_key.as_ref().is_none_or(|l| *l < k), "keys sorted");
-                last_key = Some(k.clone());
-                map.insert(k, v);
-                rest = r;
-            }
-            (Value::Dict(map), &rest[1..])
-        }
-        _ => {
-            let colon = input.iter().position(|&b| b == b':').unwrap();
-            let len: usize = std::str::from_utf8(&input[..colon])
-                .unwrap()
-                .parse()
-                .unwrap();
-            let start = colon + 1;
-            (
-                Value::Bytes(input[start..start + len].to_vec()),
-                &input[start + len..],
+fn owned(v: &bencode::Value<'_>) -> Value {
+    match v {
+        bencode::Value::Int(n) => Value::Int(*n),
+        bencode::Value::Bytes(b) => Value::Bytes(b.to_vec()),
+        bencode::Value::List(items) => Value::List(items.iter().map(owned).collect()),
+        bencode::Value::Dict(entries) => {
+            let keys: Vec<&[u8]> = entries.iter().map(|(k, _)| *k).collect();
+            assert!(
+                keys.windows(2).all(|w| w[0] < w[1]),
+                "keys sorted: {keys:?}"
+            );
+            Value::Dict(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.to_vec(), owned(v)))
+                    .collect(),
             )
         }
     }
+}
+
+// ------------------------------------------------------------- interop ----
+
+/// Keeps a verbose tracker up for interop checks with real clients:
+/// `BITSY_TRACKER_PORT=6969 BITSY_TRACKER_SECS=120 cargo test --test
+/// tracker_server -- --ignored --nocapture serve_for_real_clients`.
+/// Bounded: it stops after `BITSY_TRACKER_SECS` (default 60).
+#[test]
+#[ignore = "manual interop harness; runs for a minute"]
+fn serve_for_real_clients() {
+    let env = |k: &str, default: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let t = TrackerServer::start(TrackerConfig {
+        bind: LOOPBACK,
+        port: u16::try_from(env("BITSY_TRACKER_PORT", 6969)).unwrap(),
+        interval: Duration::from_secs(env("BITSY_TRACKER_INTERVAL", 10)),
+        verbose: true,
+        ..TrackerConfig::default()
+    })
+    .unwrap();
+    eprintln!("tracker listening on {} (TCP and UDP)", t.local_addr());
+    sleep(Duration::from_secs(env("BITSY_TRACKER_SECS", 60)));
+    t.shutdown();
 }

@@ -2,7 +2,7 @@
 //!
 //! The HTTP front-end parses a [`Query`] into an [`HttpAnnounce`] or a list
 //! of scrape infohashes here; the UDP front-end fills an [`Announce`] from
-//! its fixed layout (`udp_packet`). Past this point every field is checked:
+//! its fixed layout (`udp_request`). Past this point every field is checked:
 //! 20-byte infohash and peer id, a port in 1..=65535, a peer address that is
 //! either the connection's source or an allowed override, `numwant` capped.
 //!

@@ -10,7 +10,7 @@
 //! UDP tracker protocol (BEP 15) on UDP. Reading order: `query` and
 //! `announce_params` (untrusted bytes to checked requests), `swarm` (the
 //! state), `http_request`, `http_answer`, `http` (HTTP front-end),
-//! `udp_packet`, `connection_id`, `udp` (UDP front-end).
+//! `udp_request`, `udp_answer`, `connection_id`, `udp` (UDP front-end).
 //!
 //! Why a `Mutex` here, when the rest of bitsy shares nothing between
 //! threads: the tracker is not the peer engine. Its state is one map that
@@ -33,7 +33,8 @@ mod http_request;
 mod query;
 mod swarm;
 mod udp;
-mod udp_packet;
+mod udp_answer;
+mod udp_request;
 
 use crate::channels::InfoHash;
 use crate::error::Error;

@@ -11,7 +11,8 @@
 
 use super::Shared;
 use super::connection_id::{ConnectionIds, ROTATION};
-use super::udp_packet::{self, Refused, Request};
+use super::udp_answer;
+use super::udp_request::{self, Refused, Request};
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
@@ -57,17 +58,15 @@ pub fn handle(
     shared: &Shared,
     now: Instant,
 ) -> Option<Vec<u8>> {
-    let ip = from.ip();
-    match udp_packet::parse(packet) {
+    match udp_request::parse(packet) {
         Err(Refused::Drop) => None,
         Err(Refused::Error {
             transaction_id,
             message,
-        }) => Some(udp_packet::error_answer(transaction_id, message)),
-        Ok(Request::Connect { transaction_id }) => Some(udp_packet::connect_answer(
-            transaction_id,
-            ids.issue(ip, now),
-        )),
+        }) => Some(udp_answer::error_answer(transaction_id, message)),
+        Ok(Request::Connect { transaction_id }) => {
+            Some(udp_answer::connect_answer(transaction_id, ids.issue(now)))
+        }
         Ok(
             Request::Announce {
                 connection_id,
@@ -79,7 +78,7 @@ pub fn handle(
                 transaction_id,
                 ..
             },
-        ) if !ids.check(connection_id, ip, now) => Some(udp_packet::error_answer(
+        ) if !ids.check(connection_id, now) => Some(udp_answer::error_answer(
             transaction_id,
             "unknown or expired connection id",
         )),
@@ -90,17 +89,17 @@ pub fn handle(
         }) => {
             let announce = match body.check(from) {
                 Ok(a) => a,
-                Err(message) => return Some(udp_packet::error_answer(transaction_id, message)),
+                Err(message) => return Some(udp_answer::error_answer(transaction_id, message)),
             };
             Some(match shared.announce(&announce) {
-                Ok(out) => udp_packet::announce_answer(
+                Ok(out) => udp_answer::announce_answer(
                     transaction_id,
                     shared.interval_secs(),
                     out.counts,
                     &out.peers,
                     !announce.peer.is_ipv4(),
                 ),
-                Err(refusal) => udp_packet::error_answer(transaction_id, &refusal.to_string()),
+                Err(refusal) => udp_answer::error_answer(transaction_id, &refusal.to_string()),
             })
         }
         Ok(Request::Scrape {
@@ -109,7 +108,7 @@ pub fn handle(
             ..
         }) => {
             let counts: Vec<_> = shared.scrape(&hashes).into_iter().map(|(_, c)| c).collect();
-            Some(udp_packet::scrape_answer(transaction_id, &counts))
+            Some(udp_answer::scrape_answer(transaction_id, &counts))
         }
     }
 }

@@ -1,4 +1,4 @@
-//! BEP 15 UDP tracker packets, as the tracker reads and writes them.
+//! BEP 15 UDP tracker requests: bytes in, checked requests out.
 //!
 //! All integers are big-endian. Requests start with the same 16 bytes:
 //!
@@ -9,7 +9,8 @@
 //! 12     4     transaction_id  chosen by the client, echoed back
 //! ```
 //!
-//! Announce request (98 bytes; anything after byte 98 is ignored):
+//! Announce request (98 bytes; anything after byte 98, such as BEP 41
+//! options, is ignored):
 //!
 //! ```text
 //! 16 20 info_hash   36 20 peer_id     56 8 downloaded  64 8 left
@@ -20,22 +21,15 @@
 //! Scrape request: the 16-byte header, then 1 to [`MAX_SCRAPE_HASHES`]
 //! infohashes of 20 bytes each.
 //!
-//! Answers start with `action` (4) and `transaction_id` (4):
-//! connect `+ connection_id (8)`; announce `+ interval (4) + leechers (4) +
-//! seeders (4)` then peers, 6 bytes each (IPv4 address, port) when the
-//! request came over IPv4 or 18 bytes each (IPv6 address, port) over IPv6;
-//! scrape `+ seeders, completed, leechers` (4 each) per infohash; error `+`
-//! a message in plain text, no terminator.
-//!
 //! Parsing never trusts a length: a packet shorter than its layout is
 //! refused with an error answer if it carried a transaction id, and
 //! silently dropped if it did not (or if it is a connect without the
-//! protocol id: then it is not BEP 15 traffic at all).
+//! protocol id: then it is not BEP 15 traffic at all). Connection ids are
+//! checked by the caller (`udp`), which owns them.
 
 use super::announce_params::{
     Announce, Event, MAX_NUMWANT, MAX_SCRAPE_HASHES, cap_numwant, peer_ip,
 };
-use super::swarm::{PeerInfo, SwarmCounts};
 use crate::channels::InfoHash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -49,9 +43,7 @@ pub const ACTION_SCRAPE: u32 = 2;
 pub const ACTION_ERROR: u32 = 3;
 
 const HEADER_LEN: usize = 16;
-const ANNOUNCE_LEN: usize = 98;
 
-/// A request, split by action. Connection ids are checked by the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Connect {
@@ -187,62 +179,6 @@ impl UdpAnnounce {
     }
 }
 
-/// Connect answer: action, transaction id, connection id (16 bytes).
-pub fn connect_answer(transaction_id: u32, connection_id: u64) -> Vec<u8> {
-    let mut out = header(ACTION_CONNECT, transaction_id);
-    out.extend_from_slice(&connection_id.to_be_bytes());
-    out
-}
-
-/// Announce answer. Only peers of the request's address family fit the
-/// layout (`ipv6` selects 18-byte entries); others are left out.
-pub fn announce_answer(
-    transaction_id: u32,
-    interval_secs: u32,
-    counts: SwarmCounts,
-    peers: &[PeerInfo],
-    ipv6: bool,
-) -> Vec<u8> {
-    let mut out = header(ACTION_ANNOUNCE, transaction_id);
-    out.extend_from_slice(&interval_secs.to_be_bytes());
-    out.extend_from_slice(&counts.incomplete.to_be_bytes()); // leechers
-    out.extend_from_slice(&counts.complete.to_be_bytes()); // seeders
-    for p in peers {
-        match (p.addr.ip(), ipv6) {
-            (IpAddr::V4(ip), false) => out.extend_from_slice(&ip.octets()),
-            (IpAddr::V6(ip), true) => out.extend_from_slice(&ip.octets()),
-            _ => continue,
-        }
-        out.extend_from_slice(&p.addr.port().to_be_bytes());
-    }
-    out
-}
-
-/// Scrape answer: seeders, completed, leechers per infohash, in request order.
-pub fn scrape_answer(transaction_id: u32, counts: &[SwarmCounts]) -> Vec<u8> {
-    let mut out = header(ACTION_SCRAPE, transaction_id);
-    for c in counts {
-        out.extend_from_slice(&c.complete.to_be_bytes());
-        out.extend_from_slice(&c.downloaded.to_be_bytes());
-        out.extend_from_slice(&c.incomplete.to_be_bytes());
-    }
-    out
-}
-
-/// Error answer: action 3, transaction id, message.
-pub fn error_answer(transaction_id: u32, message: &str) -> Vec<u8> {
-    let mut out = header(ACTION_ERROR, transaction_id);
-    out.extend_from_slice(message.as_bytes());
-    out
-}
-
-fn header(action: u32, transaction_id: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + ANNOUNCE_LEN);
-    out.extend_from_slice(&action.to_be_bytes());
-    out.extend_from_slice(&transaction_id.to_be_bytes());
-    out
-}
-
 fn be16(p: &[u8], at: usize) -> Option<u16> {
     Some(u16::from_be_bytes(p.get(at..at + 2)?.try_into().ok()?))
 }
@@ -259,20 +195,22 @@ fn bytes20(p: &[u8], at: usize) -> Option<[u8; 20]> {
     p.get(at..at + 20)?.try_into().ok()
 }
 
+/// Hex text to bytes, ignoring spaces (for the byte vectors in tests).
+#[cfg(test)]
+pub fn hex(s: &str) -> Vec<u8> {
+    let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
+    digits
+        .chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn hex(s: &str) -> Vec<u8> {
-        let digits: Vec<u8> = s.bytes().filter(u8::is_ascii_hexdigit).collect();
-        digits
-            .chunks(2)
-            .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
-            .collect()
-    }
-
     #[test]
-    fn connect_request_and_answer() {
+    fn connect_request() {
         let req = hex(concat!(
             "00000417 27101980", // connection_id: protocol id
             "00000000",          // action: connect
@@ -284,12 +222,6 @@ mod tests {
                 transaction_id: 0xcafe_babe
             })
         );
-        let want = hex(concat!(
-            "00000000",          // action: connect
-            "cafebabe",          // transaction_id
-            "01234567 89abcdef", // connection_id
-        ));
-        assert_eq!(connect_answer(0xcafe_babe, 0x0123_4567_89ab_cdef), want);
     }
 
     #[test]
@@ -382,40 +314,7 @@ mod tests {
     }
 
     #[test]
-    fn announce_answers() {
-        let counts = SwarmCounts {
-            complete: 2,
-            incomplete: 1,
-            downloaded: 0,
-        };
-        let peers = [
-            PeerInfo {
-                addr: "10.0.0.1:6881".parse().unwrap(),
-                peer_id: [0; 20],
-            },
-            PeerInfo {
-                addr: "[fd00::1]:80".parse().unwrap(),
-                peer_id: [0; 20],
-            },
-        ];
-        let v4 = hex(concat!(
-            "00000001",      // action: announce
-            "0000abcd",      // transaction_id
-            "00000078",      // interval: 120
-            "00000001",      // leechers
-            "00000002",      // seeders
-            "0a000001 1ae1", // 10.0.0.1:6881 (the IPv6 peer is left out)
-        ));
-        assert_eq!(announce_answer(0xabcd, 120, counts, &peers, false), v4);
-        let v6 = hex(concat!(
-            "00000001 0000abcd 00000078 00000001 00000002", // as above
-            "fd000000000000000000000000000001 0050",        // [fd00::1]:80
-        ));
-        assert_eq!(announce_answer(0xabcd, 120, counts, &peers, true), v6);
-    }
-
-    #[test]
-    fn scrape_request_and_answer() {
+    fn scrape_request() {
         let req = hex(concat!(
             "11223344 55667788",                        // connection_id
             "00000002",                                 // action: scrape
@@ -443,24 +342,10 @@ mod tests {
                 ..
             })
         ));
-
-        let counts = [SwarmCounts {
-            complete: 3,
-            incomplete: 4,
-            downloaded: 5,
-        }];
-        let answer = hex(concat!(
-            "00000002", // action: scrape
-            "00000005", // transaction_id
-            "00000003", // seeders
-            "00000005", // completed
-            "00000004", // leechers
-        ));
-        assert_eq!(scrape_answer(5, &counts), answer);
     }
 
     #[test]
-    fn errors() {
+    fn unknown_action() {
         let req = hex("11223344 55667788  00000009  00000007");
         assert_eq!(
             parse(&req),
@@ -469,11 +354,5 @@ mod tests {
                 message: "unknown action"
             })
         );
-        let answer = hex(concat!(
-            "00000003", // action: error
-            "00000007", // transaction_id
-            "6f6f7073", // "oops"
-        ));
-        assert_eq!(error_answer(7, "oops"), answer);
     }
 }
