@@ -356,6 +356,9 @@ fn transfer(
         )));
     }
     let summary = session::run(meta, storage, have, reused, config, &stop, &mut progress)?;
+    if summary.interrupted && !summary.complete {
+        return Err(Error::Interrupted);
+    }
     if !config.quiet {
         eprintln!(
             "done: {} downloaded, {} uploaded, {} reused, {:.1} s",

@@ -134,6 +134,8 @@ pub struct Summary {
     pub uploaded: u64,
     pub reused: u64,
     pub complete: bool,
+    /// Stopped by Ctrl-C or SIGTERM (a normal end for a seed).
+    pub interrupted: bool,
     pub elapsed: Duration,
     pub port: u16,
 }
@@ -250,16 +252,26 @@ pub fn run(
     s.was_complete_at_start = s.picker.is_complete();
     s.announce(AnnounceEvent::Started);
     let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
+    let interrupted = matches!(result, Ok(Ended::Interrupted));
     s.shutdown(&tracker_rx);
     let summary = Summary {
         downloaded: s.downloaded,
         uploaded: s.uploaded,
         reused,
         complete: s.picker.is_complete(),
+        interrupted,
         elapsed: s.started.elapsed(),
         port,
     };
-    result.map(|()| summary)
+    result.map(|_| summary)
+}
+
+/// How the main loop ended without an error.
+enum Ended {
+    /// The job is done (by the seed policy).
+    Done,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
 }
 
 struct Session<'a> {
@@ -305,7 +317,7 @@ impl Session<'_> {
         tracker: &Receiver<AnnounceOutcome>,
         incoming: &Receiver<Incoming>,
         stop: &AtomicBool,
-    ) -> Result<()> {
+    ) -> Result<Ended> {
         let ticker = tick(TICK);
         let no_tracker = never();
         loop {
@@ -336,10 +348,10 @@ impl Session<'_> {
                 }
                 recv(ticker) -> _ => {
                     if stop.load(Ordering::Relaxed) {
-                        return Err(Error::Interrupted);
+                        return Ok(Ended::Interrupted);
                     }
                     if self.on_tick()? {
-                        return Ok(());
+                        return Ok(Ended::Done);
                     }
                 }
             }
