@@ -327,6 +327,35 @@ fn stalled_clients_hold_the_pool_for_one_deadline_at_most() {
     drop(stalled);
 }
 
+#[test]
+fn bitsy_tracker_client_finds_peers() {
+    use bitsy::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
+    let t = start();
+    let url = format!("http://{}/announce", t.local_addr());
+    let h = [0x17; 20];
+    let req = |left| AnnounceRequest {
+        event: AnnounceEvent::Started,
+        uploaded: 0,
+        downloaded: 0,
+        left,
+        numwant: 50,
+    };
+    let mut seeder = Trackers::new(vec![vec![url.clone()]], h, peer_id(1), 7001);
+    let mut leecher = Trackers::new(vec![vec![url]], h, peer_id(2), 7002);
+    assert!(matches!(
+        seeder.announce(&req(0)),
+        AnnounceOutcome::Ok { .. }
+    ));
+    let AnnounceOutcome::Ok { response, .. } = leecher.announce(&req(10)) else {
+        panic!("announce failed");
+    };
+    assert_eq!(
+        response.peers,
+        ["127.0.0.1:7001".parse::<SocketAddr>().unwrap()]
+    );
+    assert_eq!((response.seeders, response.leechers), (Some(1), Some(1)));
+}
+
 /// Sends raw bytes; returns the status code of the answer.
 fn raw_status(addr: SocketAddr, request: &[u8]) -> u16 {
     let mut s = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();

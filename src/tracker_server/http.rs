@@ -11,8 +11,9 @@
 //! accept thread closes the new connection at once; the client retries at
 //! its next announce. The pool keeps the thread count constant however many
 //! clients connect, and each request is short: read one head (bounded in
-//! size and by [`REQUEST_DEADLINE`]), take the swarm lock for microseconds,
-//! write one small answer.
+//! size, and by [`REQUEST_DEADLINE`] counted from the accept), take the
+//! swarm lock for microseconds, write one small answer. Stalled clients
+//! can therefore block new ones for one deadline at most.
 //!
 //! Every answer closes the connection (`Connection: close`); trackers are
 //! contacted once per interval, so keep-alive buys nothing. Refused
