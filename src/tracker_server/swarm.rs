@@ -11,7 +11,9 @@
 //!   new torrent or a new peer over the cap is refused (the front-ends turn
 //!   that into a failure reason); known peers can always re-announce.
 //! - A torrent with no peers left is removed by the purge, with its
-//!   `downloaded` count: state is bounded, history is not kept.
+//!   `downloaded` count: state is bounded, history is not kept. The purge
+//!   runs at most once per `peer_ttl`, and also before a new torrent would
+//!   be refused, so stale torrents never keep live ones out.
 //!
 //! This type is plain data with no lock and no clock of its own: callers
 //! pass `now`, which keeps expiry testable. The server wraps one instance
@@ -124,6 +126,10 @@ impl Swarms {
                 peers: Vec::new(),
                 counts,
             });
+        }
+        if !self.torrents.contains_key(&a.info_hash) && self.torrents.len() >= self.max_torrents {
+            // Torrents whose peers all left or expired make room first.
+            self.purge(now);
         }
         let torrents_len = self.torrents.len();
         let torrent = match self.torrents.entry(a.info_hash) {
@@ -372,6 +378,9 @@ mod tests {
         // Once the old peers expire, a newcomer fits.
         let later = t0 + TTL;
         assert!(s.announce(&ann(1, 1003, 5, Event::None), later).is_ok());
+        // A torrent whose last peer stopped makes room for another.
+        s.announce(&ann(1, 1003, 5, Event::Stopped), later).unwrap();
+        assert!(s.announce(&ann(2, 1001, 5, Event::None), later).is_ok());
     }
 
     #[test]
