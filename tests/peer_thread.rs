@@ -377,12 +377,14 @@ fn requested_blocks_become_block_events() {
         begin: 16384,
         data: data.clone(),
     };
-    // Sent in small pieces so the thread sees the frame across many reads.
+    // Sent in small pieces so the thread sees the frame across many reads,
+    // with a pause longer than its read timeout in the middle of the frame.
     let mut bytes = Vec::new();
     piece.encode_into(&mut bytes);
-    for chunk in bytes.chunks(1000) {
+    for (i, chunk) in bytes.chunks(1000).enumerate() {
         h.remote.send_raw(chunk);
-        thread::sleep(Duration::from_millis(2));
+        let pause = if i == 8 { 350 } else { 2 };
+        thread::sleep(Duration::from_millis(pause));
     }
     match h.event() {
         PeerEventKind::Block { block, data: got } => {
@@ -420,6 +422,18 @@ fn requested_blocks_become_block_events() {
         data: vec![0; 1000],
     });
     h.sync(4);
+}
+
+#[test]
+fn a_flood_of_unrequested_blocks_drops_the_peer() {
+    let mut h = ready(pieces(&[]));
+    let junk = Message::Piece {
+        index: 0,
+        begin: 0,
+        data: vec![0; 100],
+    };
+    h.remote.send_all(&vec![junk; 200]);
+    assert!(h.expect_closed(true).contains("did not request"));
 }
 
 #[test]

@@ -15,7 +15,10 @@
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
-use super::{Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, SERVE_TICK, TICK};
+use super::{
+    ANSWER_TICK, ANSWER_WAIT_LIMIT, Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, SERVE_TICK,
+    TICK,
+};
 use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::wire::bitfield::Bitfield;
 use crate::wire::frame::{FrameReader, max_frame_len};
@@ -47,6 +50,10 @@ pub(super) struct Connection<'a> {
     last_write: Instant,
     /// The read timeout currently set on the socket.
     read_timeout: Duration,
+    /// When we last forwarded a block: the main thread's next requests
+    /// for this peer are due, so reads are kept short until they come
+    /// (see `ANSWER_TICK`).
+    answer_due: Option<Instant>,
     /// `KEEPALIVE_AFTER` and `RECEIVE_LIMIT`, as fields so tests can shorten them.
     keepalive_after: Duration,
     receive_limit: Duration,
@@ -78,6 +85,7 @@ impl<'a> Connection<'a> {
             last_read: now,
             last_write: now,
             read_timeout: Duration::ZERO,
+            answer_due: None,
             keepalive_after: KEEPALIVE_AFTER,
             receive_limit: RECEIVE_LIMIT,
         }
@@ -85,10 +93,15 @@ impl<'a> Connection<'a> {
 
     /// Runs until the connection ends; returns why.
     pub(super) fn run(mut self) -> Close {
-        match self.run_loop() {
+        let mut close = match self.run_loop() {
             Ok(never) => match never {},
             Err(close) => close,
+        };
+        let ignored = self.uploads.ignored();
+        if ignored > 0 {
+            close.reason += &format!(" ({ignored} requests from the peer ignored)");
         }
+        close
     }
 
     fn run_loop(&mut self) -> Result<std::convert::Infallible, Close> {
@@ -137,7 +150,12 @@ impl<'a> Connection<'a> {
     fn drain_commands(&mut self) -> Result<(), Close> {
         loop {
             match self.cmds.try_recv() {
-                Ok(cmd) => self.command(cmd)?,
+                Ok(cmd) => {
+                    if matches!(cmd, PeerCommand::Request(_)) {
+                        self.answer_due = None;
+                    }
+                    self.command(cmd)?
+                }
                 Err(TryRecvError::Empty) => return Ok(()),
                 Err(TryRecvError::Disconnected) => {
                     return Err(Close::quiet("the session dropped the connection"));
@@ -215,10 +233,18 @@ impl<'a> Connection<'a> {
 
     /// One bounded read, then every complete frame it completed.
     fn read(&mut self) -> Result<(), Close> {
-        let timeout = if self.uploads.is_empty() {
-            TICK
-        } else {
+        if self
+            .answer_due
+            .is_some_and(|t| t.elapsed() >= ANSWER_WAIT_LIMIT)
+        {
+            self.answer_due = None; // the main thread has nothing more to ask
+        }
+        let timeout = if !self.uploads.is_empty() {
             SERVE_TICK
+        } else if self.answer_due.is_some() {
+            ANSWER_TICK
+        } else {
+            TICK
         };
         if timeout != self.read_timeout {
             self.stream
@@ -312,7 +338,10 @@ impl<'a> Connection<'a> {
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 let block = geometry.exact_block(index, begin, len);
                 match self.requests.arrived(block)? {
-                    Some(block) => self.emit(PeerEventKind::Block { block, data }),
+                    Some(block) => {
+                        self.answer_due = Some(Instant::now());
+                        self.emit(PeerEventKind::Block { block, data })
+                    }
                     None => Ok(()),
                 }
             }

@@ -18,11 +18,13 @@
 //!
 //! Invariants:
 //! - exactly one `Closed` event is sent, and it is the last event, on every
-//!   exit path (a normal end, a protocol error, even a panic: see [`Closer`]);
+//!   exit path (a normal end, a protocol error, even a panic: see `Closer`);
 //! - every socket has a connect, read and write timeout; no loop spins
 //!   without blocking in a read;
-//! - nothing a peer sends can make this thread allocate more than one
-//!   frame buffer of `frame::max_frame_len` bytes, or panic.
+//! - memory per connection is bounded whatever the peer sends: one frame
+//!   buffer of `frame::max_frame_len` bytes, the decoded message (never
+//!   larger), at most `MAX_UPLOAD_QUEUE` queued block references, and one
+//!   reused write buffer of a block; and nothing a peer sends can panic it.
 //!
 //! Commands that arrive while the thread is still connecting or reading the
 //! handshake wait until the handshake is done (at most
@@ -63,6 +65,17 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// second. While data flows, reads return at once and this does not apply.
 pub const TICK: Duration = Duration::from_millis(100);
 
+/// The read timeout right after we forwarded a block to the main thread.
+/// Its answer (the next `request`s for this peer) is due within
+/// microseconds, but this thread only sees commands between reads: a
+/// `TICK`-long read would hold those requests back and drain the pipeline.
+/// So reads stay this short until a request command arrives, or for at
+/// most `ANSWER_WAIT_LIMIT` when the main thread has nothing to ask.
+pub const ANSWER_TICK: Duration = Duration::from_millis(1);
+
+/// How long reads stay short after a block when no request follows.
+pub const ANSWER_WAIT_LIMIT: Duration = Duration::from_millis(50);
+
 /// The read timeout while the peer has requests queued with us, so that
 /// serving them is not slowed by waiting on a quiet socket.
 pub const SERVE_TICK: Duration = Duration::from_millis(1);
@@ -76,16 +89,23 @@ pub const KEEPALIVE_AFTER: Duration = Duration::from_secs(90);
 /// one and a half of the usual two-minute keep-alive periods.
 pub const RECEIVE_LIMIT: Duration = Duration::from_secs(180);
 
-/// Requests the peer may have queued with us. At 16 KiB each this is 4 MiB
-/// of data in flight, more than any sane pipeline needs.
-pub const MAX_UPLOAD_QUEUE: usize = 256;
+/// Requests the peer may have queued with us. Only the block reference is
+/// queued (16 bytes; data is read when served), so this costs 32 KiB at
+/// most. It must exceed the deepest pipeline a real client uses without
+/// asking: libtorrent keeps up to 500 requests in flight to a fast peer,
+/// and a request we ignore is never answered, so a small bound stalls it.
+pub const MAX_UPLOAD_QUEUE: usize = 2048;
 
 /// Invalid requests (out of range, a piece we lack) tolerated before the
 /// peer is dropped. A correct peer sends none; a few allow for bugs.
 pub const MAX_BAD_REQUESTS: u32 = 32;
 
-/// Blocks served per turn of the loop before commands are looked at again.
-const SERVE_BATCH: usize = 4;
+/// Blocks served per turn of the loop before commands and the socket are
+/// looked at again. Each turn ends in a read that may wait `SERVE_TICK`
+/// (1 ms) when the peer has sent nothing new, so a turn must carry enough
+/// data to make that wait small: 64 blocks (1 MiB) caps one connection at
+/// about 1 GB/s, where 4 blocks capped it at 64 MB/s.
+const SERVE_BATCH: usize = 64;
 
 /// Starts a thread that connects to `addr` and runs the connection.
 /// If the thread cannot be started, nothing is sent on `ctx.events`.

@@ -9,8 +9,8 @@
 //!   after [`MAX_BAD_REQUESTS`] of them the peer is dropped;
 //! - past [`MAX_UPLOAD_QUEUE`] queued requests, more are ignored.
 //!
-//! Invariant: the queue holds at most `MAX_UPLOAD_QUEUE` distinct, valid
-//! blocks of pieces we have. Choking the peer empties it (BEP 3).
+//! Invariant: the queue holds at most `MAX_UPLOAD_QUEUE` valid blocks of
+//! pieces we have (a repeated request is served twice, as asked). Choking the peer empties it (BEP 3).
 
 use super::{Close, MAX_BAD_REQUESTS, MAX_UPLOAD_QUEUE};
 use crate::geometry::{BlockRef, Geometry};
@@ -22,7 +22,7 @@ pub(super) struct Uploads {
     queue: VecDeque<BlockRef>,
     /// Requests that broke the rules (counted against the peer).
     bad: u32,
-    /// Requests ignored without blame (choked, duplicate, queue full).
+    /// Requests ignored without blame (choked, queue full).
     ignored: u64,
 }
 
@@ -60,7 +60,7 @@ impl Uploads {
             }
             return Ok(());
         };
-        if self.queue.len() >= MAX_UPLOAD_QUEUE || self.queue.contains(&block) {
+        if self.queue.len() >= MAX_UPLOAD_QUEUE {
             self.ignored += 1;
             return Ok(());
         }
@@ -89,7 +89,6 @@ impl Uploads {
     }
 
     /// Requests ignored without blame, for the log.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub(super) fn ignored(&self) -> u64 {
         self.ignored
     }
@@ -122,9 +121,8 @@ mod tests {
         assert!(u.is_empty());
         assert_eq!(u.bad, 3);
         u.request(w(0, 100, 1000), &g, &ours, false).unwrap(); // any range is fine
-        u.request(w(0, 100, 1000), &g, &ours, false).unwrap(); // duplicate
         u.request(w(0, 16384, 16384), &g, &ours, false).unwrap();
-        assert_eq!(u.ignored(), 2);
+        assert_eq!(u.ignored(), 1);
         u.cancel(w(0, 100, 1000));
         let b = u.pop().unwrap();
         assert_eq!((b.offset, b.len), (16384, 16384));
@@ -136,10 +134,11 @@ mod tests {
         let g = Geometry::new(1 << 30, 1 << 20, 1024).unwrap();
         let ours = Bitfield::full(1024);
         let mut u = Uploads::default();
-        for i in 0..(MAX_UPLOAD_QUEUE as u32 + 10) {
-            u.request(w(i, 0, 16384), &g, &ours, false).unwrap();
+        for _ in 0..MAX_UPLOAD_QUEUE + 10 {
+            u.request(w(7, 0, 16384), &g, &ours, false).unwrap();
         }
         assert_eq!(u.queue.len(), MAX_UPLOAD_QUEUE);
+        assert_eq!(u.ignored(), 10);
         u.clear();
         assert!(u.is_empty());
         for _ in 0..MAX_BAD_REQUESTS {

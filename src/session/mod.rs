@@ -46,6 +46,11 @@ use std::time::{Duration, Instant};
 pub const TICK: Duration = Duration::from_millis(250);
 
 /// Requests kept in flight to a new peer, before its rate is known.
+///
+/// The pipeline then grows like TCP's slow start (one more request per
+/// block received, so it doubles every round trip) and, once a second, is
+/// set to about one second's worth of the peer's measured rate, between
+/// `MIN_PIPELINE` and `MAX_PIPELINE`.
 pub const MIN_PIPELINE: usize = 5;
 
 /// The most requests in flight to one peer: 4 MiB, enough for about a
@@ -423,6 +428,7 @@ impl Session<'_> {
             }
             peer.last_block = Instant::now();
             peer.snubbed = false;
+            peer.pipeline = (peer.pipeline + 1).min(MAX_PIPELINE);
             peer.down.add(len);
         }
         self.down.add(len);
@@ -554,12 +560,7 @@ impl Session<'_> {
         if !peer.ready || peer.peer_choking || !peer.am_interested || room == 0 {
             return;
         }
-        let target = if peer.snubbed {
-            1
-        } else {
-            ((peer.down.get() / f64::from(BLOCK_LEN)).ceil() as usize)
-                .clamp(MIN_PIPELINE, MAX_PIPELINE)
-        };
+        let target = if peer.snubbed { 1 } else { peer.pipeline };
         let want = target.saturating_sub(peer.requests.len()).min(room);
         if want == 0 {
             return;
@@ -631,6 +632,8 @@ impl Session<'_> {
             for p in self.peers.values_mut() {
                 p.down.tick();
                 p.up.tick();
+                let second = (p.down.get() / f64::from(BLOCK_LEN)).ceil() as usize;
+                p.pipeline = second.clamp(MIN_PIPELINE, MAX_PIPELINE);
             }
             self.snub_silent_peers(now);
         }

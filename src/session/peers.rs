@@ -55,6 +55,8 @@ pub struct Peer {
     pub requests: HashSet<BlockRef>,
     /// When the last block arrived (or when requests were first sent).
     pub last_block: Instant,
+    /// How many requests to keep in flight (see `session::fill`).
+    pub pipeline: usize,
     /// The peer stopped sending while holding requests: it gets one
     /// request at a time until it delivers again.
     pub snubbed: bool,
@@ -79,6 +81,7 @@ impl Peer {
             requests: HashSet::new(),
             last_block: Instant::now(),
             snubbed: false,
+            pipeline: super::MIN_PIPELINE,
             down: Rate::default(),
             up: Rate::default(),
             unchoked_at: None,

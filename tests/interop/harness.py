@@ -135,9 +135,30 @@ def port_open(ip, port):
 # ---------------------------------------------------------------- content and torrents
 
 def write_random(path, size, seed):
-    """Deterministic pseudo-random bytes (same seed, same file, every run)."""
+    """Deterministic pseudo-random bytes (same seed, same file, every run).
+
+    AES-128-CTR over zeros via openssl when it is there (~700 MB/s, matters for the 1.5 GiB
+    bench); Python's Random otherwise (~130 MB/s)."""
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    rng = random.Random(seed)
+    key = hashlib.md5(str(seed).encode()).hexdigest()
+    if shutil.which("openssl"):
+        with open(path, "wb") as f:
+            gen = subprocess.Popen(["openssl", "enc", "-aes-128-ctr", "-K", key, "-iv",
+                                    "0" * 32, "-nosalt", "-in", "/dev/zero"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            try:
+                left = size
+                while left:
+                    b = gen.stdout.read(min(left, 4 * MIB))
+                    if not b:
+                        raise RuntimeError("openssl stopped early")
+                    f.write(b)
+                    left -= len(b)
+            finally:
+                gen.kill()
+                gen.wait()
+        return
+    rng = random.Random(key)
     with open(path, "wb") as f:
         left = size
         while left:
