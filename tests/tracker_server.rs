@@ -284,6 +284,78 @@ fn full_tracker_refuses_new_torrents() {
     );
 }
 
+#[test]
+fn stalled_clients_hold_the_pool_for_one_deadline_at_most() {
+    // 8 workers + 64 queued = 72 stalled connections fill the pool; the
+    // next connection is closed unanswered. Stalled clients come in two
+    // waves: the accept thread may outrun the workers waking up and close
+    // some of the first wave while the workers still have room; the second
+    // wave tops the queue up. Every stalled connection's deadline (5 s)
+    // runs from its accept, so all are gone after about 5 s, not 5 s per
+    // queued batch.
+    let t = start();
+    let a = t.local_addr();
+    let mut stalled = Vec::new();
+    for wave in [72, 16] {
+        for _ in 0..wave {
+            stalled.push(TcpStream::connect_timeout(&a, TIMEOUT).unwrap());
+        }
+        sleep(Duration::from_millis(300));
+    }
+    let mut extra = TcpStream::connect_timeout(&a, TIMEOUT).unwrap();
+    extra.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let _ = extra.write_all(b"GET /scrape HTTP/1.1\r\n\r\n");
+    let mut resp = Vec::new();
+    let _ = extra.read_to_end(&mut resp);
+    assert!(resp.is_empty(), "a full pool closes new connections");
+    let began = Instant::now();
+    loop {
+        let mut s = TcpStream::connect_timeout(&a, TIMEOUT).unwrap();
+        s.set_read_timeout(Some(TIMEOUT)).unwrap();
+        let _ = s.write_all(b"GET /scrape HTTP/1.1\r\n\r\n");
+        let mut resp = Vec::new();
+        let _ = s.read_to_end(&mut resp);
+        if resp.starts_with(b"HTTP/1.1 200") {
+            break;
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(8),
+            "pool never drained"
+        );
+        sleep(Duration::from_millis(250));
+    }
+    drop(stalled);
+}
+
+#[test]
+fn bitsy_tracker_client_finds_peers() {
+    use bitsy::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
+    let t = start();
+    let url = format!("http://{}/announce", t.local_addr());
+    let h = [0x17; 20];
+    let req = |left| AnnounceRequest {
+        event: AnnounceEvent::Started,
+        uploaded: 0,
+        downloaded: 0,
+        left,
+        numwant: 50,
+    };
+    let mut seeder = Trackers::new(vec![vec![url.clone()]], h, peer_id(1), 7001);
+    let mut leecher = Trackers::new(vec![vec![url]], h, peer_id(2), 7002);
+    assert!(matches!(
+        seeder.announce(&req(0)),
+        AnnounceOutcome::Ok { .. }
+    ));
+    let AnnounceOutcome::Ok { response, .. } = leecher.announce(&req(10)) else {
+        panic!("announce failed");
+    };
+    assert_eq!(
+        response.peers,
+        ["127.0.0.1:7001".parse::<SocketAddr>().unwrap()]
+    );
+    assert_eq!((response.seeders, response.leechers), (Some(1), Some(1)));
+}
+
 /// Sends raw bytes; returns the status code of the answer.
 fn raw_status(addr: SocketAddr, request: &[u8]) -> u16 {
     let mut s = TcpStream::connect_timeout(&addr, TIMEOUT).unwrap();

@@ -11,8 +11,9 @@
 //! accept thread closes the new connection at once; the client retries at
 //! its next announce. The pool keeps the thread count constant however many
 //! clients connect, and each request is short: read one head (bounded in
-//! size and by [`REQUEST_DEADLINE`]), take the swarm lock for microseconds,
-//! write one small answer.
+//! size, and by [`REQUEST_DEADLINE`] counted from the accept), take the
+//! swarm lock for microseconds, write one small answer. Stalled clients
+//! can therefore block new ones for one deadline at most.
 //!
 //! Every answer closes the connection (`Connection: close`); trackers are
 //! contacted once per interval, so keep-alive buys nothing. Refused
@@ -55,18 +56,18 @@ const ACCEPT_POLL: Duration = Duration::from_millis(20);
 /// Starts the accept thread and the workers. Returns their handles.
 pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<Vec<JoinHandle<()>>> {
     listener.set_nonblocking(true)?;
-    let (tx, rx) = bounded::<(TcpStream, SocketAddr)>(QUEUE_LEN);
+    let (tx, rx) = bounded::<Accepted>(QUEUE_LEN);
     let mut handles = Vec::with_capacity(HTTP_WORKERS + 1);
     for i in 0..HTTP_WORKERS {
-        let rx: Receiver<(TcpStream, SocketAddr)> = rx.clone();
+        let rx: Receiver<Accepted> = rx.clone();
         let shared = Arc::clone(&shared);
         handles.push(
             thread::Builder::new()
                 .name(format!("tracker-http-{i}"))
                 .spawn(move || {
                     // Ends when the accept thread drops the sender.
-                    for (stream, from) in rx.iter() {
-                        serve(stream, from, &shared);
+                    for conn in rx.iter() {
+                        serve(conn, &shared);
                     }
                 })?,
         );
@@ -77,7 +78,11 @@ pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<Vec<JoinH
             .spawn(move || {
                 while !shared.stop.load(Ordering::Relaxed) {
                     match listener.accept() {
-                        Ok((stream, from)) => match tx.try_send((stream, from)) {
+                        Ok((stream, from)) => match tx.try_send(Accepted {
+                            stream,
+                            from,
+                            deadline: Instant::now() + REQUEST_DEADLINE,
+                        }) {
                             Ok(()) => {}
                             // Dropping the stream closes it: the pool is busy.
                             Err(TrySendError::Full(_)) => {}
@@ -93,10 +98,24 @@ pub fn spawn(listener: TcpListener, shared: Arc<Shared>) -> io::Result<Vec<JoinH
     Ok(handles)
 }
 
+/// A connection on its way from the accept thread to a worker.
+struct Accepted {
+    stream: TcpStream,
+    from: SocketAddr,
+    /// Set at accept time, so a connection that waited in the queue does
+    /// not get a fresh allowance: stalled clients cannot hold the pool for
+    /// longer than one deadline however many of them queue up.
+    deadline: Instant,
+}
+
 /// Serves one connection. Errors end the connection quietly: a client that
 /// cannot send a request cannot read an answer either.
-fn serve(mut stream: TcpStream, from: SocketAddr, shared: &Shared) {
-    let deadline = Instant::now() + REQUEST_DEADLINE;
+fn serve(conn: Accepted, shared: &Shared) {
+    let Accepted {
+        mut stream,
+        from,
+        deadline,
+    } = conn;
     // An accepted socket may inherit the listener's non-blocking mode.
     if stream.set_nonblocking(false).is_err()
         || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err()
@@ -118,12 +137,25 @@ fn answer(head: &[u8], from: SocketAddr, shared: &Shared) -> (&'static str, Vec<
         Ok(t) => t,
         Err(e) => return head_error(&e),
     };
+    let scrape = match target.path {
+        b"/announce" => false,
+        b"/scrape" => true,
+        _ => {
+            let body = b"not a tracker path: use /announce or /scrape\n".to_vec();
+            return ("404 Not Found", body);
+        }
+    };
     let query = match Query::parse(target.query) {
         Ok(q) => q,
         Err(e) => return ("200 OK", http_answer::failure(&e.to_string())),
     };
-    let body = match target.path {
-        b"/announce" => match parse_http_announce(&query, from.ip()) {
+    let body = if scrape {
+        match parse_http_scrape(&query) {
+            Ok(hashes) => http_answer::scrape(shared.scrape(&hashes)),
+            Err(reason) => http_answer::failure(&reason),
+        }
+    } else {
+        match parse_http_announce(&query, from.ip()) {
             Ok(req) => match shared.announce(&req.announce) {
                 Ok(out) => {
                     http_answer::announce(&out, shared.intervals, req.compact, req.no_peer_id)
@@ -131,16 +163,6 @@ fn answer(head: &[u8], from: SocketAddr, shared: &Shared) -> (&'static str, Vec<
                 Err(refusal) => http_answer::failure(&refusal.to_string()),
             },
             Err(reason) => http_answer::failure(&reason),
-        },
-        b"/scrape" => match parse_http_scrape(&query) {
-            Ok(hashes) => http_answer::scrape(shared.scrape(&hashes)),
-            Err(reason) => http_answer::failure(&reason),
-        },
-        _ => {
-            return (
-                "404 Not Found",
-                b"not a tracker path: use /announce or /scrape\n".to_vec(),
-            );
         }
     };
     ("200 OK", body)

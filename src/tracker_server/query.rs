@@ -55,10 +55,9 @@ impl Query {
             if pairs.len() == MAX_PAIRS {
                 return Err(QueryError::TooManyPairs);
             }
-            let (key, value) = match piece.iter().position(|&b| b == b'=') {
-                Some(eq) => (&piece[..eq], &piece[eq + 1..]),
-                None => (piece, &[][..]),
-            };
+            let mut halves = piece.splitn(2, |&b| b == b'=');
+            let key = halves.next().unwrap_or_default();
+            let value = halves.next().unwrap_or_default();
             pairs.push((percent_decode(key)?, percent_decode(value)?));
         }
         Ok(Query { pairs })

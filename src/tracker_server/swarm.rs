@@ -11,7 +11,10 @@
 //!   new torrent or a new peer over the cap is refused (the front-ends turn
 //!   that into a failure reason); known peers can always re-announce.
 //! - A torrent with no peers left is removed by the purge, with its
-//!   `downloaded` count: state is bounded, history is not kept.
+//!   `downloaded` count: state is bounded, history is not kept. The purge
+//!   runs once per `peer_ttl`, and also (at most once a second) before a
+//!   new torrent would be refused, so stale torrents do not keep live ones
+//!   out for long.
 //!
 //! This type is plain data with no lock and no clock of its own: callers
 //! pass `now`, which keeps expiry testable. The server wraps one instance
@@ -69,6 +72,12 @@ impl fmt::Display for Refusal {
     }
 }
 
+/// When the torrent cap is reached, a purge may run this often to make
+/// room. A purge walks every peer (up to ~500,000 with the default caps,
+/// a few milliseconds); once a second keeps a flood of new infohashes from
+/// turning into a purge per packet.
+const PURGE_WHEN_FULL_EVERY: Duration = Duration::from_secs(1);
+
 #[derive(Debug)]
 struct PeerEntry {
     peer_id: PeerId,
@@ -124,6 +133,14 @@ impl Swarms {
                 peers: Vec::new(),
                 counts,
             });
+        }
+        let full = self.torrents.len() >= self.max_torrents;
+        if full && !self.torrents.contains_key(&a.info_hash) {
+            // Torrents whose peers all left or expired make room first,
+            // but a flood of new infohashes must not buy a purge each.
+            if now.saturating_duration_since(self.last_purge) >= PURGE_WHEN_FULL_EVERY {
+                self.purge(now);
+            }
         }
         let torrents_len = self.torrents.len();
         let torrent = match self.torrents.entry(a.info_hash) {
@@ -372,6 +389,15 @@ mod tests {
         // Once the old peers expire, a newcomer fits.
         let later = t0 + TTL;
         assert!(s.announce(&ann(1, 1003, 5, Event::None), later).is_ok());
+        // A torrent whose last peer stopped makes room for another.
+        s.announce(&ann(1, 1003, 5, Event::Stopped), later).unwrap();
+        let full = s.announce(&ann(2, 1001, 5, Event::None), later);
+        assert_eq!(full, Err(Refusal::TooManyTorrents), "purged just now");
+        let a_second_later = later + PURGE_WHEN_FULL_EVERY;
+        assert!(
+            s.announce(&ann(2, 1001, 5, Event::None), a_second_later)
+                .is_ok()
+        );
     }
 
     #[test]
