@@ -94,7 +94,9 @@ fn wait(mut child: Child) -> Output {
 impl Drop for Proc {
     fn drop(&mut self) {
         if let Some(mut c) = self.0.take() {
-            let _ = Command::new("kill").args(["-INT", &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-INT", &c.id().to_string()])
+                .status();
             let deadline = Instant::now() + Duration::from_secs(5);
             while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
@@ -147,8 +149,16 @@ fn write_tree(root: &Path, files: &[(&str, &[u8])]) {
 
 fn same_tree(a: &Path, b: &Path, files: &[(&str, &[u8])]) {
     for (path, bytes) in files {
-        assert!(std::fs::read(a.join(path)).unwrap() == *bytes, "{path} in {}", a.display());
-        assert!(std::fs::read(b.join(path)).unwrap() == *bytes, "{path} in {}", b.display());
+        assert!(
+            std::fs::read(a.join(path)).unwrap() == *bytes,
+            "{path} in {}",
+            a.display()
+        );
+        assert!(
+            std::fs::read(b.join(path)).unwrap() == *bytes,
+            "{path} in {}",
+            b.display()
+        );
     }
 }
 
@@ -163,7 +173,13 @@ fn create_info_tracker_seed_download_round_trip() {
     write_tree(&content, &files);
 
     let tracker_port = free_port();
-    let tracker = Proc::start(&["tracker", "--bind", "127.0.0.1", "--port", &tracker_port.to_string()]);
+    let tracker = Proc::start(&[
+        "tracker",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &tracker_port.to_string(),
+    ]);
     let tracker_addr = SocketAddr::from(([127, 0, 0, 1], tracker_port));
     let url = format!("http://127.0.0.1:{tracker_port}/announce");
 
@@ -189,7 +205,10 @@ fn create_info_tracker_seed_download_round_trip() {
         .find_map(|l| l.strip_prefix("infohash "))
         .expect("create prints the infohash")
         .to_string();
-    assert!(info.contains(&hash_hex), "info shows the same infohash:\n{info}");
+    assert!(
+        info.contains(&hash_hex),
+        "info shows the same infohash:\n{info}"
+    );
     assert!(info.contains("album") && info.contains("sub/c.bin") && info.contains(&url));
     let mut info_hash = [0u8; 20];
     for (i, byte) in info_hash.iter_mut().enumerate() {
@@ -206,7 +225,10 @@ fn create_info_tracker_seed_download_round_trip() {
         "-q",
     ]);
     assert!(
-        wait_until(Duration::from_secs(20), || scrape_complete(tracker_addr, &info_hash) == Some(1)),
+        wait_until(Duration::from_secs(20), || scrape_complete(
+            tracker_addr,
+            &info_hash
+        ) == Some(1)),
         "the seeder announced itself as complete (pid {})",
         seeder.pid()
     );
@@ -225,9 +247,17 @@ fn create_info_tracker_seed_download_round_trip() {
 
     // Ctrl-C ends a seed normally: exit 0, and the tracker forgets it.
     let seeded = seeder.interrupt();
-    assert!(seeded.status.success(), "seed: {:?} {}", seeded.status, text(&seeded.stderr));
     assert!(
-        wait_until(Duration::from_secs(5), || scrape_complete(tracker_addr, &info_hash) == Some(0)),
+        seeded.status.success(),
+        "seed: {:?} {}",
+        seeded.status,
+        text(&seeded.stderr)
+    );
+    assert!(
+        wait_until(Duration::from_secs(5), || scrape_complete(
+            tracker_addr,
+            &info_hash
+        ) == Some(0)),
         "stopped removed the seeder"
     );
     let t = tracker.interrupt();
@@ -242,7 +272,12 @@ fn seed_refuses_incomplete_data() {
     let torrent = t.write_to(&dir.0);
     let data = dir.0.join("x.bin");
     std::fs::write(&data, &content[..50_000]).unwrap();
-    let out = run(&["seed", torrent.to_str().unwrap(), data.to_str().unwrap(), "-q"]);
+    let out = run(&[
+        "seed",
+        torrent.to_str().unwrap(),
+        data.to_str().unwrap(),
+        "-q",
+    ]);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("missing or wrong"));
 }
@@ -288,7 +323,12 @@ fn two_downloaders_trade_pieces_while_downloading() {
     let done = |d: &Path| std::fs::read(d.join("data/trade.bin")).is_ok_and(|b| b == content);
     let both = wait_until(LIMIT, || done(&d1) && done(&d2));
     let (o1, o2) = (one.interrupt(), two.interrupt());
-    assert!(both, "both complete:\n{}\n----\n{}", text(&o1.stderr), text(&o2.stderr));
+    assert!(
+        both,
+        "both complete:\n{}\n----\n{}",
+        text(&o1.stderr),
+        text(&o2.stderr)
+    );
     for o in [&o1, &o2] {
         let err = text(&o.stderr);
         let uploaded = err
@@ -297,7 +337,10 @@ fn two_downloaders_trade_pieces_while_downloading() {
             .and_then(|l| l.split(", ").nth(1))
             .unwrap_or_default()
             .to_string();
-        assert!(!uploaded.starts_with("0 B"), "each uploaded its half: {err}");
+        assert!(
+            !uploaded.starts_with("0 B"),
+            "each uploaded its half: {err}"
+        );
         assert!(o.status.success(), "{err}");
     }
     // Neither seeder served the half it does not have; the other half came
@@ -340,12 +383,19 @@ fn seeder_refuses_bad_requests_and_serves_good_ones() {
     peer.request(3, 0, 100_000 - 3 * 32 * 1024); // the whole short last piece: fine
     let (id, payload) = peer.recv().expect("a piece");
     assert_eq!(id, raw_peer::PIECE);
-    assert_eq!(&payload[..8], &[0, 0, 0, 3, 0, 0, 0, 0], "only the good request is served");
+    assert_eq!(
+        &payload[..8],
+        &[0, 0, 0, 3, 0, 0, 0, 0],
+        "only the good request is served"
+    );
     assert!(payload[8..] == content[3 * 32 * 1024..]);
 
     for _ in 0..40 {
         peer.request(9, 0, 16384);
     }
     peer.set_read_timeout(Duration::from_secs(10));
-    assert!(peer.recv().is_none(), "a peer that keeps asking wrongly is dropped");
+    assert!(
+        peer.recv().is_none(),
+        "a peer that keeps asking wrongly is dropped"
+    );
 }

@@ -646,31 +646,3 @@ fn owned(v: &bencode::Value<'_>) -> Value {
         }
     }
 }
-
-// ------------------------------------------------------------- interop ----
-
-/// Keeps a verbose tracker up for interop checks with real clients:
-/// `BITSY_TRACKER_PORT=6969 BITSY_TRACKER_SECS=120 cargo test --test
-/// tracker_server -- --ignored --nocapture serve_for_real_clients`.
-/// Bounded: it stops after `BITSY_TRACKER_SECS` (default 60).
-#[test]
-#[ignore = "manual interop harness; runs for a minute"]
-fn serve_for_real_clients() {
-    let env = |k: &str, default: u64| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let t = TrackerServer::start(TrackerConfig {
-        bind: LOOPBACK,
-        port: u16::try_from(env("BITSY_TRACKER_PORT", 6969)).unwrap(),
-        interval: Duration::from_secs(env("BITSY_TRACKER_INTERVAL", 10)),
-        verbose: true,
-        ..TrackerConfig::default()
-    })
-    .unwrap();
-    eprintln!("tracker listening on {} (TCP and UDP)", t.local_addr());
-    sleep(Duration::from_secs(env("BITSY_TRACKER_SECS", 60)));
-    t.shutdown();
-}
