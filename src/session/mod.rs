@@ -12,27 +12,36 @@
 //! - a tick every [`TICK`]: connect to more peers, take requests back from
 //!   silent peers, rechoke, announce, redraw the status line, check Ctrl-C.
 //!
+//! The session is one struct, `Session`, whose methods are split by
+//! concern: `events` (what peers tell us), `requests` (keeping pipelines
+//! full), `tick` (periodic work), `announce` (the tracker), with `blame`
+//! (who sent bad data), `peers` (per-peer records and candidate
+//! addresses) and `layout` (where files go) as helpers.
+//!
 //! What it deliberately does not do: hash or write on any other thread,
 //! share a lock with peers, or keep more than the picker's bounded set of
 //! partial pieces in memory.
 
+mod announce;
 mod blame;
+mod events;
 pub mod layout;
 mod peers;
+mod requests;
+mod tick;
 
-use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent, PeerEventKind};
-use crate::choker::{ChokeInput, Choker, RECHOKE_EVERY};
+use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent};
+use crate::choker::Choker;
 use crate::error::{Error, Result};
-use crate::geometry::{BLOCK_LEN, BlockRef, PieceIndex};
 use crate::listener::{self, Incoming};
 use crate::metainfo::Metainfo;
-use crate::picker::{Picker, Received};
+use crate::picker::Picker;
 use crate::progress::{Progress, Status, format_bytes};
 use crate::rate::Rate;
 use crate::storage::{self, Storage};
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
-use blame::{Blame, Verdict};
-use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick, unbounded};
+use blame::Blame;
+use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
 use peers::{Candidates, Peer};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
@@ -311,7 +320,7 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn main_loop(
+    pub(super) fn main_loop(
         &mut self,
         events: &Receiver<PeerEvent>,
         tracker: &Receiver<AnnounceOutcome>,
@@ -358,507 +367,9 @@ impl Session<'_> {
         }
     }
 
-    // ----- peer events -------------------------------------------------
-
-    fn on_event(&mut self, ev: PeerEvent) -> Result<()> {
-        let conn = ev.conn;
-        if let PeerEventKind::Closed { reason, misbehaved } = ev.kind {
-            self.on_closed(conn, &reason, misbehaved);
-            return Ok(());
-        }
-        let Some(peer) = self.peers.get_mut(&conn) else {
-            return Ok(());
-        };
-        match ev.kind {
-            PeerEventKind::Ready { addr, .. } => {
-                peer.ready = true;
-                peer.addr = addr;
-                if self.cfg.verbose {
-                    self.progress.message(&format!("peer {addr}: connected"));
-                }
-            }
-            PeerEventKind::Bitfield(bf) => {
-                if bf.num_pieces() != self.meta.geometry.num_pieces() {
-                    peer.send(PeerCommand::Close);
-                    return Ok(());
-                }
-                self.picker.remove_availability(&peer.pieces);
-                self.picker.add_availability(&bf);
-                let have = self.picker.have();
-                peer.useful = bf
-                    .iter_raw()
-                    .filter_map(|i| self.meta.geometry.piece(i))
-                    .filter(|p| !have.has(*p))
-                    .count() as u32;
-                peer.pieces = bf;
-                self.update_interest(conn);
-                self.fill(conn);
-            }
-            PeerEventKind::Have(piece) => {
-                if peer.pieces.set(piece) {
-                    self.picker.add_one(piece);
-                    if !self.picker.have().has(piece) {
-                        peer.useful += 1;
-                    }
-                    self.update_interest(conn);
-                    self.fill(conn);
-                }
-            }
-            PeerEventKind::Choke => {
-                peer.peer_choking = true;
-                self.take_back_requests(conn, false);
-                self.fill_all();
-            }
-            PeerEventKind::Unchoke => {
-                peer.peer_choking = false;
-                peer.last_block = Instant::now();
-                self.fill(conn);
-            }
-            PeerEventKind::Interested => {
-                peer.peer_interested = true;
-                if self.unchoked_count() < crate::choker::UPLOAD_SLOTS {
-                    self.last_rechoke = None; // a free slot: decide at the next tick
-                }
-            }
-            PeerEventKind::NotInterested => peer.peer_interested = false,
-            PeerEventKind::Block { block, data } => self.on_block(conn, block, &data)?,
-            PeerEventKind::Uploaded { bytes } => {
-                peer.up.add(u64::from(bytes));
-                self.up.add(u64::from(bytes));
-                self.uploaded += u64::from(bytes);
-            }
-            PeerEventKind::Closed { .. } => {}
-        }
-        Ok(())
-    }
-
-    fn on_block(&mut self, conn: ConnId, block: BlockRef, data: &[u8]) -> Result<()> {
-        let len = data.len() as u64;
-        if let Some(peer) = self.peers.get_mut(&conn) {
-            if peer.requests.remove(&block) {
-                self.in_flight -= 1;
-            }
-            peer.last_block = Instant::now();
-            peer.snubbed = false;
-            peer.pipeline = (peer.pipeline + 1).min(MAX_PIPELINE);
-            peer.down.add(len);
-        }
-        self.down.add(len);
-        match self.picker.block_received(conn, block, data) {
-            Received::Unneeded => {}
-            Received::Stored { cancel } => self.cancel(block, &cancel),
-            Received::Complete { cancel } => {
-                self.cancel(block, &cancel);
-                self.downloaded += u64::from(self.meta.geometry.piece_len(block.piece));
-                self.finish_piece(block.piece)?;
-            }
-        }
-        self.fill(conn);
-        Ok(())
-    }
-
-    /// Hash check, then write and announce — or throw away and blame.
-    fn finish_piece(&mut self, piece: PieceIndex) -> Result<()> {
-        let Some((data, senders)) = self.picker.take_complete(piece) else {
-            return Ok(());
-        };
-        let digest = sha1_smol::Sha1::from(&data).digest().bytes();
-        if &digest == self.meta.piece_hash(piece) {
-            self.storage
-                .write_piece(piece, &data)
-                .map_err(|e| Error::Other {
-                    context: format!("cannot write piece {piece}"),
-                    source: e,
-                })?;
-            self.picker.verified(piece);
-            for liar in self.blame.verified(piece, &data) {
-                self.ban(liar);
-            }
-            let conns: Vec<ConnId> = self.peers.keys().copied().collect();
-            for c in conns {
-                if let Some(p) = self.peers.get_mut(&c) {
-                    if p.ready {
-                        p.send(PeerCommand::Have(piece));
-                    }
-                    if p.pieces.has(piece) {
-                        p.useful = p.useful.saturating_sub(1);
-                    }
-                }
-                self.update_interest(c);
-            }
-        } else {
-            self.downloaded = self
-                .downloaded
-                .saturating_sub(u64::from(self.meta.geometry.piece_len(piece)));
-            self.picker.failed(piece);
-            self.progress.message(&format!(
-                "piece {piece} failed its hash check; fetching it again"
-            ));
-            let addrs: Vec<SocketAddr> = senders.iter().filter_map(|c| self.addr_of(*c)).collect();
-            if let Verdict::Strike(addr) = self.blame.failed(piece, &data, &addrs)
-                && self.candidates.strike(addr)
-            {
-                self.ban(addr);
-            }
-            self.fill_all();
-        }
-        Ok(())
-    }
-
-    /// Drops every connection to `addr` and never connects to it again.
-    fn ban(&mut self, addr: SocketAddr) {
-        self.candidates.ban(addr);
-        self.progress
-            .message(&format!("peer {addr}: banned for sending bad data"));
-        for p in self.peers.values().filter(|p| p.addr == addr) {
-            p.send(PeerCommand::Close);
-        }
-    }
-
-    fn addr_of(&self, conn: ConnId) -> Option<SocketAddr> {
-        self.peers.get(&conn).map(|p| p.addr).or_else(|| {
-            self.departed
-                .iter()
-                .find(|(c, _)| *c == conn)
-                .map(|(_, a)| *a)
-        })
-    }
-
-    fn on_closed(&mut self, conn: ConnId, reason: &str, misbehaved: bool) {
-        self.take_back_requests(conn, false);
-        let Some(peer) = self.peers.remove(&conn) else {
-            return;
-        };
-        self.picker.remove_availability(&peer.pieces);
-        self.candidates
-            .disconnected(peer.addr, peer.ready, misbehaved, Instant::now());
-        if self.departed.len() >= DEPARTED {
-            self.departed.pop_front();
-        }
-        self.departed.push_back((conn, peer.addr));
-        if self.cfg.verbose || misbehaved {
-            self.progress
-                .message(&format!("peer {}: disconnected: {reason}", peer.addr));
-        }
-        self.fill_all();
-    }
-
-    fn on_incoming(&mut self, inc: Incoming) {
-        if self.peers.len() >= self.cfg.max_peers || !self.candidates.accept(inc.addr) {
-            return; // dropping the stream closes it
-        }
-        let (tx, rx) = unbounded();
-        let conn = self.new_conn();
-        let have = self.picker.have().clone();
-        match crate::peer::spawn_incoming(self.ctx.clone(), conn, inc.stream, have, rx) {
-            Ok(_) => {
-                let n = self.meta.geometry.num_pieces();
-                self.peers.insert(conn, Peer::new(tx, inc.addr, n));
-            }
-            Err(_) => self
-                .candidates
-                .disconnected(inc.addr, false, false, Instant::now()),
-        }
-    }
-
-    // ----- requests ----------------------------------------------------
-
-    /// Sends a peer as many requests as its pipeline has room for.
-    fn fill(&mut self, conn: ConnId) {
-        let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight);
-        let Some(peer) = self.peers.get_mut(&conn) else {
-            return;
-        };
-        if !peer.ready || peer.peer_choking || !peer.am_interested || room == 0 {
-            return;
-        }
-        let target = if peer.snubbed { 1 } else { peer.pipeline };
-        let want = target.saturating_sub(peer.requests.len()).min(room);
-        if want == 0 {
-            return;
-        }
-        if peer.requests.is_empty() {
-            peer.last_block = Instant::now();
-        }
-        for block in self.picker.pick(conn, &peer.pieces, want) {
-            if peer.requests.insert(block) {
-                self.in_flight += 1;
-            }
-            peer.send(PeerCommand::Request(block));
-        }
-    }
-
-    fn fill_all(&mut self) {
-        let conns: Vec<ConnId> = self.peers.keys().copied().collect();
-        for c in conns {
-            self.fill(c);
-        }
-    }
-
-    /// Gives a peer's requests back to the picker; with `cancel`, also
-    /// tells the peer (it is alive but too slow).
-    fn take_back_requests(&mut self, conn: ConnId, cancel: bool) {
-        let Some(peer) = self.peers.get_mut(&conn) else {
-            return;
-        };
-        for block in peer.requests.drain() {
-            self.picker.release(conn, block);
-            self.in_flight -= 1;
-            if cancel {
-                let _ = peer.tx.send(PeerCommand::Cancel(block));
-            }
-        }
-    }
-
-    /// Another copy of `block` arrived: cancel it at the other peers.
-    fn cancel(&mut self, block: BlockRef, conns: &[ConnId]) {
-        for c in conns {
-            if let Some(p) = self.peers.get_mut(c)
-                && p.requests.remove(&block)
-            {
-                self.in_flight -= 1;
-                p.send(PeerCommand::Cancel(block));
-            }
-        }
-    }
-
-    fn update_interest(&mut self, conn: ConnId) {
-        if let Some(p) = self.peers.get_mut(&conn) {
-            let want = p.useful > 0;
-            if want != p.am_interested && p.ready {
-                p.am_interested = want;
-                p.send(PeerCommand::Interested(want));
-            }
-        }
-    }
-
-    // ----- the tick ------------------------------------------------------
-
-    /// Periodic work. Returns true when the session is done.
-    fn on_tick(&mut self) -> Result<bool> {
-        let now = Instant::now();
-        if now.duration_since(self.last_second) >= Duration::from_secs(1) {
-            self.last_second = now;
-            self.down.tick();
-            self.up.tick();
-            for p in self.peers.values_mut() {
-                p.down.tick();
-                p.up.tick();
-                let second = (p.down.get() / f64::from(BLOCK_LEN)).ceil() as usize;
-                p.pipeline = second.clamp(MIN_PIPELINE, MAX_PIPELINE);
-            }
-            self.snub_silent_peers(now);
-        }
-        self.connect_more(now);
-        if self
-            .last_rechoke
-            .is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY)
-        {
-            self.rechoke(now);
-        }
-        self.announce_if_due(now);
-        self.progress.update(&self.status());
-        if self.picker.is_complete() {
-            return Ok(self.on_complete(now));
-        }
-        self.check_stalled(now)?;
-        Ok(false)
-    }
-
-    fn snub_silent_peers(&mut self, now: Instant) {
-        let silent: Vec<ConnId> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| {
-                !p.requests.is_empty() && now.duration_since(p.last_block) >= SNUB_TIMEOUT
-            })
-            .map(|(c, _)| *c)
-            .collect();
-        for c in &silent {
-            if let Some(p) = self.peers.get_mut(c) {
-                p.snubbed = true;
-                if self.cfg.verbose {
-                    self.progress.message(&format!("peer {}: snubbed", p.addr));
-                }
-            }
-            self.take_back_requests(*c, true);
-        }
-        if !silent.is_empty() {
-            self.fill_all();
-        }
-    }
-
-    fn connect_more(&mut self, now: Instant) {
-        while self.peers.len() < self.cfg.max_peers {
-            let Some(addr) = self.candidates.next(now) else {
-                break;
-            };
-            let (tx, rx) = unbounded();
-            let conn = self.new_conn();
-            let have = self.picker.have().clone();
-            match crate::peer::spawn_outgoing(self.ctx.clone(), conn, addr, have, rx) {
-                Ok(_) => {
-                    let n = self.meta.geometry.num_pieces();
-                    self.peers.insert(conn, Peer::new(tx, addr, n));
-                }
-                Err(_) => self.candidates.disconnected(addr, false, false, now),
-            }
-        }
-    }
-
-    fn rechoke(&mut self, now: Instant) {
-        self.last_rechoke = Some(now);
-        let inputs: Vec<ChokeInput> = self
-            .peers
-            .iter()
-            .filter(|(_, p)| p.ready)
-            .map(|(c, p)| ChokeInput {
-                conn: *c,
-                interested: p.peer_interested,
-                down_rate: p.down.get(),
-                up_rate: p.up.get(),
-                snubbed: p.snubbed,
-                unchoked_since: if p.am_choking { None } else { p.unchoked_at },
-            })
-            .collect();
-        let seeding = self.picker.is_complete();
-        let unchoke = self.choker.rechoke(&inputs, seeding, now);
-        for (c, p) in self.peers.iter_mut().filter(|(_, p)| p.ready) {
-            let choke = !unchoke.contains(c);
-            if choke != p.am_choking {
-                p.am_choking = choke;
-                p.unchoked_at = (!choke).then_some(now);
-                p.send(PeerCommand::Choke(choke));
-            }
-        }
-    }
-
-    fn unchoked_count(&self) -> usize {
-        self.peers.values().filter(|p| !p.am_choking).count()
-    }
-
-    fn on_complete(&mut self, now: Instant) -> bool {
-        if self.completed_at.is_none() {
-            self.completed_at = Some(now);
-            if let Err(e) = self.storage.sync() {
-                self.progress.message(&format!("warning: sync failed: {e}"));
-            }
-            if !self.was_complete_at_start {
-                self.progress.message(&format!(
-                    "download complete: {} in {:.1} s",
-                    format_bytes(self.meta.geometry.total_len()),
-                    self.started.elapsed().as_secs_f64()
-                ));
-                self.announce(AnnounceEvent::Completed);
-            }
-        }
-        let since = self
-            .completed_at
-            .map_or(Duration::ZERO, |t| now.duration_since(t));
-        match self.cfg.seed {
-            SeedPolicy::Exit => true,
-            SeedPolicy::Forever => false,
-            SeedPolicy::Ratio(r) => {
-                self.uploaded as f64 >= r * self.meta.geometry.total_len() as f64
-            }
-            SeedPolicy::Time(t) => since >= t,
-        }
-    }
-
-    fn check_stalled(&mut self, now: Instant) -> Result<()> {
-        let alone = self.peers.is_empty() && self.candidates.is_empty();
-        if !alone {
-            self.peerless_since = None;
-            return Ok(());
-        }
-        let since = *self.peerless_since.get_or_insert(now);
-        if now.duration_since(since) >= self.cfg.stall_timeout {
-            return Err(Error::NoPeers(format!(
-                "no peer connected and none could be found for {} s ({} of {} pieces done)",
-                self.cfg.stall_timeout.as_secs(),
-                self.picker.have().count(),
-                self.meta.geometry.num_pieces()
-            )));
-        }
-        Ok(())
-    }
-
-    // ----- tracker -----------------------------------------------------
-
-    fn announce(&mut self, event: AnnounceEvent) {
-        let Some(tx) = &self.tracker_tx else { return };
-        let left = self
-            .meta
-            .geometry
-            .total_len()
-            .saturating_sub(self.picker.bytes_have());
-        let req = AnnounceRequest {
-            event,
-            uploaded: self.uploaded,
-            downloaded: self.downloaded,
-            left,
-            numwant: 50,
-        };
-        if tx.send(req).is_ok() {
-            self.announce_pending = true;
-            self.last_announce = Some(Instant::now());
-        }
-    }
-
-    fn announce_if_due(&mut self, now: Instant) {
-        if self.announce_pending {
-            return;
-        }
-        let short = self.candidates.is_empty() && self.peers.len() < self.cfg.max_peers.min(10);
-        let gap = self.min_interval.unwrap_or(EARLY_ANNOUNCE_GAP);
-        let early = short
-            && !self.picker.is_complete()
-            && self
-                .last_announce
-                .is_none_or(|t| now.duration_since(t) >= gap);
-        if now >= self.next_announce || early {
-            self.announce(AnnounceEvent::Regular);
-        }
-    }
-
-    fn on_tracker(&mut self, out: AnnounceOutcome) -> Result<()> {
-        self.announce_pending = false;
-        let now = Instant::now();
-        match out {
-            AnnounceOutcome::Ok { response, .. } => {
-                self.tracker_ok = true;
-                if let Some(w) = &response.warning {
-                    self.progress.message(&format!("tracker warning: {w}"));
-                }
-                self.min_interval = response.min_interval;
-                self.next_announce = now + response.interval;
-                for addr in response.peers {
-                    if !self.is_self(addr) {
-                        self.candidates.add(addr);
-                    }
-                }
-                self.connect_more(now);
-            }
-            AnnounceOutcome::Failed { message } => {
-                if !self.tracker_ok && self.peers.is_empty() && !self.picker.is_complete() {
-                    return Err(Error::Tracker(message));
-                }
-                self.progress.message(&format!("tracker: {message}"));
-                self.next_announce = now + TRACKER_RETRY;
-            }
-        }
-        Ok(())
-    }
-
-    /// A tracker lists us among the peers; connecting to ourselves would
-    /// only be dropped at the handshake, so skip it here.
-    fn is_self(&self, addr: SocketAddr) -> bool {
-        addr.port() == self.our_port && (addr.ip().is_loopback() || addr.ip().is_unspecified())
-    }
-
     // ----- the end -------------------------------------------------------
 
-    fn shutdown(&mut self, tracker: &Receiver<AnnounceOutcome>) {
+    pub(super) fn shutdown(&mut self, tracker: &Receiver<AnnounceOutcome>) {
         for p in self.peers.values() {
             p.send(PeerCommand::Close);
         }
@@ -878,12 +389,12 @@ impl Session<'_> {
         self.progress.finish();
     }
 
-    fn new_conn(&mut self) -> ConnId {
+    pub(super) fn new_conn(&mut self) -> ConnId {
         self.next_conn += 1;
         ConnId(self.next_conn)
     }
 
-    fn status(&self) -> Status {
+    pub(super) fn status(&self) -> Status {
         Status {
             have: self.picker.bytes_have(),
             total: self.meta.geometry.total_len(),
