@@ -73,6 +73,8 @@ pub struct Picker {
     availability: Vec<u32>,
     partial: BTreeMap<PieceIndex, Partial>,
     max_partial: usize,
+    /// Bytes of the pieces in `have`, kept as pieces are verified.
+    have_bytes: u64,
     /// xorshift state for tie-breaks; seeded from getrandom.
     rng: u64,
 }
@@ -84,10 +86,16 @@ impl Picker {
         let mut seed = [0u8; 8];
         // A failed seed only makes tie-breaks predictable; never fatal.
         let _ = getrandom::fill(&mut seed);
+        let have_bytes = have
+            .iter_raw()
+            .filter_map(|i| geometry.piece(i))
+            .map(|p| u64::from(geometry.piece_len(p)))
+            .sum();
         Picker {
             geometry,
             availability: vec![0; geometry.num_pieces() as usize],
             have,
+            have_bytes,
             partial: BTreeMap::new(),
             max_partial: max_partial.max(1),
             rng: u64::from_le_bytes(seed) | 1,
@@ -104,11 +112,7 @@ impl Picker {
 
     /// Bytes verified so far.
     pub fn bytes_have(&self) -> u64 {
-        self.have
-            .iter_raw()
-            .filter_map(|i| self.geometry.piece(i))
-            .map(|p| u64::from(self.geometry.piece_len(p)))
-            .sum()
+        self.have_bytes
     }
 
     /// A peer's piece set appeared (`+1`) or went away (`-1`).
@@ -352,7 +356,9 @@ impl Picker {
 
     /// The piece passed its hash check and is on disk.
     pub fn verified(&mut self, piece: PieceIndex) {
-        self.have.set(piece);
+        if self.have.set(piece) {
+            self.have_bytes += u64::from(self.geometry.piece_len(piece));
+        }
     }
 
     /// The piece failed its hash check: it is missing again and will be

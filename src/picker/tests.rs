@@ -118,3 +118,17 @@ fn nothing_useful_means_no_requests() {
     assert!(!p.wants_any(&set(2, &[0])));
     assert!(p.wants_any(&set(2, &[0, 1])));
 }
+
+#[test]
+fn bytes_have_counts_verified_pieces_once() {
+    // 3 pieces of 32 KiB; the last is 1,000 bytes.
+    let g = Geometry::new(2 * 32768 + 1000, 32768, 3).unwrap();
+    let mut have = Bitfield::new(3);
+    have.set(g.piece(0).unwrap());
+    let mut p = Picker::new(g, have, 2);
+    assert_eq!(p.bytes_have(), 32768);
+    p.verified(g.piece(2).unwrap());
+    p.verified(g.piece(2).unwrap());
+    assert_eq!(p.bytes_have(), 32768 + 1000);
+    assert!(!p.is_complete());
+}
