@@ -141,15 +141,30 @@ struct Harness {
 }
 
 fn context() -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    context_with(Arc::new(Stub))
+}
+
+fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
     let (tx, rx) = unbounded();
     let ctx = PeerContext {
         info_hash: INFO_HASH,
         our_id: OUR_ID,
         geometry: geometry(),
-        reader: Arc::new(Stub),
+        reader,
         events: tx,
     };
     (Arc::new(ctx), rx)
+}
+
+/// The `Stub` pattern, 20 ms a block: a disk slow enough that queued
+/// requests are still waiting when a command arrives.
+struct SlowStub;
+
+impl PieceReader for SlowStub {
+    fn read_block(&self, b: BlockRef, out: &mut [u8]) -> io::Result<()> {
+        thread::sleep(Duration::from_millis(20));
+        Stub.read_block(b, out)
+    }
 }
 
 fn accept(listener: &TcpListener) -> TcpStream {
@@ -171,8 +186,12 @@ fn accept(listener: &TcpListener) -> TcpStream {
 
 /// An outgoing peer thread, connected to a remote that has said nothing.
 fn outgoing(our_pieces: Bitfield) -> Harness {
+    outgoing_with(Arc::new(Stub), our_pieces)
+}
+
+fn outgoing_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let (ctx, events) = context();
+    let (ctx, events) = context_with(reader);
     let (cmds, cmd_rx) = unbounded();
     let addr = listener.local_addr().unwrap();
     let thread = spawn_outgoing(ctx, ConnId(1), addr, our_pieces, cmd_rx).unwrap();
@@ -191,7 +210,11 @@ fn outgoing(our_pieces: Bitfield) -> Harness {
 
 /// An outgoing peer thread past a correct handshake and `Ready`.
 fn ready(our_pieces: Bitfield) -> Harness {
-    let mut h = outgoing(our_pieces);
+    ready_with(Arc::new(Stub), our_pieces)
+}
+
+fn ready_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
+    let mut h = outgoing_with(reader, our_pieces);
     let ours = h.remote.read_handshake();
     assert_eq!((ours.info_hash, ours.peer_id), (INFO_HASH, OUR_ID));
     assert_eq!(ours.reserved, [0; 8]);
@@ -621,4 +644,40 @@ fn incoming_connection_reads_first_then_replies() {
             h.expect_closed(true);
         }
     }
+}
+
+/// Our `choke` discards the peer's queued requests: once the remote sees
+/// `choke`, no `piece` follows, though it had asked for 40 blocks.
+#[test]
+fn our_choke_discards_queued_requests() {
+    let mut h = ready_with(Arc::new(SlowStub), pieces(&[0, 1, 2, 3]));
+    assert!(matches!(h.remote.recv(), Message::Bitfield(_)));
+    h.unchoke_peer();
+    let asks: Vec<Message> = (0..40)
+        .map(|i| Message::Request {
+            index: i / 2,
+            begin: (i % 2) * 16384,
+            length: 16384,
+        })
+        .collect();
+    h.remote.send_all(&asks[..8]);
+    assert!(matches!(h.remote.recv(), Message::Piece { .. }));
+    h.cmd(PeerCommand::Choke(true));
+    let mut served_before_choke = 1;
+    loop {
+        match h.remote.recv() {
+            Message::Piece { .. } => served_before_choke += 1,
+            Message::Choke => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(served_before_choke < 8, "the choke cut the queue short");
+    // Requests sent while choked are ignored too; `have` proves they were read.
+    h.remote.send_all(&asks[8..]);
+    h.cmd(PeerCommand::Have(geometry().piece(4).unwrap()));
+    assert_eq!(
+        h.remote.recv(),
+        Message::Have(4),
+        "no piece after our choke"
+    );
 }

@@ -210,9 +210,14 @@ impl<'a> Connection<'a> {
         }
     }
 
-    /// Serves a few queued requests from storage.
+    /// Serves up to `SERVE_BATCH` queued requests from storage, looking at
+    /// commands between blocks so that a `Choke` (which empties the queue)
+    /// takes effect at once, not after the batch.
     fn serve(&mut self) -> Result<(), Close> {
-        for _ in 0..SERVE_BATCH {
+        for i in 0..SERVE_BATCH {
+            if i > 0 {
+                self.drain_commands()?;
+            }
             let Some(block) = self.uploads.pop() else {
                 return Ok(());
             };
