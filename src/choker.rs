@@ -17,6 +17,7 @@
 //! passes `now`). The session sends the choke/unchoke messages.
 
 use crate::channels::ConnId;
+use crate::rng::Rng;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -53,7 +54,7 @@ pub struct ChokeInput {
 pub struct Choker {
     optimistic: Option<ConnId>,
     optimistic_at: Option<Instant>,
-    rng: u64,
+    rng: Rng,
 }
 
 impl Default for Choker {
@@ -64,13 +65,10 @@ impl Default for Choker {
 
 impl Choker {
     pub fn new() -> Self {
-        let mut seed = [0u8; 8];
-        // A failed seed only makes the optimistic pick predictable.
-        let _ = getrandom::fill(&mut seed);
         Choker {
             optimistic: None,
             optimistic_at: None,
-            rng: u64::from_le_bytes(seed) | 1,
+            rng: Rng::from_os(),
         }
     }
 
@@ -119,7 +117,7 @@ impl Choker {
             self.optimistic = if choices.is_empty() {
                 None
             } else {
-                let i = (self.next_random() % choices.len() as u64) as usize;
+                let i = self.rng.below(choices.len() as u64) as usize;
                 choices.get(i).copied()
             };
             self.optimistic_at = Some(now);
@@ -128,15 +126,6 @@ impl Choker {
             unchoke.insert(c);
         }
         unchoke
-    }
-
-    fn next_random(&mut self) -> u64 {
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        x
     }
 }
 

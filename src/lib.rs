@@ -40,6 +40,7 @@ pub mod tracker;
 pub mod wire;
 pub mod channels;
 pub mod peer;
+pub mod rng;
 pub mod picker;
 pub mod storage;
 pub mod rate;

@@ -29,6 +29,7 @@
 
 use crate::channels::ConnId;
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
+use crate::rng::Rng;
 use crate::wire::bitfield::Bitfield;
 use std::collections::BTreeMap;
 
@@ -75,17 +76,14 @@ pub struct Picker {
     max_partial: usize,
     /// Bytes of the pieces in `have`, kept as pieces are verified.
     have_bytes: u64,
-    /// xorshift state for tie-breaks; seeded from getrandom.
-    rng: u64,
+    /// For tie-breaks between equally rare pieces.
+    rng: Rng,
 }
 
 impl Picker {
     /// A picker for a torrent of which we already have `have`, holding at
     /// most `max_partial` pieces in memory at once (at least 1).
     pub fn new(geometry: Geometry, have: Bitfield, max_partial: usize) -> Self {
-        let mut seed = [0u8; 8];
-        // A failed seed only makes tie-breaks predictable; never fatal.
-        let _ = getrandom::fill(&mut seed);
         let have_bytes = have
             .iter_raw()
             .filter_map(|i| geometry.piece(i))
@@ -98,7 +96,7 @@ impl Picker {
             have_bytes,
             partial: BTreeMap::new(),
             max_partial: max_partial.max(1),
-            rng: u64::from_le_bytes(seed) | 1,
+            rng: Rng::from_os(),
         }
     }
 
@@ -235,7 +233,7 @@ impl Picker {
     /// started; ties broken by a random starting point.
     fn rarest_new_piece(&mut self, theirs: &Bitfield) -> Option<PieceIndex> {
         let n = self.geometry.num_pieces();
-        let start = (self.next_random() % u64::from(n)) as u32;
+        let start = self.rng.below(u64::from(n)) as u32;
         let mut best: Option<(u32, PieceIndex)> = None;
         for k in 0..n {
             let i = (start + k) % n;
@@ -267,16 +265,6 @@ impl Picker {
                 senders: vec![None; n],
             },
         );
-    }
-
-    fn next_random(&mut self) -> u64 {
-        // xorshift64: tie-breaks only, not security.
-        let mut x = self.rng;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.rng = x;
-        x
     }
 
     /// A request to `conn` is void (choke, cancel, timeout, disconnect):

@@ -8,77 +8,14 @@
 
 mod common;
 
-use common::{Behaviour, FakeSeeder, FakeTracker, TestTorrent, pseudo_random_bytes};
+use common::{
+    Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, pseudo_random_bytes, text,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
-/// Generous: the biggest test moves a few MiB on loopback.
-const RUN_LIMIT: Duration = Duration::from_secs(60);
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "bitsy-dl-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-struct Run {
-    status: ExitStatus,
-    stderr: String,
-}
-
-fn bitsy(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_bitsy"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start bitsy")
-}
-
-/// Waits for the child within `RUN_LIMIT`, killing it (by PID) if late.
-fn finish(mut child: Child) -> Run {
-    let deadline = Instant::now() + RUN_LIMIT;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "bitsy did not finish in {RUN_LIMIT:?}; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        status: out.status,
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Run {
+fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "download",
         torrent.to_str().unwrap(),
@@ -89,7 +26,7 @@ fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Run {
         "-v",
     ];
     args.extend_from_slice(extra);
-    finish(bitsy(&args))
+    Bitsy::run(&args)
 }
 
 fn assert_files(t: &TestTorrent, out: &Path) {
@@ -105,12 +42,12 @@ fn assert_files(t: &TestTorrent, out: &Path) {
     }
 }
 
-fn ok(run: &Run) {
+fn ok(run: &Output) {
     assert!(
         run.status.success(),
         "exit {:?}; stderr:\n{}",
         run.status,
-        run.stderr
+        text(&run.stderr)
     );
 }
 
@@ -270,9 +207,9 @@ fn resume_reuses_good_pieces_and_repairs_bad_ones() {
     assert_files(&t, &out);
     // Pieces 0, 1, 3..7 were good (7 of 16); piece 2 was damaged.
     assert!(
-        run.stderr.contains("resume: 6 of 16 pieces"),
+        text(&run.stderr).contains("resume: 6 of 16 pieces"),
         "{}",
-        run.stderr
+        text(&run.stderr)
     );
 }
 
@@ -283,8 +220,12 @@ fn no_peers_gives_up_with_its_own_exit_code() {
     let dir = TempDir::new("nopeers");
     let torrent = swarm(&t, &dir, &tracker, &[]);
     let run = download(&torrent, &dir.0.join("out"), &["--stall-timeout", "2"]);
-    assert_eq!(run.status.code(), Some(5), "{}", run.stderr);
-    assert!(run.stderr.contains("no peer"), "{}", run.stderr);
+    assert_eq!(run.status.code(), Some(5), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains("no peer"),
+        "{}",
+        text(&run.stderr)
+    );
 }
 
 #[test]
@@ -295,11 +236,11 @@ fn tracker_failure_is_reported() {
     let dir = TempDir::new("trackerfail");
     let torrent = t.write_to(&dir.0);
     let run = download(&torrent, &dir.0.join("out"), &[]);
-    assert_eq!(run.status.code(), Some(4), "{}", run.stderr);
+    assert_eq!(run.status.code(), Some(4), "{}", text(&run.stderr));
     assert!(
-        run.stderr.contains("torrent not registered here"),
+        text(&run.stderr).contains("torrent not registered here"),
         "{}",
-        run.stderr
+        text(&run.stderr)
     );
 }
 
@@ -315,8 +256,12 @@ fn bad_torrent_is_refused_before_anything_is_created() {
     std::fs::write(&torrent, &bytes).unwrap();
     let out = dir.0.join("out");
     let run = download(&torrent, &out, &[]);
-    assert_eq!(run.status.code(), Some(3), "{}", run.stderr);
-    assert!(run.stderr.contains(".."), "names the entry: {}", run.stderr);
+    assert_eq!(run.status.code(), Some(3), "{}", text(&run.stderr));
+    assert!(
+        text(&run.stderr).contains(".."),
+        "names the entry: {}",
+        text(&run.stderr)
+    );
     assert!(!out.exists(), "nothing created");
 }
 
@@ -329,7 +274,7 @@ fn ctrl_c_stops_cleanly_and_announces_stopped() {
     let dir = TempDir::new("sigint");
     let torrent = swarm(&t, &dir, &tracker, &[&stingy]);
     let out = dir.0.join("out");
-    let child = bitsy(&[
+    let child = Bitsy::start(&[
         "download",
         torrent.to_str().unwrap(),
         "-o",
@@ -341,10 +286,7 @@ fn ctrl_c_stops_cleanly_and_announces_stopped() {
         tracker.wait_for_event("started", Duration::from_secs(10)),
         "bitsy announced started"
     );
-    let pid = child.id().to_string();
-    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-    assert!(killed.success());
-    let run = finish(child);
-    assert_eq!(run.status.code(), Some(130), "{}", run.stderr);
+    let run = child.interrupt();
+    assert_eq!(run.status.code(), Some(130), "{}", text(&run.stderr));
     assert!(tracker.wait_for_event("stopped", Duration::from_secs(5)));
 }

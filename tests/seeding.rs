@@ -9,110 +9,20 @@
 mod common;
 
 use common::raw_peer::{self, RawPeer};
-use common::{Behaviour, FakeSeeder, FakeTracker, TestTorrent, pseudo_random_bytes, wait_until};
+use common::{
+    Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, pseudo_random_bytes, text,
+    wait_until,
+};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
 
-const LIMIT: Duration = Duration::from_secs(60);
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let p = std::env::temp_dir().join(format!(
-            "bitsy-seed-{tag}-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// A background bitsy process, stopped by PID on drop.
-struct Proc(Option<Child>);
-
-impl Proc {
-    fn start(args: &[&str]) -> Proc {
-        let child = Command::new(env!("CARGO_BIN_EXE_bitsy"))
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start bitsy");
-        Proc(Some(child))
-    }
-
-    fn pid(&self) -> u32 {
-        self.0.as_ref().map_or(0, Child::id)
-    }
-
-    /// SIGINT, then the exit status and output (killed after `LIMIT`).
-    fn interrupt(mut self) -> Output {
-        let child = self.0.take().expect("running");
-        let _ = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status();
-        wait(child)
-    }
-
-    /// Waits for it to end by itself (killed after `LIMIT`).
-    fn finish(mut self) -> Output {
-        wait(self.0.take().expect("running"))
-    }
-}
-
-fn wait(mut child: Child) -> Output {
-    let deadline = Instant::now() + LIMIT;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!(
-                "bitsy did not finish in time; stderr:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.wait_with_output().unwrap()
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.0.take() {
-            let _ = Command::new("kill")
-                .args(["-INT", &c.id().to_string()])
-                .status();
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
+const LIMIT: Duration = common::bitsy::LIMIT;
 
 fn run(args: &[&str]) -> Output {
-    Proc::start(args).finish()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
+    Bitsy::run(args)
 }
 
 /// A port that was free a moment ago.
@@ -173,7 +83,7 @@ fn create_info_tracker_seed_download_round_trip() {
     write_tree(&content, &files);
 
     let tracker_port = free_port();
-    let tracker = Proc::start(&[
+    let tracker = Bitsy::start(&[
         "tracker",
         "--bind",
         "127.0.0.1",
@@ -216,7 +126,7 @@ fn create_info_tracker_seed_download_round_trip() {
     }
 
     let seed_port = free_port();
-    let seeder = Proc::start(&[
+    let seeder = Bitsy::start(&[
         "seed",
         torrent.to_str().unwrap(),
         content.to_str().unwrap(),
@@ -308,7 +218,7 @@ fn two_downloaders_trade_pieces_while_downloading() {
     let f1 = torrent1.write_to(&d1);
     let f2 = torrent2.write_to(&d2);
     let start = |torrent: &Path, out: &Path, port: u16| {
-        Proc::start(&[
+        Bitsy::start(&[
             "download",
             torrent.to_str().unwrap(),
             "-o",
@@ -361,7 +271,7 @@ fn seeder_refuses_bad_requests_and_serves_good_ones() {
     let data = dir.0.join("serve.bin");
     std::fs::write(&data, &content).unwrap();
     let port = free_port();
-    let _seeder = Proc::start(&[
+    let _seeder = Bitsy::start(&[
         "seed",
         torrent.to_str().unwrap(),
         data.to_str().unwrap(),

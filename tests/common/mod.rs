@@ -12,12 +12,14 @@
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
 
+pub mod bitsy;
 pub mod fake_seeder;
 pub mod fake_tracker;
 pub mod raw_peer;
 pub mod seeder_behaviour;
 pub mod test_torrent;
 
+pub use bitsy::{Bitsy, TempDir, text};
 pub use fake_seeder::{Behaviour, FakeSeeder, PieceAnnounce, SeederStats};
 pub use fake_tracker::{Announce, FakeTracker, Reply};
 pub use raw_peer::RawPeer;

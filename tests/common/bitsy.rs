@@ -1,0 +1,115 @@
+//! Running the real `bitsy` binary from a test, and temp folders.
+//!
+//! A [`Bitsy`] is a child process that is always stopped by PID: SIGINT
+//! when the test asks (or when the guard drops, e.g. on a failed
+//! assertion), then SIGKILL if it has not exited within a few seconds.
+//! Every wait is bounded by [`LIMIT`].
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The longest any one bitsy run in the tests may take.
+pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// A folder under the system temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "bitsy-test-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("create temp dir");
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running bitsy process.
+pub struct Bitsy(Option<Child>);
+
+impl Bitsy {
+    pub fn start(args: &[&str]) -> Bitsy {
+        let child = Command::new(env!("CARGO_BIN_EXE_bitsy"))
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start bitsy");
+        Bitsy(Some(child))
+    }
+
+    /// Runs to the end (killed, and the test failed, after `LIMIT`).
+    pub fn run(args: &[&str]) -> Output {
+        Bitsy::start(args).finish()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.0.as_ref().map_or(0, Child::id)
+    }
+
+    /// Sends SIGINT (Ctrl-C), then waits for the end.
+    pub fn interrupt(mut self) -> Output {
+        let child = self.0.take().expect("running");
+        sigint(child.id());
+        wait(child)
+    }
+
+    /// Waits for it to end by itself.
+    pub fn finish(mut self) -> Output {
+        wait(self.0.take().expect("running"))
+    }
+}
+
+impl Drop for Bitsy {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.0.take() {
+            sigint(c.id());
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn sigint(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status();
+}
+
+fn wait(mut child: Child) -> Output {
+    let deadline = Instant::now() + LIMIT;
+    while child.try_wait().ok().flatten().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("wait");
+            panic!(
+                "bitsy did not finish in {LIMIT:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("wait")
+}
+
+/// Output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
