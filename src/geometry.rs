@@ -210,7 +210,7 @@ impl Geometry {
     /// blocks (we only ever request whole blocks).
     pub fn exact_block(&self, raw_piece: u32, offset: u32, len: u32) -> Option<BlockRef> {
         let piece = self.piece(raw_piece)?;
-        if offset % BLOCK_LEN != 0 {
+        if !offset.is_multiple_of(BLOCK_LEN) {
             return None;
         }
         self.block(piece, offset / BLOCK_LEN)

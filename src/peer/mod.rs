@@ -1,1 +1,254 @@
-//! (not written yet)
+//! Peer connections: one OS thread per peer, doing that peer's socket I/O.
+//!
+//! ```text
+//!  spawn_outgoing: connect ─▶ send handshake ─▶ read handshake ─┐
+//!  spawn_incoming:            read handshake ─▶ send handshake ─┤
+//!                                                               ▼
+//!      Ready ─▶ our bitfield (if any piece) ─▶ loop { commands, serve, read }
+//!                                                               │
+//!                                                   Closed (always last)
+//! ```
+//!
+//! A peer thread owns its socket and its small state (who chokes whom, the
+//! requests in flight, the peer's queued requests) and nothing else. It
+//! tells the main thread what happened through `PeerEvent`s and does what
+//! it is told through `PeerCommand`s (see `channels` for the ordering
+//! rules). It never decides what to download or whom to unchoke, and it
+//! never writes to disk.
+//!
+//! Invariants:
+//! - exactly one `Closed` event is sent, and it is the last event, on every
+//!   exit path (a normal end, a protocol error, even a panic: see `Closer`);
+//! - every socket has a connect, read and write timeout; no loop spins
+//!   without blocking in a read;
+//! - memory per connection is bounded whatever the peer sends: one frame
+//!   buffer of `frame::max_frame_len` bytes, the decoded message (never
+//!   larger), at most `MAX_UPLOAD_QUEUE` queued block references, and one
+//!   reused write buffer of a block; and nothing a peer sends can panic it.
+//!
+//! Commands that arrive while the thread is still connecting or reading the
+//! handshake wait until the handshake is done (at most
+//! [`CONNECT_TIMEOUT`] + [`HANDSHAKE_TIMEOUT`]).
+
+mod connect;
+mod connection;
+mod requests;
+mod upload;
+
+use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent, PeerEventKind, PeerId};
+use crate::wire::bitfield::Bitfield;
+use crossbeam_channel::Receiver;
+use std::io;
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+/// How long to wait for a TCP connection. Reachable peers answer within a
+/// second or two; unreachable ones (firewalled, behind NAT) never answer,
+/// and waiting longer only holds a connection slot.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long the peer may take to send its handshake. Real clients answer
+/// at once; one that is silent for 10 s is not a BitTorrent peer (or is
+/// waiting for an encrypted handshake we do not speak).
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long one write may block. A peer whose receive window stays shut
+/// for 30 s cannot take even one 16 KiB block from us; we drop it rather
+/// than let it stall this thread's commands.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The read timeout while idle: the longest a command (request, cancel,
+/// choke) waits before the thread sees it. 100 ms is well under one
+/// round trip to most peers, yet wakes an idle thread only 10 times a
+/// second. While data flows, reads return at once and this does not apply.
+pub const TICK: Duration = Duration::from_millis(100);
+
+/// The read timeout right after we forwarded a block to the main thread.
+/// Its answer (the next `request`s for this peer) is due within
+/// microseconds, but this thread only sees commands between reads: a
+/// `TICK`-long read would hold those requests back and drain the pipeline.
+/// So reads stay this short until a request command arrives, or for at
+/// most `ANSWER_WAIT_LIMIT` when the main thread has nothing to ask.
+pub const ANSWER_TICK: Duration = Duration::from_millis(1);
+
+/// How long reads stay short after a block when no request follows.
+pub const ANSWER_WAIT_LIMIT: Duration = Duration::from_millis(50);
+
+/// The read timeout while the peer has requests queued with us, so that
+/// serving them is not slowed by waiting on a quiet socket.
+pub const SERVE_TICK: Duration = Duration::from_millis(1);
+
+/// Send a keep-alive after this long without writing. BEP 3 notes
+/// keep-alives are usually sent every two minutes, and many clients time
+/// out a silent peer after that; 90 s keeps us well inside it.
+pub const KEEPALIVE_AFTER: Duration = Duration::from_secs(90);
+
+/// Drop a peer that has sent nothing, not even a keep-alive, for this long:
+/// one and a half of the usual two-minute keep-alive periods.
+pub const RECEIVE_LIMIT: Duration = Duration::from_secs(180);
+
+/// Requests the peer may have queued with us. Only the block reference is
+/// queued (16 bytes; data is read when served), so this costs 32 KiB at
+/// most. It must exceed the deepest pipeline a real client uses without
+/// asking: libtorrent keeps up to 500 requests in flight to a fast peer,
+/// and a request we ignore is never answered, so a small bound stalls it.
+pub const MAX_UPLOAD_QUEUE: usize = 2048;
+
+/// Invalid requests (out of range, a piece we lack) tolerated before the
+/// peer is dropped. A correct peer sends none; a few allow for bugs.
+pub const MAX_BAD_REQUESTS: u32 = 32;
+
+/// Blocks served per turn of the loop before commands and the socket are
+/// looked at again. Each turn ends in a read that may wait `SERVE_TICK`
+/// (1 ms) when the peer has sent nothing new, so a turn must carry enough
+/// data to make that wait small: 64 blocks (1 MiB) caps one connection at
+/// about 1 GB/s, where 4 blocks capped it at 64 MB/s.
+const SERVE_BATCH: usize = 64;
+
+/// Starts a thread that connects to `addr` and runs the connection.
+/// If the thread cannot be started, nothing is sent on `ctx.events`.
+pub fn spawn_outgoing(
+    ctx: Arc<PeerContext>,
+    conn: ConnId,
+    addr: SocketAddr,
+    our_pieces: Bitfield,
+    cmds: Receiver<PeerCommand>,
+) -> io::Result<JoinHandle<()>> {
+    thread::Builder::new()
+        .name(format!("peer-{addr}"))
+        .spawn(move || {
+            let closer = Closer::new(&ctx, conn);
+            let close = match connect::outgoing(&ctx, addr) {
+                Ok((stream, peer_id)) => {
+                    session(&ctx, conn, stream, addr, peer_id, our_pieces, cmds)
+                }
+                Err(close) => close,
+            };
+            closer.close(close);
+        })
+}
+
+/// Starts a thread that runs an accepted connection (the peer speaks first).
+/// Fails, sending nothing, if the socket has no peer address or the thread
+/// cannot be started.
+pub fn spawn_incoming(
+    ctx: Arc<PeerContext>,
+    conn: ConnId,
+    stream: TcpStream,
+    our_pieces: Bitfield,
+    cmds: Receiver<PeerCommand>,
+) -> io::Result<JoinHandle<()>> {
+    let addr = stream.peer_addr()?;
+    thread::Builder::new()
+        .name(format!("peer-{addr}"))
+        .spawn(move || {
+            let closer = Closer::new(&ctx, conn);
+            let close = match connect::incoming(&ctx, stream) {
+                Ok((stream, peer_id)) => {
+                    session(&ctx, conn, stream, addr, peer_id, our_pieces, cmds)
+                }
+                Err(close) => close,
+            };
+            closer.close(close);
+        })
+}
+
+/// After the handshake: announce the peer, then run the message loop.
+fn session(
+    ctx: &PeerContext,
+    conn: ConnId,
+    stream: TcpStream,
+    addr: SocketAddr,
+    peer_id: PeerId,
+    our_pieces: Bitfield,
+    cmds: Receiver<PeerCommand>,
+) -> Close {
+    let ready = PeerEventKind::Ready { addr, peer_id };
+    if ctx.events.send(PeerEvent { conn, kind: ready }).is_err() {
+        return Close::quiet("the session has stopped");
+    }
+    connection::Connection::new(ctx, conn, stream, our_pieces, cmds).run()
+}
+
+/// Why a connection ended: the contents of the `Closed` event.
+#[derive(Debug)]
+pub(crate) struct Close {
+    reason: String,
+    misbehaved: bool,
+}
+
+impl Close {
+    /// The connection ended without fault of the peer (it may be retried).
+    fn quiet(reason: impl Into<String>) -> Self {
+        Close {
+            reason: reason.into(),
+            misbehaved: false,
+        }
+    }
+
+    /// The peer broke the protocol (it will not be retried).
+    fn misbehaved(reason: impl Into<String>) -> Self {
+        Close {
+            reason: reason.into(),
+            misbehaved: true,
+        }
+    }
+
+    /// A socket error while doing `what`.
+    fn io(what: &str, err: &io::Error) -> Self {
+        match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                Close::quiet(format!("{what}: timed out"))
+            }
+            io::ErrorKind::UnexpectedEof => {
+                Close::quiet(format!("{what}: peer closed the connection"))
+            }
+            _ => Close::quiet(format!("{what}: {err}")),
+        }
+    }
+}
+
+/// Sends the one `Closed` event. If the thread unwinds before
+/// [`Closer::close`] runs, `Drop` sends it instead, so the main thread
+/// always learns the connection is gone.
+struct Closer {
+    events: crossbeam_channel::Sender<PeerEvent>,
+    conn: ConnId,
+    sent: bool,
+}
+
+impl Closer {
+    fn new(ctx: &PeerContext, conn: ConnId) -> Self {
+        Closer {
+            events: ctx.events.clone(),
+            conn,
+            sent: false,
+        }
+    }
+
+    fn send(&mut self, close: Close) {
+        self.sent = true;
+        // If the main thread is gone there is nobody left to tell.
+        let _ = self.events.send(PeerEvent {
+            conn: self.conn,
+            kind: PeerEventKind::Closed {
+                reason: close.reason,
+                misbehaved: close.misbehaved,
+            },
+        });
+    }
+
+    fn close(mut self, close: Close) {
+        self.send(close);
+    }
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        if !self.sent {
+            self.send(Close::quiet("the peer thread stopped unexpectedly"));
+        }
+    }
+}

@@ -1,0 +1,43 @@
+# bitsy — see README.md. Every target runs offline once dependencies are fetched.
+CARGO ?= cargo
+MUSL  := x86_64-unknown-linux-musl
+BITSY := target/release/bitsy
+export BITSY
+
+.PHONY: all build test interop bench lint static demo clean
+
+all: build
+
+build:
+	$(CARGO) build --release
+
+# Unit and integration tests: self-contained, loopback only.
+test:
+	$(CARGO) test --all-targets
+
+# Real clients (aria2, Transmission, qBittorrent, rtorrent, libtorrent,
+# opentracker) against bitsy on loopback. Fails when a client is missing.
+interop: build
+	tests/interop/run
+
+# Speed and memory side by side with real clients (needs ~3 GiB of disk).
+bench: build
+	tests/bench/run
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+# One static, stripped x86_64 binary.
+static:
+	rustup target add $(MUSL) >/dev/null 2>&1 || true
+	$(CARGO) build --release --target $(MUSL)
+	@ls -l target/$(MUSL)/release/bitsy | awk '{print "static binary: " $$5 " bytes"}'
+	@file target/$(MUSL)/release/bitsy 2>/dev/null || true
+
+# A real swarm on loopback: tracker + seeder + downloader, all bitsy.
+demo: build
+	tests/demo/demo
+
+clean:
+	$(CARGO) clean

@@ -1,0 +1,94 @@
+//! What `bitsy info` prints, and the magnet link (BEP 9 `xt`, `dn`, `tr`).
+
+use super::{Metainfo, to_hex};
+
+impl Metainfo {
+    /// A BEP 9 magnet link: infohash, name and every tracker.
+    pub fn magnet_link(&self) -> String {
+        let mut link = format!(
+            "magnet:?xt=urn:btih:{}&dn={}",
+            to_hex(&self.info_hash),
+            percent_encode(&self.name)
+        );
+        for url in self.trackers.iter().flatten() {
+            link.push_str("&tr=");
+            link.push_str(&percent_encode(url));
+        }
+        link
+    }
+
+    /// The text `bitsy info` prints.
+    pub fn report(&self) -> String {
+        let g = &self.geometry;
+        let mut out = format!(
+            "name:       {}\ninfohash:   {}\nsize:       {}\npieces:     {} x {}\n",
+            self.name,
+            to_hex(&self.info_hash),
+            size(g.total_len()),
+            g.num_pieces(),
+            size(g.nominal_piece_len()),
+        );
+        let real = self.files.iter().filter(|f| !f.pad).count();
+        out.push_str(&format!("files:      {real}\n"));
+        for f in &self.files {
+            let pad = if f.pad { "  (pad file)" } else { "" };
+            out.push_str(&format!(
+                "  {}  {}{pad}\n",
+                f.path.display(),
+                size(f.length)
+            ));
+        }
+        out.push_str(if self.trackers.is_empty() {
+            "trackers:   none\n"
+        } else {
+            "trackers:\n"
+        });
+        for (i, tier) in self.trackers.iter().enumerate() {
+            out.push_str(&format!("  tier {}: {}\n", i + 1, tier.join(" ")));
+        }
+        if !self.web_seeds.is_empty() {
+            out.push_str(&format!("web seeds:  {}\n", self.web_seeds.join(" ")));
+        }
+        let private = if self.private { "yes" } else { "no" };
+        out.push_str(&format!("private:    {private}\n"));
+        if let Some(c) = &self.comment {
+            out.push_str(&format!("comment:    {c}\n"));
+        }
+        if let Some(c) = &self.created_by {
+            out.push_str(&format!("created by: {c}\n"));
+        }
+        out.push_str(&format!("magnet:     {}\n", self.magnet_link()));
+        out
+    }
+}
+
+/// RFC 3986 percent-encoding: everything but unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// "95000 bytes (92.8 KiB)".
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = None;
+    for u in UNITS {
+        if value < 1024.0 {
+            break;
+        }
+        value /= 1024.0;
+        unit = Some(u);
+    }
+    match unit {
+        Some(u) => format!("{bytes} bytes ({value:.1} {u})"),
+        None => format!("{bytes} bytes"),
+    }
+}

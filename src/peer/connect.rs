@@ -1,0 +1,78 @@
+//! Opening a connection: TCP connect, socket timeouts, and the handshake
+//! exchange with its three checks.
+//!
+//! A handshake is refused when its protocol string is wrong, when it names
+//! another torrent, or when its peer id is our own (the tracker gave us our
+//! own address, and we dialled ourselves). All three mark the peer as
+//! misbehaved so the session does not dial it again.
+//!
+//! The handshake is read whole with `read_exact` under
+//! [`HANDSHAKE_TIMEOUT`](super::HANDSHAKE_TIMEOUT): a timeout there ends the
+//! connection anyway, so the partial bytes it loses do not matter. After
+//! the handshake, reads go through the frame reader instead.
+
+use super::{CONNECT_TIMEOUT, Close, HANDSHAKE_TIMEOUT, WRITE_TIMEOUT};
+use crate::channels::{PeerContext, PeerId};
+use crate::wire::handshake::{HANDSHAKE_LEN, Handshake};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+
+/// Dials `addr`; sends our handshake, then checks theirs.
+pub(super) fn outgoing(ctx: &PeerContext, addr: SocketAddr) -> Result<(TcpStream, PeerId), Close> {
+    let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
+        .map_err(|e| Close::io("connecting", &e))?;
+    set_timeouts(&stream)?;
+    send_ours(&mut stream, ctx)?;
+    let theirs = read_theirs(&mut stream, ctx)?;
+    Ok((stream, theirs))
+}
+
+/// Reads and checks the handshake of a peer that dialled us, then replies.
+pub(super) fn incoming(
+    ctx: &PeerContext,
+    mut stream: TcpStream,
+) -> Result<(TcpStream, PeerId), Close> {
+    set_timeouts(&stream)?;
+    let theirs = read_theirs(&mut stream, ctx)?;
+    send_ours(&mut stream, ctx)?;
+    Ok((stream, theirs))
+}
+
+fn set_timeouts(stream: &TcpStream) -> Result<(), Close> {
+    let set = || -> std::io::Result<()> {
+        stream.set_read_timeout(Some(HANDSHAKE_TIMEOUT))?;
+        stream.set_write_timeout(Some(WRITE_TIMEOUT))?;
+        // Every message is written with one write call; Nagle's delay would
+        // only hold back small requests waiting for an unrelated ACK.
+        stream.set_nodelay(true)
+    };
+    set().map_err(|e| Close::io("setting socket options", &e))
+}
+
+fn send_ours(stream: &mut TcpStream, ctx: &PeerContext) -> Result<(), Close> {
+    let ours = Handshake::new(ctx.info_hash, ctx.our_id).encode();
+    stream
+        .write_all(&ours)
+        .map_err(|e| Close::io("sending handshake", &e))
+}
+
+fn read_theirs(stream: &mut TcpStream, ctx: &PeerContext) -> Result<PeerId, Close> {
+    let mut bytes = [0u8; HANDSHAKE_LEN];
+    stream
+        .read_exact(&mut bytes)
+        .map_err(|e| Close::io("reading handshake", &e))?;
+    let theirs = Handshake::parse(&bytes).map_err(|e| Close::misbehaved(e.to_string()))?;
+    check(&theirs, ctx)?;
+    Ok(theirs.peer_id)
+}
+
+/// The connection-level checks on a well-formed handshake.
+fn check(theirs: &Handshake, ctx: &PeerContext) -> Result<(), Close> {
+    if theirs.info_hash != ctx.info_hash {
+        return Err(Close::misbehaved("handshake for another torrent"));
+    }
+    if theirs.peer_id == ctx.our_id {
+        return Err(Close::misbehaved("connected to ourselves"));
+    }
+    Ok(())
+}

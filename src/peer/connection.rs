@@ -1,0 +1,413 @@
+//! The message loop of one connection after the handshake.
+//!
+//! One thread does both directions. Each turn of the loop:
+//! 1. drains the command channel without blocking and acts on each command;
+//! 2. serves up to `SERVE_BATCH` queued requests;
+//! 3. sends a keep-alive if we have been silent for `KEEPALIVE_AFTER`, and
+//!    gives up on a peer silent for `RECEIVE_LIMIT`;
+//! 4. blocks in one `read` for at most `TICK` (`SERVE_TICK` while requests
+//!    are queued) and handles every complete frame that has arrived.
+//!
+//! Message order is free: a `bitfield` is accepted at any time, replacing
+//! the peer's piece set (aria2 sends a second one mid-connection), and a
+//! peer that sends only `have`s, or nothing, is fine. Choke and interest
+//! events are forwarded only when the state changes.
+
+use super::requests::Requests;
+use super::upload::{Uploads, Wanted};
+use super::{
+    ANSWER_TICK, ANSWER_WAIT_LIMIT, Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, SERVE_TICK,
+    TICK,
+};
+use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent, PeerEventKind};
+use crate::wire::bitfield::Bitfield;
+use crate::wire::frame::{FrameReader, max_frame_len};
+use crate::wire::message::{Message, piece_header_into};
+use crossbeam_channel::{Receiver, TryRecvError};
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+pub(super) struct Connection<'a> {
+    ctx: &'a PeerContext,
+    conn: ConnId,
+    stream: TcpStream,
+    cmds: Receiver<PeerCommand>,
+    frames: FrameReader,
+    /// Reused for every message we write (a `piece` is built in place).
+    out: Vec<u8>,
+    /// The pieces we have and may serve.
+    our_pieces: Bitfield,
+    /// The peer chokes us (BEP 3 starts choked and not interested).
+    peer_choking: bool,
+    peer_interested: bool,
+    /// We choke the peer.
+    am_choking: bool,
+    am_interested: bool,
+    requests: Requests,
+    uploads: Uploads,
+    last_read: Instant,
+    last_write: Instant,
+    /// The read timeout currently set on the socket.
+    read_timeout: Duration,
+    /// When we last forwarded a block: the main thread's next requests
+    /// for this peer are due, so reads are kept short until they come
+    /// (see `ANSWER_TICK`).
+    answer_due: Option<Instant>,
+    /// `KEEPALIVE_AFTER` and `RECEIVE_LIMIT`, as fields so tests can shorten them.
+    keepalive_after: Duration,
+    receive_limit: Duration,
+}
+
+impl<'a> Connection<'a> {
+    pub(super) fn new(
+        ctx: &'a PeerContext,
+        conn: ConnId,
+        stream: TcpStream,
+        our_pieces: Bitfield,
+        cmds: Receiver<PeerCommand>,
+    ) -> Self {
+        let now = Instant::now();
+        Connection {
+            ctx,
+            conn,
+            stream,
+            cmds,
+            frames: FrameReader::new(max_frame_len(ctx.geometry.bitfield_len())),
+            out: Vec::new(),
+            our_pieces,
+            peer_choking: true,
+            peer_interested: false,
+            am_choking: true,
+            am_interested: false,
+            requests: Requests::default(),
+            uploads: Uploads::default(),
+            last_read: now,
+            last_write: now,
+            read_timeout: Duration::ZERO,
+            answer_due: None,
+            keepalive_after: KEEPALIVE_AFTER,
+            receive_limit: RECEIVE_LIMIT,
+        }
+    }
+
+    /// Runs until the connection ends; returns why.
+    pub(super) fn run(mut self) -> Close {
+        let mut close = match self.run_loop() {
+            Ok(never) => match never {},
+            Err(close) => close,
+        };
+        let ignored = self.uploads.ignored();
+        if ignored > 0 {
+            close.reason += &format!(" ({ignored} requests from the peer ignored)");
+        }
+        close
+    }
+
+    fn run_loop(&mut self) -> Result<std::convert::Infallible, Close> {
+        if !self.our_pieces.is_empty() {
+            self.send(&Message::Bitfield(self.our_pieces.as_bytes().to_vec()))?;
+        }
+        loop {
+            self.drain_commands()?;
+            self.serve()?;
+            if self.last_write.elapsed() >= self.keepalive_after {
+                self.send(&Message::KeepAlive)?;
+            }
+            if self.last_read.elapsed() >= self.receive_limit {
+                let secs = self.receive_limit.as_secs();
+                return Err(Close::quiet(format!("the peer was silent for {secs} s")));
+            }
+            self.read()?;
+        }
+    }
+
+    fn emit(&self, kind: PeerEventKind) -> Result<(), Close> {
+        let event = PeerEvent {
+            conn: self.conn,
+            kind,
+        };
+        self.ctx
+            .events
+            .send(event)
+            .map_err(|_| Close::quiet("the session has stopped"))
+    }
+
+    fn send(&mut self, msg: &Message) -> Result<(), Close> {
+        self.out.clear();
+        msg.encode_into(&mut self.out);
+        self.flush()
+    }
+
+    fn flush(&mut self) -> Result<(), Close> {
+        self.stream
+            .write_all(&self.out)
+            .map_err(|e| Close::io("writing", &e))?;
+        self.last_write = Instant::now();
+        Ok(())
+    }
+
+    fn drain_commands(&mut self) -> Result<(), Close> {
+        loop {
+            match self.cmds.try_recv() {
+                Ok(cmd) => {
+                    if matches!(cmd, PeerCommand::Request(_)) {
+                        self.answer_due = None;
+                    }
+                    self.command(cmd)?
+                }
+                Err(TryRecvError::Empty) => return Ok(()),
+                Err(TryRecvError::Disconnected) => {
+                    return Err(Close::quiet("the session dropped the connection"));
+                }
+            }
+        }
+    }
+
+    fn command(&mut self, cmd: PeerCommand) -> Result<(), Close> {
+        match cmd {
+            // Dropped while choked: the main thread took it back on `Choke`.
+            PeerCommand::Request(b) if !self.peer_choking && self.requests.insert(b) => {
+                self.send(&Message::Request {
+                    index: b.piece.get(),
+                    begin: b.offset,
+                    length: b.len,
+                })
+            }
+            PeerCommand::Request(_) => Ok(()),
+            PeerCommand::Cancel(b) if self.requests.remove(b) => self.send(&Message::Cancel {
+                index: b.piece.get(),
+                begin: b.offset,
+                length: b.len,
+            }),
+            PeerCommand::Cancel(_) => Ok(()),
+            PeerCommand::Interested(on) if on != self.am_interested => {
+                self.am_interested = on;
+                self.send(if on {
+                    &Message::Interested
+                } else {
+                    &Message::NotInterested
+                })
+            }
+            PeerCommand::Interested(_) => Ok(()),
+            PeerCommand::Have(piece) if self.our_pieces.set(piece) => {
+                self.send(&Message::Have(piece.get()))
+            }
+            PeerCommand::Have(_) => Ok(()),
+            PeerCommand::Choke(on) if on != self.am_choking => {
+                self.am_choking = on;
+                if on {
+                    self.uploads.clear();
+                }
+                self.send(if on {
+                    &Message::Choke
+                } else {
+                    &Message::Unchoke
+                })
+            }
+            PeerCommand::Choke(_) => Ok(()),
+            PeerCommand::Close => Err(Close::quiet("closed by us")),
+        }
+    }
+
+    /// Serves up to `SERVE_BATCH` queued requests from storage, looking at
+    /// commands between blocks so that a `Choke` (which empties the queue)
+    /// takes effect at once, not after the batch.
+    fn serve(&mut self) -> Result<(), Close> {
+        for i in 0..SERVE_BATCH {
+            if i > 0 {
+                self.drain_commands()?;
+            }
+            let Some(block) = self.uploads.pop() else {
+                return Ok(());
+            };
+            let len = block.len as usize;
+            self.out.clear();
+            piece_header_into(&mut self.out, block.piece.get(), block.offset, len);
+            let data_at = self.out.len();
+            self.out.resize(data_at + len, 0);
+            let data = self.out.get_mut(data_at..).unwrap_or_default();
+            self.ctx.reader.read_block(block, data).map_err(|e| {
+                Close::quiet(format!("reading piece {} to upload: {e}", block.piece))
+            })?;
+            self.flush()?;
+            self.emit(PeerEventKind::Uploaded { bytes: block.len })?;
+        }
+        Ok(())
+    }
+
+    /// One bounded read, then every complete frame it completed.
+    fn read(&mut self) -> Result<(), Close> {
+        if self
+            .answer_due
+            .is_some_and(|t| t.elapsed() >= ANSWER_WAIT_LIMIT)
+        {
+            self.answer_due = None; // the main thread has nothing more to ask
+        }
+        let timeout = if !self.uploads.is_empty() {
+            SERVE_TICK
+        } else if self.answer_due.is_some() {
+            ANSWER_TICK
+        } else {
+            TICK
+        };
+        if timeout != self.read_timeout {
+            self.stream
+                .set_read_timeout(Some(timeout))
+                .map_err(|e| Close::io("setting read timeout", &e))?;
+            self.read_timeout = timeout;
+        }
+        match self.frames.read_from(&mut self.stream) {
+            Ok(0) => return Err(Close::quiet("the peer closed the connection")),
+            Ok(_) => self.last_read = Instant::now(),
+            Err(e) => {
+                return match e.kind() {
+                    io::ErrorKind::WouldBlock
+                    | io::ErrorKind::TimedOut
+                    | io::ErrorKind::Interrupted => Ok(()),
+                    _ => Err(Close::io("reading", &e)),
+                };
+            }
+        }
+        loop {
+            let msg = match self.frames.next_frame() {
+                Ok(None) => return Ok(()),
+                Ok(Some(frame)) => Message::decode(frame),
+                Err(too_long) => return Err(Close::misbehaved(too_long.to_string())),
+            };
+            let msg = msg.map_err(|e| Close::misbehaved(e.to_string()))?;
+            self.message(msg)?;
+        }
+    }
+
+    fn message(&mut self, msg: Message) -> Result<(), Close> {
+        let geometry = &self.ctx.geometry;
+        match msg {
+            Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } => Ok(()),
+            Message::Choke if !self.peer_choking => {
+                self.peer_choking = true;
+                self.requests.clear();
+                self.emit(PeerEventKind::Choke)
+            }
+            Message::Unchoke if self.peer_choking => {
+                self.peer_choking = false;
+                self.emit(PeerEventKind::Unchoke)
+            }
+            Message::Choke | Message::Unchoke => Ok(()),
+            Message::Interested if !self.peer_interested => {
+                self.peer_interested = true;
+                self.emit(PeerEventKind::Interested)
+            }
+            Message::NotInterested if self.peer_interested => {
+                self.peer_interested = false;
+                self.emit(PeerEventKind::NotInterested)
+            }
+            Message::Interested | Message::NotInterested => Ok(()),
+            Message::Have(raw) => {
+                let piece = geometry.piece(raw).ok_or_else(|| {
+                    Close::misbehaved(format!("have for piece {raw}, which does not exist"))
+                })?;
+                self.emit(PeerEventKind::Have(piece))
+            }
+            Message::Bitfield(bytes) => {
+                let bits = Bitfield::from_payload(&bytes, geometry.num_pieces())
+                    .map_err(|e| Close::misbehaved(e.to_string()))?;
+                self.emit(PeerEventKind::Bitfield(bits))
+            }
+            Message::Request {
+                index,
+                begin,
+                length,
+            } => {
+                let w = Wanted {
+                    index,
+                    begin,
+                    length,
+                };
+                self.uploads
+                    .request(w, geometry, &self.our_pieces, self.am_choking)
+            }
+            Message::Cancel {
+                index,
+                begin,
+                length,
+            } => {
+                self.uploads.cancel(Wanted {
+                    index,
+                    begin,
+                    length,
+                });
+                Ok(())
+            }
+            Message::Piece { index, begin, data } => {
+                let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+                let block = geometry.exact_block(index, begin, len);
+                match self.requests.arrived(block)? {
+                    Some(block) => {
+                        self.answer_due = Some(Instant::now());
+                        self.emit(PeerEventKind::Block { block, data })
+                    }
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::channels::PieceReader;
+    use crate::geometry::{BlockRef, Geometry};
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::sync::Arc;
+
+    struct NoData;
+
+    impl PieceReader for NoData {
+        fn read_block(&self, _: BlockRef, _: &mut [u8]) -> io::Result<()> {
+            Err(io::ErrorKind::NotFound.into())
+        }
+    }
+
+    #[test]
+    fn keepalives_go_out_and_silence_ends_the_connection() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (mut theirs, _) = listener.accept().unwrap();
+        theirs
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let (events, _rx) = crossbeam_channel::unbounded();
+        let ctx = PeerContext {
+            info_hash: [0; 20],
+            our_id: [1; 20],
+            geometry: Geometry::new(1 << 20, 1 << 18, 4).unwrap(),
+            reader: Arc::new(NoData),
+            events,
+        };
+        let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
+        let started = Instant::now();
+        let close = std::thread::scope(|s| {
+            let run = s.spawn(|| {
+                let mut c = Connection::new(&ctx, ConnId(0), ours, Bitfield::new(4), cmd_rx);
+                c.keepalive_after = Duration::from_millis(100);
+                c.receive_limit = Duration::from_millis(700);
+                c.run()
+            });
+            // Two keep-alives arrive while the remote says nothing.
+            let mut buf = [0xffu8; 8];
+            theirs.read_exact(&mut buf).unwrap();
+            assert_eq!(buf, [0; 8]);
+            run.join().unwrap()
+        });
+        assert!(!close.misbehaved);
+        assert!(close.reason.contains("silent"), "{}", close.reason);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(700) && took < Duration::from_secs(5),
+            "{took:?}"
+        );
+    }
+}

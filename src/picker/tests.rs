@@ -1,0 +1,134 @@
+//! Unit tests for `picker`.
+
+use super::*;
+
+const C1: ConnId = ConnId(1);
+const C2: ConnId = ConnId(2);
+
+fn geometry(pieces: u32, piece_len: u64) -> Geometry {
+    Geometry::new(u64::from(pieces) * piece_len, piece_len, u64::from(pieces)).unwrap()
+}
+
+fn set(n: u32, pieces: &[u32]) -> Bitfield {
+    let g = geometry(n, 16 * 1024);
+    let mut b = Bitfield::new(n);
+    for &p in pieces {
+        b.set(g.piece(p).unwrap());
+    }
+    b
+}
+
+#[test]
+fn rarest_first() {
+    let g = geometry(4, 16 * 1024);
+    let mut p = Picker::new(g, Bitfield::new(4), 4);
+    p.add_availability(&set(4, &[0, 1, 2, 3]));
+    p.add_availability(&set(4, &[0, 1, 3]));
+    p.add_availability(&set(4, &[0, 3]));
+    // availability: 0→3, 1→2, 2→1, 3→3. A peer with everything gets piece 2.
+    let got = p.pick(C1, &set(4, &[0, 1, 2, 3]), 1);
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].piece.get(), 2);
+    // Then piece 1 (the next rarest) once piece 2 is fully requested.
+    let got = p.pick(C1, &set(4, &[0, 1, 2, 3]), 1);
+    assert_eq!(got[0].piece.get(), 1);
+}
+
+#[test]
+fn partial_pieces_first_and_memory_cap() {
+    let g = geometry(4, 64 * 1024); // 4 blocks per piece
+    let mut p = Picker::new(g, Bitfield::new(4), 1);
+    let all = set(4, &[0, 1, 2, 3]);
+    let first = p.pick(C1, &all, 2);
+    assert_eq!(first.len(), 2);
+    // C2 continues the same piece rather than starting another.
+    let second = p.pick(C2, &all, 10);
+    assert_eq!(second.len(), 2);
+    assert!(second.iter().all(|b| b.piece == first[0].piece));
+    assert_eq!(p.partial_count(), 1);
+}
+
+#[test]
+fn complete_verify_and_fail() {
+    let g = Geometry::new(20_000, 32 * 1024, 1).unwrap(); // one piece, 2 blocks
+    let mut p = Picker::new(g, Bitfield::new(1), 2);
+    let all = Bitfield::full(1);
+    let blocks = p.pick(C1, &all, 5);
+    assert_eq!(blocks.len(), 2);
+    assert_eq!((blocks[1].offset, blocks[1].len), (16384, 20_000 - 16384));
+    let data = vec![7u8; 20_000];
+    let r = p.block_received(C1, blocks[0], &data[..16384]);
+    assert_eq!(r, Received::Stored { cancel: vec![] });
+    // The same block again is not needed.
+    assert_eq!(
+        p.block_received(C2, blocks[0], &data[..16384]),
+        Received::Unneeded
+    );
+    // A wrong length is refused.
+    assert_eq!(
+        p.block_received(C1, blocks[1], &data[..10]),
+        Received::Unneeded
+    );
+    let r = p.block_received(C1, blocks[1], &data[16384..]);
+    assert_eq!(r, Received::Complete { cancel: vec![] });
+    let (bytes, who) = p.take_complete(blocks[0].piece).unwrap();
+    assert_eq!(bytes, data);
+    assert_eq!(who, vec![C1, C1], "the sender of each block");
+    p.failed(blocks[0].piece);
+    // Failed: it can be picked again from scratch.
+    assert_eq!(p.pick(C2, &all, 5).len(), 2);
+}
+
+#[test]
+fn endgame_duplicates_and_cancels() {
+    let g = geometry(1, 16 * 1024);
+    let mut p = Picker::new(g, Bitfield::new(1), 2);
+    let all = Bitfield::full(1);
+    let a = p.pick(C1, &all, 5);
+    assert_eq!(a.len(), 1);
+    assert!(p.in_endgame());
+    let b = p.pick(C2, &all, 5);
+    assert_eq!(b, a, "endgame asks a second peer for the same block");
+    assert!(p.pick(ConnId(3), &all, 5).is_empty(), "at most two copies");
+    let r = p.block_received(C2, a[0], &[0u8; 16384]);
+    assert_eq!(r, Received::Complete { cancel: vec![C1] });
+}
+
+#[test]
+fn release_returns_blocks() {
+    let g = geometry(2, 16 * 1024);
+    let mut p = Picker::new(g, Bitfield::new(2), 2);
+    let theirs = set(2, &[1]);
+    let a = p.pick(C1, &theirs, 5);
+    assert_eq!(a.len(), 1);
+    assert!(p.pick(C2, &theirs, 5).is_empty() || p.in_endgame());
+    p.release(C1, a[0]);
+    p.release(C2, a[0]);
+    assert_eq!(p.outstanding(), 0);
+    assert_eq!(p.pick(C2, &theirs, 5), a);
+}
+
+#[test]
+fn nothing_useful_means_no_requests() {
+    let g = geometry(2, 16 * 1024);
+    let mut have = Bitfield::new(2);
+    have.set(g.piece(0).unwrap());
+    let mut p = Picker::new(g, have, 2);
+    assert!(p.pick(C1, &set(2, &[0]), 5).is_empty());
+    assert!(!p.wants_any(&set(2, &[0])));
+    assert!(p.wants_any(&set(2, &[0, 1])));
+}
+
+#[test]
+fn bytes_have_counts_verified_pieces_once() {
+    // 3 pieces of 32 KiB; the last is 1,000 bytes.
+    let g = Geometry::new(2 * 32768 + 1000, 32768, 3).unwrap();
+    let mut have = Bitfield::new(3);
+    have.set(g.piece(0).unwrap());
+    let mut p = Picker::new(g, have, 2);
+    assert_eq!(p.bytes_have(), 32768);
+    p.verified(g.piece(2).unwrap());
+    p.verified(g.piece(2).unwrap());
+    assert_eq!(p.bytes_have(), 32768 + 1000);
+    assert!(!p.is_complete());
+}

@@ -1,0 +1,188 @@
+//! The status line: percent, bytes, rate, ETA, peers.
+//!
+//! On a terminal the line is redrawn in place (`\r`, cleared to the end)
+//! once a second; in a pipe or a log file a plain line is printed every
+//! [`PIPE_EVERY`] so logs stay readable. Everything goes to stderr, so
+//! stdout stays free for a command's real output.
+//!
+//! Formatting is pure (see [`format_line`]) and tested; only [`Progress`]
+//! writes.
+
+use std::io::{IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+/// How often a plain line is printed when stderr is not a terminal.
+pub const PIPE_EVERY: Duration = Duration::from_secs(5);
+
+/// One snapshot of a transfer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Status {
+    pub have: u64,
+    pub total: u64,
+    pub down_rate: f64,
+    pub up_rate: f64,
+    pub uploaded: u64,
+    pub peers: usize,
+    pub seeding: bool,
+}
+
+pub struct Progress {
+    tty: bool,
+    quiet: bool,
+    last_plain: Option<Instant>,
+    drawn: bool,
+}
+
+impl Progress {
+    pub fn new(quiet: bool) -> Self {
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+            quiet,
+            last_plain: None,
+            drawn: false,
+        }
+    }
+
+    /// Shows the status (on a terminal) or prints it every few seconds.
+    pub fn update(&mut self, s: &Status) {
+        if self.quiet {
+            return;
+        }
+        self.update_text(&format_line(s));
+    }
+
+    /// Shows a free-form line in place of the status (e.g. while checking
+    /// existing data).
+    pub fn update_text(&mut self, line: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        if self.tty {
+            let _ = write!(err, "\r{line}\x1b[K");
+            self.drawn = true;
+        } else if self.last_plain.is_none_or(|t| t.elapsed() >= PIPE_EVERY) {
+            let _ = writeln!(err, "{line}");
+            self.last_plain = Some(Instant::now());
+        }
+        let _ = err.flush();
+    }
+
+    /// Prints a message on its own line, keeping the status line intact.
+    pub fn message(&mut self, msg: &str) {
+        if self.quiet {
+            return;
+        }
+        let mut err = std::io::stderr().lock();
+        if self.drawn {
+            let _ = write!(err, "\r\x1b[K");
+            self.drawn = false;
+        }
+        let _ = writeln!(err, "{msg}");
+    }
+
+    /// Ends the status line (moves to a new line) before the program exits.
+    pub fn finish(&mut self) {
+        if self.drawn {
+            let _ = writeln!(std::io::stderr());
+            self.drawn = false;
+        }
+    }
+}
+
+/// `42.0% 420.0 MiB/1000.0 MiB  down 50.0 MiB/s  up 0 B/s  ETA 12s  peers 3`
+pub fn format_line(s: &Status) -> String {
+    let pct = if s.total == 0 {
+        100.0
+    } else {
+        s.have as f64 * 100.0 / s.total as f64
+    };
+    let eta = if s.have >= s.total {
+        "done".to_string()
+    } else if s.down_rate < 1.0 {
+        "--".to_string()
+    } else {
+        format_duration(((s.total - s.have) as f64 / s.down_rate) as u64)
+    };
+    if s.seeding {
+        return format!(
+            "seeding {}  up {}/s  uploaded {}  peers {}",
+            format_bytes(s.total),
+            format_bytes(s.up_rate as u64),
+            format_bytes(s.uploaded),
+            s.peers
+        );
+    }
+    format!(
+        "{pct:5.1}% {}/{}  down {}/s  up {}/s  ETA {eta}  peers {}",
+        format_bytes(s.have),
+        format_bytes(s.total),
+        format_bytes(s.down_rate as u64),
+        format_bytes(s.up_rate as u64),
+        s.peers
+    )
+}
+
+/// Bytes in binary units with one decimal: `1.5 MiB`.
+pub fn format_bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+/// Seconds as `59s`, `3m07s`, `2h05m`.
+pub fn format_duration(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_and_durations() {
+        let table = [
+            (0, "0 B"),
+            (1023, "1023 B"),
+            (1024, "1.0 KiB"),
+            (1536 * 1024, "1.5 MiB"),
+            (4 << 30, "4.0 GiB"),
+        ];
+        for (n, want) in table {
+            assert_eq!(format_bytes(n), want);
+        }
+        assert_eq!(format_duration(59), "59s");
+        assert_eq!(format_duration(187), "3m07s");
+        assert_eq!(format_duration(7500), "2h05m");
+    }
+
+    #[test]
+    fn line() {
+        let s = Status {
+            have: 512 << 20,
+            total: 1 << 30,
+            down_rate: 64.0 * 1048576.0,
+            up_rate: 0.0,
+            uploaded: 0,
+            peers: 3,
+            seeding: false,
+        };
+        assert_eq!(
+            format_line(&s),
+            " 50.0% 512.0 MiB/1.0 GiB  down 64.0 MiB/s  up 0 B/s  ETA 8s  peers 3"
+        );
+    }
+}

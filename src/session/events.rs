@@ -1,0 +1,220 @@
+//! The main thread's reaction to peer events: pieces completing, peers
+//! coming and going, bad data and who sent it.
+//!
+//! Part of `Session` (see `session/mod.rs`); split out so each file reads
+//! as one concern.
+
+use super::blame::Verdict;
+use super::peers::Peer;
+use super::{DEPARTED, MAX_PIPELINE, Session};
+use crate::channels::{ConnId, PeerCommand, PeerEvent, PeerEventKind};
+use crate::error::{Error, Result};
+use crate::geometry::{BlockRef, PieceIndex};
+use crate::listener::Incoming;
+use crate::picker::Received;
+use crossbeam_channel::unbounded;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+impl Session<'_> {
+    pub(super) fn on_event(&mut self, ev: PeerEvent) -> Result<()> {
+        let conn = ev.conn;
+        if let PeerEventKind::Closed { reason, misbehaved } = ev.kind {
+            self.on_closed(conn, &reason, misbehaved);
+            return Ok(());
+        }
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return Ok(());
+        };
+        match ev.kind {
+            PeerEventKind::Ready { addr, .. } => {
+                peer.ready = true;
+                peer.addr = addr;
+                if self.cfg.verbose {
+                    self.progress.message(&format!("peer {addr}: connected"));
+                }
+            }
+            PeerEventKind::Bitfield(bf) => {
+                if bf.num_pieces() != self.meta.geometry.num_pieces() {
+                    peer.send(PeerCommand::Close);
+                    return Ok(());
+                }
+                self.picker.remove_availability(&peer.pieces);
+                self.picker.add_availability(&bf);
+                let have = self.picker.have();
+                peer.useful = bf
+                    .iter_raw()
+                    .filter_map(|i| self.meta.geometry.piece(i))
+                    .filter(|p| !have.has(*p))
+                    .count() as u32;
+                peer.pieces = bf;
+                self.update_interest(conn);
+                self.fill(conn);
+            }
+            PeerEventKind::Have(piece) => {
+                if peer.pieces.set(piece) {
+                    self.picker.add_one(piece);
+                    if !self.picker.have().has(piece) {
+                        peer.useful += 1;
+                    }
+                    self.update_interest(conn);
+                    self.fill(conn);
+                }
+            }
+            PeerEventKind::Choke => {
+                peer.peer_choking = true;
+                self.take_back_requests(conn, false);
+                self.fill_all();
+            }
+            PeerEventKind::Unchoke => {
+                peer.peer_choking = false;
+                peer.last_block = Instant::now();
+                self.fill(conn);
+            }
+            PeerEventKind::Interested => {
+                peer.peer_interested = true;
+                if self.unchoked_count() < crate::choker::UPLOAD_SLOTS {
+                    self.last_rechoke = None; // a free slot: decide at the next tick
+                }
+            }
+            PeerEventKind::NotInterested => peer.peer_interested = false,
+            PeerEventKind::Block { block, data } => self.on_block(conn, block, &data)?,
+            PeerEventKind::Uploaded { bytes } => {
+                peer.up.add(u64::from(bytes));
+                self.up.add(u64::from(bytes));
+                self.uploaded += u64::from(bytes);
+            }
+            PeerEventKind::Closed { .. } => {}
+        }
+        Ok(())
+    }
+
+    pub(super) fn on_block(&mut self, conn: ConnId, block: BlockRef, data: &[u8]) -> Result<()> {
+        let len = data.len() as u64;
+        if let Some(peer) = self.peers.get_mut(&conn) {
+            if peer.requests.remove(&block) {
+                self.in_flight -= 1;
+            }
+            peer.last_block = Instant::now();
+            peer.snubbed = false;
+            peer.pipeline = (peer.pipeline + 1).min(MAX_PIPELINE);
+            peer.down.add(len);
+        }
+        self.down.add(len);
+        match self.picker.block_received(conn, block, data) {
+            Received::Unneeded => {}
+            Received::Stored { cancel } => self.cancel(block, &cancel),
+            Received::Complete { cancel } => {
+                self.cancel(block, &cancel);
+                self.downloaded += u64::from(self.meta.geometry.piece_len(block.piece));
+                self.finish_piece(block.piece)?;
+            }
+        }
+        self.fill(conn);
+        Ok(())
+    }
+
+    /// Hash check, then write and announce — or throw away and blame.
+    pub(super) fn finish_piece(&mut self, piece: PieceIndex) -> Result<()> {
+        let Some((data, senders)) = self.picker.take_complete(piece) else {
+            return Ok(());
+        };
+        let digest = sha1_smol::Sha1::from(&data).digest().bytes();
+        if &digest == self.meta.piece_hash(piece) {
+            self.storage
+                .write_piece(piece, &data)
+                .map_err(|e| Error::Other {
+                    context: format!("cannot write piece {piece}"),
+                    source: e,
+                })?;
+            self.picker.verified(piece);
+            for liar in self.blame.verified(piece, &data) {
+                self.ban(liar);
+            }
+            let conns: Vec<ConnId> = self.peers.keys().copied().collect();
+            for c in conns {
+                if let Some(p) = self.peers.get_mut(&c) {
+                    if p.ready {
+                        p.send(PeerCommand::Have(piece));
+                    }
+                    if p.pieces.has(piece) {
+                        p.useful = p.useful.saturating_sub(1);
+                    }
+                }
+                self.update_interest(c);
+            }
+        } else {
+            self.downloaded = self
+                .downloaded
+                .saturating_sub(u64::from(self.meta.geometry.piece_len(piece)));
+            self.picker.failed(piece);
+            self.progress.message(&format!(
+                "piece {piece} failed its hash check; fetching it again"
+            ));
+            let addrs: Vec<SocketAddr> = senders.iter().filter_map(|c| self.addr_of(*c)).collect();
+            if let Verdict::Strike(addr) = self.blame.failed(piece, &data, &addrs)
+                && self.candidates.strike(addr)
+            {
+                self.ban(addr);
+            }
+            self.fill_all();
+        }
+        Ok(())
+    }
+
+    /// Drops every connection to `addr` and never connects to it again.
+    pub(super) fn ban(&mut self, addr: SocketAddr) {
+        self.candidates.ban(addr);
+        self.progress
+            .message(&format!("peer {addr}: banned for sending bad data"));
+        for p in self.peers.values().filter(|p| p.addr == addr) {
+            p.send(PeerCommand::Close);
+        }
+    }
+
+    pub(super) fn addr_of(&self, conn: ConnId) -> Option<SocketAddr> {
+        self.peers.get(&conn).map(|p| p.addr).or_else(|| {
+            self.departed
+                .iter()
+                .find(|(c, _)| *c == conn)
+                .map(|(_, a)| *a)
+        })
+    }
+
+    pub(super) fn on_closed(&mut self, conn: ConnId, reason: &str, misbehaved: bool) {
+        self.take_back_requests(conn, false);
+        let Some(peer) = self.peers.remove(&conn) else {
+            return;
+        };
+        self.picker.remove_availability(&peer.pieces);
+        self.candidates
+            .disconnected(peer.addr, peer.ready, misbehaved, Instant::now());
+        if self.departed.len() >= DEPARTED {
+            self.departed.pop_front();
+        }
+        self.departed.push_back((conn, peer.addr));
+        if self.cfg.verbose || misbehaved {
+            self.progress
+                .message(&format!("peer {}: disconnected: {reason}", peer.addr));
+        }
+        self.fill_all();
+    }
+
+    pub(super) fn on_incoming(&mut self, inc: Incoming) {
+        if self.peers.len() >= self.cfg.max_peers || !self.candidates.accept(inc.addr) {
+            return; // dropping the stream closes it
+        }
+        let (tx, rx) = unbounded();
+        let conn = self.new_conn();
+        let have = self.picker.have().clone();
+        match crate::peer::spawn_incoming(self.ctx.clone(), conn, inc.stream, have, rx) {
+            Ok(_) => {
+                let n = self.meta.geometry.num_pieces();
+                self.peers.insert(conn, Peer::new(tx, inc.addr, n));
+            }
+            Err(_) => self
+                .candidates
+                .disconnected(inc.addr, false, false, Instant::now()),
+        }
+    }
+}

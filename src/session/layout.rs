@@ -1,0 +1,82 @@
+//! Where a torrent's files go on disk.
+//!
+//! `bitsy download` writes under an output directory, at the paths the
+//! torrent names (`OUT/name` or `OUT/name/dir/file`). `bitsy seed` and
+//! `bitsy verify` are given the data itself: the file of a single-file
+//! torrent or the folder of a multi-file one, or the folder that holds
+//! either. This module turns both into a storage root plus relative paths.
+//!
+//! Paths come from `metainfo`, where every component was checked to be
+//! one normal path part, so joining them under a root cannot escape it.
+
+use crate::metainfo::Metainfo;
+use crate::storage::FileSpec;
+use std::path::{Component, Path, PathBuf};
+
+/// Files under `out_dir` exactly as the torrent names them.
+pub fn for_download(meta: &Metainfo, out_dir: &Path) -> (PathBuf, Vec<FileSpec>) {
+    let specs = meta
+        .files
+        .iter()
+        .map(|f| FileSpec {
+            path: f.path.clone(),
+            length: f.length,
+            pad: f.pad,
+        })
+        .collect();
+    (out_dir.to_path_buf(), specs)
+}
+
+/// Files of existing data at `data`: the content itself, or its parent.
+pub fn for_existing(meta: &Metainfo, data: &Path) -> (PathBuf, Vec<FileSpec>) {
+    let content = if data.join(&meta.name).exists() && data.is_dir() && !named(data, &meta.name) {
+        data.join(&meta.name)
+    } else {
+        data.to_path_buf()
+    };
+    if !meta.multi_file {
+        // Single file: the root is its folder, the path its own name.
+        let root = content
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let file = content
+            .file_name()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(&meta.name));
+        let specs = meta
+            .files
+            .iter()
+            .map(|f| FileSpec {
+                path: file.clone(),
+                length: f.length,
+                pad: f.pad,
+            })
+            .collect();
+        return (root, specs);
+    }
+    // Multi-file: drop the leading `name` component of every path.
+    let specs = meta
+        .files
+        .iter()
+        .map(|f| FileSpec {
+            path: f
+                .path
+                .components()
+                .skip(1)
+                .filter_map(|c| match c {
+                    Component::Normal(s) => Some(s),
+                    _ => None,
+                })
+                .collect(),
+            length: f.length,
+            pad: f.pad,
+        })
+        .collect();
+    (content, specs)
+}
+
+fn named(path: &Path, name: &str) -> bool {
+    path.file_name().is_some_and(|n| n == name)
+}

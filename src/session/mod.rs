@@ -1,0 +1,408 @@
+//! The session: the main thread of one torrent, downloading and seeding.
+//!
+//! It owns everything shared: the piece picker, the table of peers, the
+//! candidate addresses, the storage (it alone writes, and only verified
+//! pieces), and the choker. It never touches a peer's socket: it reacts to
+//! [`PeerEvent`]s and answers with [`PeerCommand`]s (see `channels`).
+//!
+//! One loop, four inputs, no busy waiting:
+//! - peer events (blocks, haves, chokes, closes),
+//! - tracker outcomes (from the tracker thread),
+//! - incoming connections (from the listener thread),
+//! - a tick every [`TICK`]: connect to more peers, take requests back from
+//!   silent peers, rechoke, announce, redraw the status line, check Ctrl-C.
+//!
+//! The session is one struct, `Session`, whose methods are split by
+//! concern: `events` (what peers tell us), `requests` (keeping pipelines
+//! full), `tick` (periodic work), `announce` (the tracker), with `blame`
+//! (who sent bad data), `peers` (per-peer records and candidate
+//! addresses) and `layout` (where files go) as helpers.
+//!
+//! What it deliberately does not do: hash or write on any other thread,
+//! share a lock with peers, or keep more than the picker's bounded set of
+//! partial pieces in memory.
+
+mod announce;
+mod blame;
+mod events;
+pub mod layout;
+mod peers;
+mod requests;
+mod tick;
+
+use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent};
+use crate::choker::Choker;
+use crate::error::{Error, Result};
+use crate::listener::{self, Incoming};
+use crate::metainfo::Metainfo;
+use crate::picker::Picker;
+use crate::progress::{Progress, Status, format_bytes};
+use crate::rate::Rate;
+use crate::storage::{self, Storage};
+use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
+use blame::Blame;
+use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
+use peers::{Candidates, Peer};
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The main loop's heartbeat: often enough for a smooth status line and a
+/// prompt reaction to Ctrl-C; rare enough to cost nothing.
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// Requests kept in flight to a new peer, before its rate is known.
+///
+/// The pipeline then grows like TCP's slow start (one more request per
+/// block received, so it doubles every round trip) and, once a second, is
+/// set to about one second's worth of the peer's measured rate, between
+/// `MIN_PIPELINE` and `MAX_PIPELINE`.
+pub const MIN_PIPELINE: usize = 5;
+
+/// The most requests in flight to one peer: 4 MiB, enough for about a
+/// second at 30 MB/s and a fair share on fast links. (The adaptive target
+/// is one second's worth of the peer's measured rate.)
+pub const MAX_PIPELINE: usize = 256;
+
+/// The most requests in flight to all peers together: 16 MiB of blocks
+/// that may sit in channels at once, whatever the number of peers.
+pub const MAX_IN_FLIGHT: usize = 1024;
+
+/// A peer holding our requests that sends nothing for this long is
+/// snubbed: its requests go to other peers.
+pub const SNUB_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Re-announce at most this often when we run short of peers, if the
+/// tracker gave no `min interval`.
+pub const EARLY_ANNOUNCE_GAP: Duration = Duration::from_secs(30);
+
+/// Wait before retrying a tracker after a failed announce.
+pub const TRACKER_RETRY: Duration = Duration::from_secs(30);
+
+/// How long the `stopped` announce may take when we exit.
+pub const STOP_ANNOUNCE_WAIT: Duration = Duration::from_secs(5);
+
+/// How much memory pieces in progress may take (at least two pieces).
+pub const DEFAULT_PARTIAL_BUDGET: u64 = 32 * 1024 * 1024;
+
+/// How many peer events may wait for the main thread; a full queue makes
+/// peer threads wait, so a flood from one peer cannot grow memory.
+pub const EVENT_QUEUE: usize = 4096;
+
+/// Closed connections whose address we remember for blame.
+const DEPARTED: usize = 1024;
+
+/// When a finished download stops seeding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SeedPolicy {
+    /// Exit as soon as the download is complete (the default).
+    Exit,
+    /// Seed until Ctrl-C.
+    Forever,
+    /// Seed until uploaded / size reaches this ratio.
+    Ratio(f64),
+    /// Seed for this long after completion.
+    Time(Duration),
+}
+
+/// How to run a session.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub max_peers: usize,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub seed: SeedPolicy,
+    /// Give up when no peer has been connected, and none could be found,
+    /// for this long.
+    pub stall_timeout: Duration,
+    pub partial_budget: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6881,
+            max_peers: 50,
+            quiet: false,
+            verbose: false,
+            seed: SeedPolicy::Exit,
+            stall_timeout: Duration::from_secs(120),
+            partial_budget: DEFAULT_PARTIAL_BUDGET,
+        }
+    }
+}
+
+/// What a session did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub reused: u64,
+    pub complete: bool,
+    /// Stopped by Ctrl-C or SIGTERM (a normal end for a seed).
+    pub interrupted: bool,
+    pub elapsed: Duration,
+    pub port: u16,
+}
+
+/// Opens (creating and preallocating) the files under `root` and checks
+/// whatever data is already there. Returns the storage and the pieces that
+/// are already good.
+pub fn open_storage(
+    meta: &Metainfo,
+    root: &Path,
+    specs: Vec<storage::FileSpec>,
+    progress: &mut Progress,
+) -> Result<(Storage, crate::wire::bitfield::Bitfield, u64)> {
+    let storage = Storage::open(root, specs, meta.geometry)?;
+    let have = if storage.existing_bytes() > 0 {
+        let mut last = Instant::now();
+        storage::check_existing(&storage, &meta.piece_hashes, &mut |done, total| {
+            if last.elapsed() >= Duration::from_millis(500) {
+                last = Instant::now();
+                progress.update_text(&format!("checking existing data: {done}/{total} pieces"));
+            }
+        })
+        .map_err(|e| Error::Other {
+            context: "cannot check the existing data".into(),
+            source: e,
+        })?
+    } else {
+        crate::wire::bitfield::Bitfield::new(meta.geometry.num_pieces())
+    };
+    let reused: u64 = have
+        .iter_raw()
+        .filter_map(|i| meta.geometry.piece(i))
+        .map(|p| u64::from(meta.geometry.piece_len(p)))
+        .sum();
+    if storage.existing_bytes() > 0 {
+        progress.message(&format!(
+            "resume: {} of {} pieces ({}) already on disk and verified",
+            have.count(),
+            meta.geometry.num_pieces(),
+            format_bytes(reused)
+        ));
+    }
+    Ok((storage, have, reused))
+}
+
+/// Runs a torrent until it is done (by `cfg.seed`), stopped by `stop`, or
+/// fails. `have` is what `open_storage` found on disk.
+pub fn run(
+    meta: &Metainfo,
+    storage: Storage,
+    have: crate::wire::bitfield::Bitfield,
+    reused: u64,
+    cfg: &Config,
+    stop: &AtomicBool,
+    progress: &mut Progress,
+) -> Result<Summary> {
+    let (incoming_tx, incoming_rx) = bounded::<Incoming>(64);
+    let port = listener::start(cfg.port, incoming_tx).map_err(|e| Error::Other {
+        context: format!("cannot listen on port {} (or the next ones)", cfg.port),
+        source: e,
+    })?;
+    let our_id = tracker::peer_id::generate();
+    let trackers = Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port);
+    for m in trackers.skipped() {
+        progress.message(m);
+    }
+    if trackers.is_empty() {
+        return Err(Error::Tracker(
+            "the torrent names no tracker bitsy can use (HTTP only; DHT is not supported)".into(),
+        ));
+    }
+    let (tracker_tx, tracker_rx) = tracker::spawn(trackers);
+    let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
+    let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(2) as usize;
+    let ctx = Arc::new(PeerContext {
+        info_hash: meta.info_hash,
+        our_id,
+        geometry: meta.geometry,
+        reader: storage.reader(),
+        events: events_tx,
+    });
+    let mut s = Session {
+        meta,
+        cfg,
+        ctx,
+        storage,
+        picker: Picker::new(meta.geometry, have, max_partial),
+        peers: BTreeMap::new(),
+        candidates: Candidates::default(),
+        blame: Blame::default(),
+        departed: VecDeque::new(),
+        next_conn: 0,
+        in_flight: 0,
+        tracker_tx: Some(tracker_tx),
+        announce_pending: false,
+        next_announce: Instant::now(),
+        last_announce: None,
+        min_interval: None,
+        tracker_ok: false,
+        downloaded: 0,
+        uploaded: 0,
+        down: Rate::default(),
+        up: Rate::default(),
+        choker: Choker::new(),
+        last_rechoke: None,
+        last_second: Instant::now(),
+        peerless_since: None,
+        completed_at: None,
+        was_complete_at_start: false,
+        our_port: port,
+        started: Instant::now(),
+        progress,
+    };
+    s.was_complete_at_start = s.picker.is_complete();
+    s.announce(AnnounceEvent::Started);
+    let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
+    let interrupted = matches!(result, Ok(Ended::Interrupted));
+    s.shutdown(&tracker_rx);
+    let summary = Summary {
+        downloaded: s.downloaded,
+        uploaded: s.uploaded,
+        reused,
+        complete: s.picker.is_complete(),
+        interrupted,
+        elapsed: s.started.elapsed(),
+        port,
+    };
+    result.map(|_| summary)
+}
+
+/// How the main loop ended without an error.
+enum Ended {
+    /// The job is done (by the seed policy).
+    Done,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+struct Session<'a> {
+    meta: &'a Metainfo,
+    cfg: &'a Config,
+    ctx: Arc<PeerContext>,
+    storage: Storage,
+    picker: Picker,
+    peers: BTreeMap<ConnId, Peer>,
+    candidates: Candidates,
+    blame: Blame,
+    /// Addresses of recently closed connections, so blame can still find
+    /// a peer that sent bad data and left (bounded by [`DEPARTED`]).
+    departed: VecDeque<(ConnId, SocketAddr)>,
+    next_conn: u64,
+    /// Requests in flight to all peers (sum of `Peer::requests`).
+    in_flight: usize,
+    tracker_tx: Option<Sender<AnnounceRequest>>,
+    announce_pending: bool,
+    next_announce: Instant,
+    last_announce: Option<Instant>,
+    min_interval: Option<Duration>,
+    tracker_ok: bool,
+    downloaded: u64,
+    uploaded: u64,
+    down: Rate,
+    up: Rate,
+    choker: Choker,
+    last_rechoke: Option<Instant>,
+    last_second: Instant,
+    peerless_since: Option<Instant>,
+    completed_at: Option<Instant>,
+    was_complete_at_start: bool,
+    our_port: u16,
+    started: Instant,
+    progress: &'a mut Progress,
+}
+
+impl Session<'_> {
+    pub(super) fn main_loop(
+        &mut self,
+        events: &Receiver<PeerEvent>,
+        tracker: &Receiver<AnnounceOutcome>,
+        incoming: &Receiver<Incoming>,
+        stop: &AtomicBool,
+    ) -> Result<Ended> {
+        let ticker = tick(TICK);
+        let no_tracker = never();
+        loop {
+            let tracker_rx = if self.tracker_tx.is_some() {
+                tracker
+            } else {
+                &no_tracker
+            };
+            select! {
+                recv(events) -> ev => {
+                    if let Ok(ev) = ev {
+                        self.on_event(ev)?;
+                        // Drain what else is waiting before the next tick,
+                        // so a burst of blocks is handled in one go.
+                        for ev in events.try_iter().take(256) {
+                            self.on_event(ev)?;
+                        }
+                    }
+                }
+                recv(tracker_rx) -> out => match out {
+                    Ok(out) => self.on_tracker(out)?,
+                    Err(_) => self.tracker_tx = None,
+                },
+                recv(incoming) -> inc => {
+                    if let Ok(inc) = inc {
+                        self.on_incoming(inc);
+                    }
+                }
+                recv(ticker) -> _ => {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(Ended::Interrupted);
+                    }
+                    if self.on_tick()? {
+                        return Ok(Ended::Done);
+                    }
+                }
+            }
+        }
+    }
+
+    // ----- the end -------------------------------------------------------
+
+    pub(super) fn shutdown(&mut self, tracker: &Receiver<AnnounceOutcome>) {
+        for p in self.peers.values() {
+            p.send(PeerCommand::Close);
+        }
+        if let Err(e) = self.storage.sync() {
+            self.progress.message(&format!("warning: sync failed: {e}"));
+        }
+        // Drain an announce still in flight, then say goodbye.
+        if self.announce_pending {
+            let _ = tracker.recv_timeout(STOP_ANNOUNCE_WAIT);
+        }
+        self.announce(AnnounceEvent::Stopped);
+        if self.announce_pending {
+            let _ = tracker.recv_timeout(STOP_ANNOUNCE_WAIT);
+        }
+        self.tracker_tx = None;
+        self.progress.update(&self.status());
+        self.progress.finish();
+    }
+
+    pub(super) fn new_conn(&mut self) -> ConnId {
+        self.next_conn += 1;
+        ConnId(self.next_conn)
+    }
+
+    pub(super) fn status(&self) -> Status {
+        Status {
+            have: self.picker.bytes_have(),
+            total: self.meta.geometry.total_len(),
+            down_rate: self.down.get(),
+            up_rate: self.up.get(),
+            uploaded: self.uploaded,
+            peers: self.peers.values().filter(|p| p.ready).count(),
+            seeding: self.picker.is_complete() && self.completed_at.is_some(),
+        }
+    }
+}

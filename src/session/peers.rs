@@ -1,0 +1,277 @@
+//! What the main thread knows about each peer, and about addresses it
+//! could connect to.
+//!
+//! [`Peer`] is the main thread's record of one live connection (the peer
+//! thread has its own, socket-side view). [`Candidates`] remembers every
+//! address a tracker gave us or that connected to us: when to try it
+//! again, how often it sent bad data, and whether it is banned.
+//!
+//! Invariants:
+//! - `Peer::requests` holds exactly the blocks the picker has marked as
+//!   requested from this connection.
+//! - `Peer::useful` is the number of pieces the peer has and we lack; we
+//!   are interested in the peer exactly when it is above zero.
+//! - An address is banned for the rest of the run once it sent data for
+//!   [`MAX_STRIKES`] pieces that failed their hash check, or broke the
+//!   protocol.
+
+use crate::channels::PeerCommand;
+use crate::geometry::BlockRef;
+use crate::rate::Rate;
+use crate::wire::bitfield::Bitfield;
+use crossbeam_channel::Sender;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// Pieces that fail their hash check with data from one address before
+/// that address is dropped and banned. One bad piece can be bad luck (a
+/// block from another peer in the same piece was the bad one); two is a
+/// pattern.
+pub const MAX_STRIKES: u32 = 2;
+
+/// Connection attempts to an address that never completed a handshake
+/// before we stop trying it.
+pub const MAX_FAILURES: u32 = 3;
+
+/// Wait before retrying an address; doubled after each failure.
+pub const RETRY_BASE: Duration = Duration::from_secs(10);
+
+/// The main thread's record of one connection.
+pub struct Peer {
+    pub tx: Sender<PeerCommand>,
+    pub addr: SocketAddr,
+    /// The handshake completed.
+    pub ready: bool,
+    /// The peer's pieces.
+    pub pieces: Bitfield,
+    /// Pieces the peer has that we lack.
+    pub useful: u32,
+    pub am_interested: bool,
+    pub peer_choking: bool,
+    pub peer_interested: bool,
+    pub am_choking: bool,
+    /// Blocks we asked this peer for and have not received.
+    pub requests: HashSet<BlockRef>,
+    /// When the last block arrived (or when requests were first sent).
+    pub last_block: Instant,
+    /// How many requests to keep in flight (see `session::fill`).
+    pub pipeline: usize,
+    /// The peer stopped sending while holding requests: it gets one
+    /// request at a time until it delivers again.
+    pub snubbed: bool,
+    pub down: Rate,
+    pub up: Rate,
+    /// When we last unchoked it (for the optimistic slot and rotation).
+    pub unchoked_at: Option<Instant>,
+}
+
+impl Peer {
+    pub fn new(tx: Sender<PeerCommand>, addr: SocketAddr, pieces: u32) -> Self {
+        Peer {
+            tx,
+            addr,
+            ready: false,
+            pieces: Bitfield::new(pieces),
+            useful: 0,
+            am_interested: false,
+            peer_choking: true,
+            peer_interested: false,
+            am_choking: true,
+            requests: HashSet::new(),
+            last_block: Instant::now(),
+            snubbed: false,
+            pipeline: super::MIN_PIPELINE,
+            down: Rate::default(),
+            up: Rate::default(),
+            unchoked_at: None,
+        }
+    }
+
+    /// Sends a command; a closed channel means the thread is ending and
+    /// its `Closed` event is on the way, so the error is ignored.
+    pub fn send(&self, cmd: PeerCommand) {
+        let _ = self.tx.send(cmd);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    failures: u32,
+    strikes: u32,
+    banned: bool,
+    connected: bool,
+    queued: bool,
+    next_try: Option<Instant>,
+}
+
+/// Addresses we may connect to.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    known: HashMap<SocketAddr, Known>,
+    queue: VecDeque<SocketAddr>,
+}
+
+/// How many addresses we remember at most; a tracker cannot make us grow
+/// without bound.
+pub const MAX_KNOWN: usize = 4096;
+
+impl Candidates {
+    /// An address from a tracker. Ignored when banned, connected, already
+    /// waiting, or when we know too many.
+    pub fn add(&mut self, addr: SocketAddr) {
+        if !self.known.contains_key(&addr) && self.known.len() >= MAX_KNOWN {
+            return;
+        }
+        let k = self.known.entry(addr).or_default();
+        if k.banned || k.connected || k.queued || k.failures >= MAX_FAILURES {
+            return;
+        }
+        k.queued = true;
+        self.queue.push_back(addr);
+    }
+
+    /// The next address whose retry time has come.
+    pub fn next(&mut self, now: Instant) -> Option<SocketAddr> {
+        for _ in 0..self.queue.len() {
+            let addr = self.queue.pop_front()?;
+            let Some(k) = self.known.get_mut(&addr) else {
+                continue;
+            };
+            if k.banned || k.connected {
+                k.queued = false;
+                continue;
+            }
+            if k.next_try.is_some_and(|t| t > now) {
+                self.queue.push_back(addr);
+                continue;
+            }
+            k.queued = false;
+            k.connected = true;
+            return Some(addr);
+        }
+        None
+    }
+
+    /// True if some address is waiting (now or later).
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// An incoming connection from `addr`; false if it is banned.
+    pub fn accept(&mut self, addr: SocketAddr) -> bool {
+        let k = self.known.entry(addr).or_default();
+        if k.banned {
+            return false;
+        }
+        k.connected = true;
+        true
+    }
+
+    /// Never connect to (or accept) `addr` again.
+    pub fn ban(&mut self, addr: SocketAddr) {
+        self.known.entry(addr).or_default().banned = true;
+    }
+
+    /// A connection ended. Addresses that never completed a handshake are
+    /// retried later with a growing wait; ones that did go back in the
+    /// queue for a later retry too (the peer may come back).
+    pub fn disconnected(
+        &mut self,
+        addr: SocketAddr,
+        was_ready: bool,
+        misbehaved: bool,
+        now: Instant,
+    ) {
+        let Some(k) = self.known.get_mut(&addr) else {
+            return;
+        };
+        k.connected = false;
+        if misbehaved {
+            k.banned = true;
+            return;
+        }
+        if was_ready {
+            k.failures = 0;
+        } else {
+            k.failures += 1;
+        }
+        if k.failures >= MAX_FAILURES {
+            return;
+        }
+        let wait = RETRY_BASE * 2u32.pow(k.failures.min(6));
+        k.next_try = Some(now + wait);
+        if !k.queued {
+            k.queued = true;
+            self.queue.push_back(addr);
+        }
+    }
+
+    /// `addr` sent data for a piece that failed its hash check. Returns
+    /// true when that makes it banned.
+    pub fn strike(&mut self, addr: SocketAddr) -> bool {
+        let k = self.known.entry(addr).or_default();
+        k.strikes += 1;
+        if k.strikes >= MAX_STRIKES {
+            k.banned = true;
+        }
+        k.banned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn queue_dedup_and_retry() {
+        let mut c = Candidates::default();
+        let now = Instant::now();
+        c.add(a(1));
+        c.add(a(1));
+        c.add(a(2));
+        assert_eq!(c.next(now), Some(a(1)));
+        assert_eq!(c.next(now), Some(a(2)));
+        assert_eq!(c.next(now), None);
+        // Connected addresses are not queued again by a tracker.
+        c.add(a(1));
+        assert_eq!(c.next(now), None);
+        // A failed connect retries after a wait.
+        c.disconnected(a(1), false, false, now);
+        assert_eq!(c.next(now), None);
+        assert_eq!(c.next(now + Duration::from_secs(3600)), Some(a(1)));
+    }
+
+    #[test]
+    fn gives_up_after_failures() {
+        let mut c = Candidates::default();
+        let mut now = Instant::now();
+        c.add(a(1));
+        for _ in 0..MAX_FAILURES {
+            assert_eq!(c.next(now), Some(a(1)));
+            c.disconnected(a(1), false, false, now);
+            now += Duration::from_secs(7200);
+        }
+        assert_eq!(c.next(now), None);
+        assert!(c.is_empty());
+    }
+
+    #[test]
+    fn strikes_and_misbehaviour_ban() {
+        let mut c = Candidates::default();
+        assert!(!c.strike(a(1)));
+        assert!(c.strike(a(1)));
+        c.add(a(1));
+        assert_eq!(c.next(Instant::now()), None);
+        assert!(!c.accept(a(1)));
+        c.add(a(2));
+        let now = Instant::now();
+        assert_eq!(c.next(now), Some(a(2)));
+        c.disconnected(a(2), true, true, now);
+        assert!(!c.accept(a(2)));
+    }
+}

@@ -1,0 +1,104 @@
+//! Requests: keeping each peer's pipeline full, taking requests back
+//! from peers that choke us or go silent, and interest.
+//!
+//! Part of `Session` (see `session/mod.rs`). The picker decides *which*
+//! blocks; this decides *how many*, and to whom they go back.
+
+use super::{MAX_IN_FLIGHT, SNUB_TIMEOUT, Session};
+use crate::channels::{ConnId, PeerCommand};
+use crate::geometry::BlockRef;
+use std::time::Instant;
+
+impl Session<'_> {
+    /// Sends a peer as many requests as its pipeline has room for.
+    pub(super) fn fill(&mut self, conn: ConnId) {
+        let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight);
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        if !peer.ready || peer.peer_choking || !peer.am_interested || room == 0 {
+            return;
+        }
+        let target = if peer.snubbed { 1 } else { peer.pipeline };
+        let want = target.saturating_sub(peer.requests.len()).min(room);
+        if want == 0 {
+            return;
+        }
+        if peer.requests.is_empty() {
+            peer.last_block = Instant::now();
+        }
+        for block in self.picker.pick(conn, &peer.pieces, want) {
+            if peer.requests.insert(block) {
+                self.in_flight += 1;
+            }
+            peer.send(PeerCommand::Request(block));
+        }
+    }
+
+    pub(super) fn fill_all(&mut self) {
+        let conns: Vec<ConnId> = self.peers.keys().copied().collect();
+        for c in conns {
+            self.fill(c);
+        }
+    }
+
+    /// Gives a peer's requests back to the picker; with `cancel`, also
+    /// tells the peer (it is alive but too slow).
+    pub(super) fn take_back_requests(&mut self, conn: ConnId, cancel: bool) {
+        let Some(peer) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        for block in peer.requests.drain() {
+            self.picker.release(conn, block);
+            self.in_flight -= 1;
+            if cancel {
+                let _ = peer.tx.send(PeerCommand::Cancel(block));
+            }
+        }
+    }
+
+    /// Another copy of `block` arrived: cancel it at the other peers.
+    pub(super) fn cancel(&mut self, block: BlockRef, conns: &[ConnId]) {
+        for c in conns {
+            if let Some(p) = self.peers.get_mut(c)
+                && p.requests.remove(&block)
+            {
+                self.in_flight -= 1;
+                p.send(PeerCommand::Cancel(block));
+            }
+        }
+    }
+
+    pub(super) fn update_interest(&mut self, conn: ConnId) {
+        if let Some(p) = self.peers.get_mut(&conn) {
+            let want = p.useful > 0;
+            if want != p.am_interested && p.ready {
+                p.am_interested = want;
+                p.send(PeerCommand::Interested(want));
+            }
+        }
+    }
+
+    pub(super) fn snub_silent_peers(&mut self, now: Instant) {
+        let silent: Vec<ConnId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| {
+                !p.requests.is_empty() && now.duration_since(p.last_block) >= SNUB_TIMEOUT
+            })
+            .map(|(c, _)| *c)
+            .collect();
+        for c in &silent {
+            if let Some(p) = self.peers.get_mut(c) {
+                p.snubbed = true;
+                if self.cfg.verbose {
+                    self.progress.message(&format!("peer {}: snubbed", p.addr));
+                }
+            }
+            self.take_back_requests(*c, true);
+        }
+        if !silent.is_empty() {
+            self.fill_all();
+        }
+    }
+}

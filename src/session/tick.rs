@@ -1,0 +1,147 @@
+//! The tick: the main thread's periodic work, every `TICK`.
+//!
+//! Rates are folded once a second; silent peers are snubbed; more peers
+//! are connected while there is room; the choker runs every
+//! `RECHOKE_EVERY`; a finished download decides whether to keep seeding;
+//! a peerless one decides whether to give up. Part of `Session` (see
+//! `session/mod.rs`).
+
+use super::{MAX_PIPELINE, MIN_PIPELINE, SeedPolicy, Session};
+use crate::channels::PeerCommand;
+use crate::choker::{ChokeInput, RECHOKE_EVERY};
+use crate::error::{Error, Result};
+use crate::geometry::BLOCK_LEN;
+use crate::progress::format_bytes;
+use crate::tracker::AnnounceEvent;
+use crossbeam_channel::unbounded;
+use std::time::{Duration, Instant};
+
+use super::peers::Peer;
+
+impl Session<'_> {
+    /// Periodic work. Returns true when the session is done.
+    pub(super) fn on_tick(&mut self) -> Result<bool> {
+        let now = Instant::now();
+        if now.duration_since(self.last_second) >= Duration::from_secs(1) {
+            self.last_second = now;
+            self.down.tick();
+            self.up.tick();
+            for p in self.peers.values_mut() {
+                p.down.tick();
+                p.up.tick();
+                let second = (p.down.get() / f64::from(BLOCK_LEN)).ceil() as usize;
+                p.pipeline = second.clamp(MIN_PIPELINE, MAX_PIPELINE);
+            }
+            self.snub_silent_peers(now);
+        }
+        self.connect_more(now);
+        if self
+            .last_rechoke
+            .is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY)
+        {
+            self.rechoke(now);
+        }
+        self.announce_if_due(now);
+        self.progress.update(&self.status());
+        if self.picker.is_complete() {
+            return Ok(self.on_complete(now));
+        }
+        self.check_stalled(now)?;
+        Ok(false)
+    }
+
+    pub(super) fn connect_more(&mut self, now: Instant) {
+        while self.peers.len() < self.cfg.max_peers {
+            let Some(addr) = self.candidates.next(now) else {
+                break;
+            };
+            let (tx, rx) = unbounded();
+            let conn = self.new_conn();
+            let have = self.picker.have().clone();
+            match crate::peer::spawn_outgoing(self.ctx.clone(), conn, addr, have, rx) {
+                Ok(_) => {
+                    let n = self.meta.geometry.num_pieces();
+                    self.peers.insert(conn, Peer::new(tx, addr, n));
+                }
+                Err(_) => self.candidates.disconnected(addr, false, false, now),
+            }
+        }
+    }
+
+    pub(super) fn rechoke(&mut self, now: Instant) {
+        self.last_rechoke = Some(now);
+        let inputs: Vec<ChokeInput> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.ready)
+            .map(|(c, p)| ChokeInput {
+                conn: *c,
+                interested: p.peer_interested,
+                down_rate: p.down.get(),
+                up_rate: p.up.get(),
+                snubbed: p.snubbed,
+                unchoked_since: if p.am_choking { None } else { p.unchoked_at },
+            })
+            .collect();
+        let seeding = self.picker.is_complete();
+        let unchoke = self.choker.rechoke(&inputs, seeding, now);
+        for (c, p) in self.peers.iter_mut().filter(|(_, p)| p.ready) {
+            let choke = !unchoke.contains(c);
+            if choke != p.am_choking {
+                p.am_choking = choke;
+                p.unchoked_at = (!choke).then_some(now);
+                p.send(PeerCommand::Choke(choke));
+            }
+        }
+    }
+
+    pub(super) fn unchoked_count(&self) -> usize {
+        self.peers.values().filter(|p| !p.am_choking).count()
+    }
+
+    pub(super) fn on_complete(&mut self, now: Instant) -> bool {
+        if self.completed_at.is_none() {
+            self.completed_at = Some(now);
+            if let Err(e) = self.storage.sync() {
+                self.progress.message(&format!("warning: sync failed: {e}"));
+            }
+            if !self.was_complete_at_start {
+                self.progress.message(&format!(
+                    "download complete: {} in {:.1} s",
+                    format_bytes(self.meta.geometry.total_len()),
+                    self.started.elapsed().as_secs_f64()
+                ));
+                self.announce(AnnounceEvent::Completed);
+            }
+        }
+        let since = self
+            .completed_at
+            .map_or(Duration::ZERO, |t| now.duration_since(t));
+        match self.cfg.seed {
+            SeedPolicy::Exit => true,
+            SeedPolicy::Forever => false,
+            SeedPolicy::Ratio(r) => {
+                self.uploaded as f64 >= r * self.meta.geometry.total_len() as f64
+            }
+            SeedPolicy::Time(t) => since >= t,
+        }
+    }
+
+    pub(super) fn check_stalled(&mut self, now: Instant) -> Result<()> {
+        let alone = self.peers.is_empty() && self.candidates.is_empty();
+        if !alone {
+            self.peerless_since = None;
+            return Ok(());
+        }
+        let since = *self.peerless_since.get_or_insert(now);
+        if now.duration_since(since) >= self.cfg.stall_timeout {
+            return Err(Error::NoPeers(format!(
+                "no peer connected and none could be found for {} s ({} of {} pieces done)",
+                self.cfg.stall_timeout.as_secs(),
+                self.picker.have().count(),
+                self.meta.geometry.num_pieces()
+            )));
+        }
+        Ok(())
+    }
+}

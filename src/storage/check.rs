@@ -1,0 +1,156 @@
+//! The resume check: which pieces already on disk match their hashes.
+//!
+//! Memory is one piece buffer, reused for every piece. A piece is hashed
+//! only if at least one of its bytes was on disk before [`Storage::open`]
+//! (see [`Storage::existing_bytes`]): the rest of every file is zeros that
+//! `open` made, so a piece lying wholly in new files or in the grown tail
+//! of a short file is skipped and reported missing, without reading. (A
+//! piece that really is all zeros is thus downloaded again; that is rare
+//! and harmless.)
+//!
+//! This module does not decide what to do with the result; the session
+//! marks the good pieces as had and downloads the rest.
+
+use super::{PathError, Storage};
+use crate::geometry::PieceIndex;
+use crate::wire::bitfield::Bitfield;
+use std::io;
+
+/// How many progress calls a full check makes at most (plus the first and
+/// last): one per percent is smooth enough for a progress line.
+const PROGRESS_STEPS: u32 = 100;
+
+/// Hashes the existing data piece by piece and returns the pieces that
+/// match `hashes`. Pieces with no pre-existing byte are skipped (see the
+/// module docs). Calls `progress(done, total)` at the start, about every
+/// percent, and at the end.
+pub fn check_existing(
+    storage: &Storage,
+    hashes: &[[u8; 20]],
+    progress: &mut dyn FnMut(u32, u32),
+) -> io::Result<Bitfield> {
+    let total = storage.geometry().num_pieces();
+    if hashes.len() != total as usize {
+        let msg = format!("{} hashes for {total} pieces", hashes.len());
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
+    }
+    Ok(hash_pieces(
+        storage,
+        hashes,
+        &|p| storage.has_prior_data(p),
+        progress,
+    )?)
+}
+
+/// Hashes each piece for which `wanted` is true; the others count as not
+/// good. `hashes` has one entry per piece (the callers check).
+pub(crate) fn hash_pieces(
+    storage: &Storage,
+    hashes: &[[u8; 20]],
+    wanted: &dyn Fn(PieceIndex) -> bool,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<Bitfield, PathError> {
+    let g = storage.geometry();
+    let total = g.num_pieces();
+    let step = (total / PROGRESS_STEPS).max(1);
+    let mut good = Bitfield::new(total);
+    let mut buf = Vec::new();
+    progress(0, total);
+    for piece in g.pieces() {
+        if wanted(piece) {
+            storage.read_piece_at(piece, &mut buf)?;
+            let digest = sha1_smol::Sha1::from(&buf).digest().bytes();
+            if hashes.get(piece.as_usize()) == Some(&digest) {
+                good.set(piece);
+            }
+        }
+        let done = piece.get() + 1;
+        if done.is_multiple_of(step) && done != total {
+            progress(done, total);
+        }
+    }
+    progress(total, total);
+    Ok(good)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Geometry;
+    use crate::storage::testutil::{TempDir, content, hashes, spec};
+
+    #[test]
+    fn finds_exactly_the_good_pieces_after_corruption() {
+        let dir = TempDir::new("check");
+        // 4 pieces of 1 KiB; piece 1 spans a, b and c.
+        let files = vec![
+            spec("t/a", 1500, false),
+            spec("t/b", 10, false),
+            spec("t/c", 2586, false),
+        ];
+        let data = content(&files);
+        let sums = hashes(&data, 1024);
+        let g = Geometry::new(4096, 1024, 4).unwrap();
+        {
+            let s = Storage::open(dir.path(), files.clone(), g).unwrap();
+            for p in g.pieces() {
+                let off = g.piece_offset(p) as usize;
+                s.write_piece(p, &data[off..off + g.piece_len(p) as usize])
+                    .unwrap();
+            }
+            s.sync().unwrap();
+        }
+        // Corrupt one byte of b, which lies in piece 1 only.
+        let b = dir.path().join("t/b");
+        let mut bytes = std::fs::read(&b).unwrap();
+        bytes[3] ^= 1;
+        std::fs::write(&b, bytes).unwrap();
+
+        let s = Storage::open(dir.path(), files, g).unwrap();
+        assert_eq!(s.existing_bytes(), 4096);
+        let mut calls = Vec::new();
+        let good = check_existing(&s, &sums, &mut |d, t| calls.push((d, t))).unwrap();
+        assert_eq!(good.iter_raw().collect::<Vec<_>>(), vec![0, 2, 3]);
+        assert_eq!(calls.first(), Some(&(0, 4)));
+        assert_eq!(calls.last(), Some(&(4, 4)));
+        assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0));
+    }
+
+    #[test]
+    fn skips_pieces_with_no_prior_data() {
+        let dir = TempDir::new("check-skip");
+        // a (2 pieces) exists with its data; b (2 pieces) is new; c holds
+        // only its first half piece on disk, so the grown tail is skipped.
+        let files = vec![
+            spec("t/a", 2048, false),
+            spec("t/b", 2048, false),
+            spec("t/c", 2048, false),
+        ];
+        let data = content(&files);
+        let sums = hashes(&data, 1024);
+        std::fs::create_dir_all(dir.path().join("t")).unwrap();
+        std::fs::write(dir.path().join("t/a"), &data[..2048]).unwrap();
+        std::fs::write(dir.path().join("t/c"), &data[4096..4096 + 512]).unwrap();
+        let g = Geometry::new(6144, 1024, 6).unwrap();
+        let s = Storage::open(dir.path(), files, g).unwrap();
+        assert_eq!(s.existing_bytes(), 2048 + 512);
+        let wanted: Vec<u32> = g
+            .pieces()
+            .filter(|&p| s.has_prior_data(p))
+            .map(|p| p.get())
+            .collect();
+        assert_eq!(wanted, vec![0, 1, 4]);
+        let good = check_existing(&s, &sums, &mut |_, _| {}).unwrap();
+        // Piece 4 is half there: its hash fails.
+        assert_eq!(good.iter_raw().collect::<Vec<_>>(), vec![0, 1]);
+    }
+
+    #[test]
+    fn refuses_a_wrong_hash_count() {
+        let dir = TempDir::new("check-count");
+        let g = Geometry::new(100, 1024, 1).unwrap();
+        let s = Storage::open(dir.path(), vec![spec("x", 100, false)], g).unwrap();
+        let err = check_existing(&s, &[], &mut |_, _| {}).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
+    }
+}

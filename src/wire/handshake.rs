@@ -1,0 +1,156 @@
+//! The handshake that opens every peer connection (BEP 3).
+//!
+//! ```text
+//!  offset  size  field
+//!       0     1  pstrlen   = 19
+//!       1    19  pstr      = "BitTorrent protocol"
+//!      20     8  reserved  (extension bits; we set none)
+//!      28    20  info_hash (SHA-1 of the raw info dictionary)
+//!      48    20  peer_id
+//!      68        end
+//! ```
+//!
+//! [`Handshake::parse`] checks `pstrlen` and `pstr` only. Whether the
+//! info-hash is ours, and whether the peer id is our own (we dialled
+//! ourselves), are connection decisions made in `peer`.
+//!
+//! This module does no I/O and interprets no reserved bit: bitsy speaks
+//! plain BEP 3 and advertises no extension.
+
+use crate::channels::{InfoHash, PeerId};
+use std::fmt;
+
+/// The protocol string every BEP 3 peer sends.
+pub const PSTR: &[u8; 19] = b"BitTorrent protocol";
+
+/// Length of the reserved (extension bits) field.
+pub const RESERVED_LEN: usize = 8;
+
+/// Offsets of each field, as in the layout above.
+const PSTRLEN_AT: usize = 0;
+const PSTR_AT: usize = 1;
+const RESERVED_AT: usize = PSTR_AT + PSTR.len(); // 20
+const INFO_HASH_AT: usize = RESERVED_AT + RESERVED_LEN; // 28
+const PEER_ID_AT: usize = INFO_HASH_AT + 20; // 48
+
+/// The whole handshake is always 68 bytes.
+pub const HANDSHAKE_LEN: usize = PEER_ID_AT + 20;
+
+/// Why a received handshake was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandshakeError {
+    /// The first 20 bytes are not `19, "BitTorrent protocol"` (another
+    /// protocol, or an encrypted stream we do not speak).
+    Protocol,
+}
+
+impl fmt::Display for HandshakeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandshakeError::Protocol => write!(f, "not a BitTorrent handshake"),
+        }
+    }
+}
+
+impl std::error::Error for HandshakeError {}
+
+/// One side's handshake.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// Extension bits (BEP 4 lists them). Ours are all zero.
+    pub reserved: [u8; RESERVED_LEN],
+    /// The torrent this connection is for.
+    pub info_hash: InfoHash,
+    /// The sender's peer id.
+    pub peer_id: PeerId,
+}
+
+impl Handshake {
+    /// Our handshake: no extension bits.
+    pub fn new(info_hash: InfoHash, peer_id: PeerId) -> Self {
+        Handshake {
+            reserved: [0; RESERVED_LEN],
+            info_hash,
+            peer_id,
+        }
+    }
+
+    /// The 68 bytes to send.
+    pub fn encode(&self) -> [u8; HANDSHAKE_LEN] {
+        let mut out = [0u8; HANDSHAKE_LEN];
+        out[PSTRLEN_AT] = PSTR.len() as u8;
+        out[PSTR_AT..RESERVED_AT].copy_from_slice(PSTR);
+        out[RESERVED_AT..INFO_HASH_AT].copy_from_slice(&self.reserved);
+        out[INFO_HASH_AT..PEER_ID_AT].copy_from_slice(&self.info_hash);
+        out[PEER_ID_AT..HANDSHAKE_LEN].copy_from_slice(&self.peer_id);
+        out
+    }
+
+    /// Checks 68 received bytes. Fixed-size input, so no length can be wrong.
+    pub fn parse(bytes: &[u8; HANDSHAKE_LEN]) -> Result<Self, HandshakeError> {
+        if usize::from(bytes[PSTRLEN_AT]) != PSTR.len() || &bytes[PSTR_AT..RESERVED_AT] != PSTR {
+            return Err(HandshakeError::Protocol);
+        }
+        let mut h = Handshake::new([0; 20], [0; 20]);
+        h.reserved
+            .copy_from_slice(&bytes[RESERVED_AT..INFO_HASH_AT]);
+        h.info_hash
+            .copy_from_slice(&bytes[INFO_HASH_AT..PEER_ID_AT]);
+        h.peer_id.copy_from_slice(&bytes[PEER_ID_AT..HANDSHAKE_LEN]);
+        Ok(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector() -> Vec<u8> {
+        let mut v = vec![0x13]; // pstrlen = 19
+        v.extend_from_slice(b"BitTorrent protocol"); // pstr
+        v.extend_from_slice(&[0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x05]); // reserved (BEP 10 + DHT/fast bits)
+        v.extend_from_slice(&[0xaa; 20]); // info_hash
+        v.extend_from_slice(b"-BY0001-123456789012"); // peer_id
+        v
+    }
+
+    #[test]
+    fn parse_and_encode_round_trip() {
+        let v = vector();
+        let bytes: [u8; HANDSHAKE_LEN] = v.as_slice().try_into().unwrap();
+        let h = Handshake::parse(&bytes).unwrap();
+        assert_eq!(h.reserved, [0, 0, 0, 0, 0, 0x10, 0, 5]);
+        assert_eq!(h.info_hash, [0xaa; 20]);
+        assert_eq!(&h.peer_id, b"-BY0001-123456789012");
+        assert_eq!(h.encode().as_slice(), v.as_slice());
+    }
+
+    #[test]
+    fn ours_has_no_reserved_bits() {
+        let h = Handshake::new([1; 20], [2; 20]).encode();
+        assert_eq!(h[0], 19);
+        assert_eq!(&h[1..20], PSTR);
+        assert_eq!(&h[20..28], &[0; 8]);
+        assert_eq!(&h[28..48], &[1; 20]);
+        assert_eq!(&h[48..68], &[2; 20]);
+    }
+
+    #[test]
+    fn wrong_protocol_is_refused() {
+        let cases: &[(usize, u8)] = &[
+            (0, 18),    // pstrlen off by one
+            (0, 0),     // pstrlen zero
+            (1, b'b'),  // lower-case "bitTorrent"
+            (19, b'L'), // last byte of pstr
+        ];
+        for &(at, byte) in cases {
+            let mut v: [u8; HANDSHAKE_LEN] = vector().as_slice().try_into().unwrap();
+            v[at] = byte;
+            assert_eq!(
+                Handshake::parse(&v),
+                Err(HandshakeError::Protocol),
+                "{at}={byte}"
+            );
+        }
+    }
+}

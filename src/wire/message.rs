@@ -1,0 +1,379 @@
+//! Peer wire messages after the handshake (BEP 3, plus BEP 5's `port`).
+//!
+//! Every message is a frame: a 4-byte big-endian length, then that many
+//! bytes. A zero length is a keep-alive; otherwise the first byte is the
+//! message id and the rest its payload:
+//!
+//! ```text
+//!  <len: u32 BE> <id: u8> <payload: len - 1 bytes>
+//! ```
+//!
+//! [`Message::decode`] takes one frame *without* its length prefix (the
+//! frame reader in `frame` has already split it off and bounded it by
+//! `frame::max_frame_len`). Each known id has a fixed payload length, or
+//! a fixed minimum for `piece`; any other length is an error. Ids we do not speak
+//! (BEP 6 fast extension, BEP 10 extended, anything newer) decode to
+//! [`Message::Unknown`] with the payload discarded: a peer is allowed to
+//! try an extension we did not advertise, and skipping it costs nothing.
+//!
+//! Decoding does not check indices against the torrent: a `have` index or
+//! a `request` range is still a raw number here, checked by `Geometry` in
+//! the peer thread. Decoding allocates only for `bitfield` and `piece`, and
+//! never more than the frame it was given.
+
+use std::fmt;
+
+/// Message ids, grouped by the BEP that defines them.
+pub mod id {
+    // BEP 3: the base protocol.
+    pub const CHOKE: u8 = 0;
+    pub const UNCHOKE: u8 = 1;
+    pub const INTERESTED: u8 = 2;
+    pub const NOT_INTERESTED: u8 = 3;
+    pub const HAVE: u8 = 4;
+    pub const BITFIELD: u8 = 5;
+    pub const REQUEST: u8 = 6;
+    pub const PIECE: u8 = 7;
+    pub const CANCEL: u8 = 8;
+    // BEP 5: DHT port.
+    pub const PORT: u8 = 9;
+    // BEP 6: fast extension (recognised by name only; decoded as Unknown).
+    pub const SUGGEST_PIECE: u8 = 13;
+    pub const HAVE_ALL: u8 = 14;
+    pub const HAVE_NONE: u8 = 15;
+    pub const REJECT_REQUEST: u8 = 16;
+    pub const ALLOWED_FAST: u8 = 17;
+    // BEP 10: extension protocol (decoded as Unknown).
+    pub const EXTENDED: u8 = 20;
+}
+
+/// Size of the length prefix in front of every frame.
+pub const LEN_PREFIX: usize = 4;
+
+/// Bytes of a `piece` frame before the block data: id, index, begin.
+pub const PIECE_HEADER_LEN: usize = 1 + 4 + 4;
+
+/// One message. Indices and ranges are raw wire numbers (unchecked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Message {
+    KeepAlive,
+    Choke,
+    Unchoke,
+    Interested,
+    NotInterested,
+    /// The sender has verified this piece.
+    Have(u32),
+    /// The sender's piece set (checked against the torrent by `Bitfield::from_payload`).
+    Bitfield(Vec<u8>),
+    /// Please send `length` bytes at `begin` in piece `index`.
+    Request {
+        index: u32,
+        begin: u32,
+        length: u32,
+    },
+    /// Block data: `data` starts at `begin` in piece `index`.
+    Piece {
+        index: u32,
+        begin: u32,
+        data: Vec<u8>,
+    },
+    /// Withdraws an earlier `Request` with the same fields.
+    Cancel {
+        index: u32,
+        begin: u32,
+        length: u32,
+    },
+    /// BEP 5: the sender's DHT port. We run no DHT and ignore it.
+    Port(u16),
+    /// An id we do not speak; its payload was skipped.
+    Unknown {
+        id: u8,
+    },
+}
+
+/// Why a frame could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageError {
+    /// The payload length does not fit the message id.
+    WrongLength { id: u8, len: usize },
+}
+
+impl fmt::Display for MessageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MessageError::WrongLength { id, len } => {
+                write!(f, "message id {id} with a payload of {len} bytes")
+            }
+        }
+    }
+}
+
+impl std::error::Error for MessageError {}
+
+fn be32(b: &[u8; 4]) -> u32 {
+    u32::from_be_bytes(*b)
+}
+
+/// Splits a payload that must be exactly three u32s (request, cancel).
+fn three_u32(id: u8, payload: &[u8]) -> Result<(u32, u32, u32), MessageError> {
+    let wrong = MessageError::WrongLength {
+        id,
+        len: payload.len(),
+    };
+    let (a, rest) = payload.split_first_chunk::<4>().ok_or(wrong.clone())?;
+    let (b, rest) = rest.split_first_chunk::<4>().ok_or(wrong.clone())?;
+    let c: &[u8; 4] = rest.try_into().map_err(|_| wrong)?;
+    Ok((be32(a), be32(b), be32(c)))
+}
+
+/// Appends a length prefix and id for a payload of `payload_len` bytes.
+fn header_into(buf: &mut Vec<u8>, id: u8, payload_len: usize) {
+    // Our own payloads are at most a bitfield (< 2^29 bytes) or a block.
+    let len = u32::try_from(payload_len.saturating_add(1)).unwrap_or(u32::MAX);
+    buf.extend_from_slice(&len.to_be_bytes());
+    buf.push(id);
+}
+
+/// Appends the header of a `piece` message carrying `data_len` bytes, so a
+/// caller can read the block straight into the buffer after it.
+pub fn piece_header_into(buf: &mut Vec<u8>, index: u32, begin: u32, data_len: usize) {
+    header_into(buf, id::PIECE, 8 + data_len);
+    buf.extend_from_slice(&index.to_be_bytes());
+    buf.extend_from_slice(&begin.to_be_bytes());
+}
+
+impl Message {
+    /// Decodes one frame (length prefix already removed).
+    pub fn decode(frame: &[u8]) -> Result<Message, MessageError> {
+        let Some((&id, payload)) = frame.split_first() else {
+            return Ok(Message::KeepAlive);
+        };
+        let wrong = || MessageError::WrongLength {
+            id,
+            len: payload.len(),
+        };
+        let empty = |m: Message| {
+            if payload.is_empty() {
+                Ok(m)
+            } else {
+                Err(wrong())
+            }
+        };
+        match id {
+            id::CHOKE => empty(Message::Choke),
+            id::UNCHOKE => empty(Message::Unchoke),
+            id::INTERESTED => empty(Message::Interested),
+            id::NOT_INTERESTED => empty(Message::NotInterested),
+            id::HAVE => {
+                let b: &[u8; 4] = payload.try_into().map_err(|_| wrong())?;
+                Ok(Message::Have(be32(b)))
+            }
+            id::BITFIELD => Ok(Message::Bitfield(payload.to_vec())),
+            id::REQUEST => {
+                let (index, begin, length) = three_u32(id, payload)?;
+                Ok(Message::Request {
+                    index,
+                    begin,
+                    length,
+                })
+            }
+            id::PIECE => {
+                let (index, rest) = payload.split_first_chunk::<4>().ok_or_else(wrong)?;
+                let (begin, data) = rest.split_first_chunk::<4>().ok_or_else(wrong)?;
+                Ok(Message::Piece {
+                    index: be32(index),
+                    begin: be32(begin),
+                    data: data.to_vec(),
+                })
+            }
+            id::CANCEL => {
+                let (index, begin, length) = three_u32(id, payload)?;
+                Ok(Message::Cancel {
+                    index,
+                    begin,
+                    length,
+                })
+            }
+            id::PORT => {
+                let b: &[u8; 2] = payload.try_into().map_err(|_| wrong())?;
+                Ok(Message::Port(u16::from_be_bytes(*b)))
+            }
+            _ => Ok(Message::Unknown { id }),
+        }
+    }
+
+    /// Appends the message, length prefix included, to `buf`.
+    pub fn encode_into(&self, buf: &mut Vec<u8>) {
+        let triple = |buf: &mut Vec<u8>, id: u8, a: u32, b: u32, c: u32| {
+            header_into(buf, id, 12);
+            buf.extend_from_slice(&a.to_be_bytes());
+            buf.extend_from_slice(&b.to_be_bytes());
+            buf.extend_from_slice(&c.to_be_bytes());
+        };
+        match self {
+            Message::KeepAlive => buf.extend_from_slice(&0u32.to_be_bytes()),
+            Message::Choke => header_into(buf, id::CHOKE, 0),
+            Message::Unchoke => header_into(buf, id::UNCHOKE, 0),
+            Message::Interested => header_into(buf, id::INTERESTED, 0),
+            Message::NotInterested => header_into(buf, id::NOT_INTERESTED, 0),
+            Message::Have(index) => {
+                header_into(buf, id::HAVE, 4);
+                buf.extend_from_slice(&index.to_be_bytes());
+            }
+            Message::Bitfield(bits) => {
+                header_into(buf, id::BITFIELD, bits.len());
+                buf.extend_from_slice(bits);
+            }
+            Message::Request {
+                index,
+                begin,
+                length,
+            } => triple(buf, id::REQUEST, *index, *begin, *length),
+            Message::Piece { index, begin, data } => {
+                piece_header_into(buf, *index, *begin, data.len());
+                buf.extend_from_slice(data);
+            }
+            Message::Cancel {
+                index,
+                begin,
+                length,
+            } => triple(buf, id::CANCEL, *index, *begin, *length),
+            Message::Port(port) => {
+                header_into(buf, id::PORT, 2);
+                buf.extend_from_slice(&port.to_be_bytes());
+            }
+            Message::Unknown { id } => header_into(buf, *id, 0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encoded(m: &Message) -> Vec<u8> {
+        let mut buf = Vec::new();
+        m.encode_into(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        #[rustfmt::skip]
+        let table: Vec<(Message, Vec<u8>)> = vec![
+            (Message::KeepAlive, vec![
+                0x00, 0x00, 0x00, 0x00, // length 0, no id
+            ]),
+            (Message::Choke, vec![
+                0x00, 0x00, 0x00, 0x01, // length 1
+                0x00,                   // id choke
+            ]),
+            (Message::Unchoke, vec![
+                0x00, 0x00, 0x00, 0x01, // length 1
+                0x01,                   // id unchoke
+            ]),
+            (Message::Interested, vec![
+                0x00, 0x00, 0x00, 0x01, // length 1
+                0x02,                   // id interested
+            ]),
+            (Message::NotInterested, vec![
+                0x00, 0x00, 0x00, 0x01, // length 1
+                0x03,                   // id not interested
+            ]),
+            (Message::Have(0x0102_0304), vec![
+                0x00, 0x00, 0x00, 0x05, // length 5
+                0x04,                   // id have
+                0x01, 0x02, 0x03, 0x04, // piece index
+            ]),
+            (Message::Bitfield(vec![0b1010_0000, 0x01]), vec![
+                0x00, 0x00, 0x00, 0x03, // length 3
+                0x05,                   // id bitfield
+                0xa0, 0x01,             // pieces 0, 2 and 15
+            ]),
+            (Message::Request { index: 1, begin: 0x4000, length: 0x4000 }, vec![
+                0x00, 0x00, 0x00, 0x0d, // length 13
+                0x06,                   // id request
+                0x00, 0x00, 0x00, 0x01, // index
+                0x00, 0x00, 0x40, 0x00, // begin 16384
+                0x00, 0x00, 0x40, 0x00, // length 16384
+            ]),
+            (Message::Piece { index: 2, begin: 0x8000, data: vec![0xde, 0xad, 0xbe] }, vec![
+                0x00, 0x00, 0x00, 0x0c, // length 12
+                0x07,                   // id piece
+                0x00, 0x00, 0x00, 0x02, // index
+                0x00, 0x00, 0x80, 0x00, // begin 32768
+                0xde, 0xad, 0xbe,       // block data
+            ]),
+            (Message::Piece { index: 0, begin: 0, data: vec![] }, vec![
+                0x00, 0x00, 0x00, 0x09, // length 9
+                0x07,                   // id piece
+                0x00, 0x00, 0x00, 0x00, // index
+                0x00, 0x00, 0x00, 0x00, // begin
+                                        // no data (decodes; Geometry refuses it)
+            ]),
+            (Message::Cancel { index: 0xffff_ffff, begin: 0, length: 1 }, vec![
+                0x00, 0x00, 0x00, 0x0d, // length 13
+                0x08,                   // id cancel
+                0xff, 0xff, 0xff, 0xff, // index
+                0x00, 0x00, 0x00, 0x00, // begin
+                0x00, 0x00, 0x00, 0x01, // length
+            ]),
+            (Message::Port(6881), vec![
+                0x00, 0x00, 0x00, 0x03, // length 3
+                0x09,                   // id port (BEP 5)
+                0x1a, 0xe1,             // port 6881
+            ]),
+        ];
+        for (msg, bytes) in &table {
+            assert_eq!(&encoded(msg), bytes, "encode {msg:?}");
+            assert_eq!(
+                Message::decode(&bytes[LEN_PREFIX..]).as_ref(),
+                Ok(msg),
+                "decode {bytes:02x?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_ids_are_skipped() {
+        #[rustfmt::skip]
+        let table: &[(&[u8], u8)] = &[
+            (&[0x0e], id::HAVE_ALL),                          // BEP 6, no payload
+            (&[0x0d, 0x00, 0x00, 0x00, 0x07], id::SUGGEST_PIECE), // BEP 6, index 7
+            (&[0x14, 0x00, b'd', b'e'], id::EXTENDED),        // BEP 10, ext id 0, "de"
+            (&[0xff, 0x01, 0x02], 0xff),                      // nobody's id
+        ];
+        for (frame, want) in table {
+            assert_eq!(Message::decode(frame), Ok(Message::Unknown { id: *want }));
+        }
+        assert_eq!(encoded(&Message::Unknown { id: 20 }), [0, 0, 0, 1, 20]);
+    }
+
+    #[test]
+    fn wrong_payload_lengths_are_errors() {
+        #[rustfmt::skip]
+        let table: &[&[u8]] = &[
+            &[0x00, 0x00],                   // choke with a payload byte
+            &[0x03, 0x00, 0x00],             // not interested with payload
+            &[0x04, 0x00, 0x00, 0x01],       // have, 3-byte index
+            &[0x04, 0x00, 0x00, 0x00, 0x01, 0x00], // have, 5-byte index
+            &[0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], // request, 11 bytes
+            &[0x06, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], // request, 13 bytes
+            &[0x07, 0, 0, 0, 0, 0, 0, 0],    // piece, 7 bytes: no room for begin
+            &[0x08, 0, 0, 0, 0],             // cancel, 4 bytes
+            &[0x09, 0x1a],                   // port, 1 byte
+            &[0x09, 0x1a, 0xe1, 0x00],       // port, 3 bytes
+        ];
+        for frame in table {
+            let err = Message::decode(frame).unwrap_err();
+            assert_eq!(
+                err,
+                MessageError::WrongLength {
+                    id: frame[0],
+                    len: frame.len() - 1
+                },
+                "{frame:02x?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,40 @@
+//! Shared test support: a fake HTTP tracker, fake seeders, a raw BEP 3
+//! peer, and test torrents.
+//!
+//! Use from an integration test with `mod common;` and then
+//! `use common::{FakeTracker, FakeSeeder, Behaviour, RawPeer, TestTorrent, pseudo_random_bytes};`.
+//! Everything binds to loopback only, bounds its loops in count and time,
+//! and stops (threads joined) when dropped.
+//!
+//! The seeder and torrent builder are written independently of bitsy's own
+//! wire and bencode code on purpose: a shared bug would otherwise pass.
+
+// Each test binary uses a different part of this module.
+#![allow(dead_code, unused_imports)]
+
+pub mod fake_seeder;
+pub mod fake_tracker;
+pub mod raw_peer;
+pub mod seeder_behaviour;
+pub mod test_torrent;
+
+pub use fake_seeder::{Behaviour, FakeSeeder, PieceAnnounce, SeederStats};
+pub use fake_tracker::{Announce, FakeTracker, Reply};
+pub use raw_peer::RawPeer;
+pub use test_torrent::{TestTorrent, pseudo_random_bytes};
+
+use std::time::{Duration, Instant};
+
+/// Polls `cond` every 10 ms until it is true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

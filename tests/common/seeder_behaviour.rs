@@ -1,0 +1,78 @@
+//! What a fake seeder does: which pieces it has, how it tells, how it misbehaves.
+//!
+//! Build one from [`Behaviour::normal`] and combine the builder methods:
+//! `Behaviour::normal().only_pieces(&[0, 2]).corrupt_piece(2).haves_instead_of_bitfield()`.
+
+use std::time::Duration;
+
+/// How a seeder tells the downloader which pieces it has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PieceAnnounce {
+    /// A `bitfield` right after the handshake (the usual way).
+    Bitfield,
+    /// One `have` per piece right after the handshake, no bitfield.
+    Haves,
+    /// Nothing at first; `have` for every piece after this delay, or as
+    /// soon as the downloader says `interested`, whichever comes first.
+    HavesLater(Duration),
+}
+
+/// What a fake seeder does. Start from [`Behaviour::normal`] and combine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Behaviour {
+    /// Pieces it has; `None` means all of them.
+    pub pieces: Option<Vec<u32>>,
+    /// Pieces whose data it sends with every byte inverted (hash fails).
+    pub corrupt: Vec<u32>,
+    /// Close the connection after sending this many blocks on it.
+    pub disconnect_after_blocks: Option<u32>,
+    /// Accept `interested` but never unchoke.
+    pub never_unchoke: bool,
+    /// How it announces its pieces.
+    pub announce: PieceAnnounce,
+}
+
+impl Behaviour {
+    /// Has everything, sends a bitfield, unchokes on interest, serves all.
+    pub fn normal() -> Behaviour {
+        Behaviour {
+            pieces: None,
+            corrupt: Vec::new(),
+            disconnect_after_blocks: None,
+            never_unchoke: false,
+            announce: PieceAnnounce::Bitfield,
+        }
+    }
+    /// Has only these pieces.
+    pub fn only_pieces(mut self, pieces: &[u32]) -> Behaviour {
+        self.pieces = Some(pieces.to_vec());
+        self
+    }
+    /// Sends corrupt data for this piece.
+    pub fn corrupt_piece(mut self, piece: u32) -> Behaviour {
+        self.corrupt.push(piece);
+        self
+    }
+    /// Closes each connection after `blocks` blocks (mid-piece if the
+    /// piece has more blocks).
+    pub fn disconnect_after_blocks(mut self, blocks: u32) -> Behaviour {
+        self.disconnect_after_blocks = Some(blocks);
+        self
+    }
+    /// Never unchokes.
+    pub fn never_unchoke(mut self) -> Behaviour {
+        self.never_unchoke = true;
+        self
+    }
+    /// Sends `have` messages instead of a bitfield.
+    pub fn haves_instead_of_bitfield(mut self) -> Behaviour {
+        self.announce = PieceAnnounce::Haves;
+        self
+    }
+    /// Sends nothing about its pieces until `delay` passes or the
+    /// downloader says `interested`; then one `have` per piece.
+    pub fn haves_later(mut self, delay: Duration) -> Behaviour {
+        self.announce = PieceAnnounce::HavesLater(delay);
+        self
+    }
+}

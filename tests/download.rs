@@ -1,0 +1,350 @@
+//! `bitsy download` end to end, as a separate process, against an
+//! in-process fake tracker and fake seeders on loopback.
+//!
+//! Each test starts its fakes, runs the real binary with a time limit, and
+//! checks the files on disk byte for byte, the exit code, and what the
+//! tracker heard. The fakes stop when dropped; the child is killed by PID
+//! if it overruns.
+
+mod common;
+
+use common::{Behaviour, FakeSeeder, FakeTracker, TestTorrent, pseudo_random_bytes};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// Generous: the biggest test moves a few MiB on loopback.
+const RUN_LIMIT: Duration = Duration::from_secs(60);
+
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let p = std::env::temp_dir().join(format!(
+            "bitsy-dl-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).unwrap();
+        TempDir(p)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Run {
+    status: ExitStatus,
+    stderr: String,
+}
+
+fn bitsy(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_bitsy"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bitsy")
+}
+
+/// Waits for the child within `RUN_LIMIT`, killing it (by PID) if late.
+fn finish(mut child: Child) -> Run {
+    let deadline = Instant::now() + RUN_LIMIT;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "bitsy did not finish in {RUN_LIMIT:?}; stderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    Run {
+        status: out.status,
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "download",
+        torrent.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--port",
+        "0",
+        "-v",
+    ];
+    args.extend_from_slice(extra);
+    finish(bitsy(&args))
+}
+
+fn assert_files(t: &TestTorrent, out: &Path) {
+    let multi = t.files.len() > 1 || t.files[0].0 != t.name;
+    for (path, bytes) in &t.files {
+        let p = if multi {
+            out.join(&t.name).join(path)
+        } else {
+            out.join(path)
+        };
+        let got = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(got == *bytes, "{} differs from the original", p.display());
+    }
+}
+
+fn ok(run: &Run) {
+    assert!(
+        run.status.success(),
+        "exit {:?}; stderr:\n{}",
+        run.status,
+        run.stderr
+    );
+}
+
+/// A torrent, its file on disk, a tracker that lists `seeders`.
+fn swarm(
+    t: &TestTorrent,
+    dir: &TempDir,
+    tracker: &FakeTracker,
+    seeders: &[&FakeSeeder],
+) -> PathBuf {
+    tracker.set_peers(seeders.iter().map(|s| s.addr()).collect());
+    t.write_to(&dir.0)
+}
+
+#[test]
+fn one_seeder_odd_size_and_tracker_events() {
+    let tracker = FakeTracker::start();
+    // 1,000,003 bytes at 32 KiB: 31 pieces, the last 15,363 bytes (one short block).
+    let content = pseudo_random_bytes(1_000_003, 1);
+    let t = TestTorrent::single_file("odd.bin", &content, 32 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    let dir = TempDir::new("one");
+    let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
+    let out = dir.0.join("out");
+    let run = download(&torrent, &out, &[]);
+    ok(&run);
+    assert_files(&t, &out);
+    let events = tracker.events();
+    assert_eq!(
+        events.first().cloned().flatten().as_deref(),
+        Some("started")
+    );
+    assert!(
+        events.iter().any(|e| e.as_deref() == Some("completed")),
+        "{events:?}"
+    );
+    assert_eq!(events.last().cloned().flatten().as_deref(), Some("stopped"));
+    let last = tracker.announces().pop().unwrap();
+    assert_eq!(last.param("left").as_deref(), Some("0"));
+    assert_eq!(last.param("downloaded").as_deref(), Some("1000003"));
+}
+
+#[test]
+fn several_partial_seeders_and_one_that_leaves_mid_piece() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(3 * 1024 * 1024 + 777, 2);
+    let t = TestTorrent::single_file("big.bin", &content, 64 * 1024, &tracker.url());
+    let n = t.num_pieces();
+    let evens: Vec<u32> = (0..n).filter(|i| i % 2 == 0).collect();
+    let odds: Vec<u32> = (0..n).filter(|i| i % 2 == 1).collect();
+    let a = FakeSeeder::start(&t, Behaviour::normal().only_pieces(&evens));
+    let b = FakeSeeder::start(&t, Behaviour::normal().only_pieces(&odds));
+    // Has everything but hangs up after 3 blocks, in the middle of a 4-block piece.
+    let c = FakeSeeder::start(&t, Behaviour::normal().disconnect_after_blocks(3));
+    let dir = TempDir::new("partial");
+    let torrent = swarm(&t, &dir, &tracker, &[&a, &b, &c]);
+    let out = dir.0.join("out");
+    let run = download(&torrent, &out, &[]);
+    ok(&run);
+    assert_files(&t, &out);
+    assert!(
+        a.blocks_sent() > 0 && b.blocks_sent() > 0,
+        "both halves served"
+    );
+}
+
+#[test]
+fn corrupt_seeder_is_routed_around() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(600 * 1024, 3);
+    let t = TestTorrent::single_file("c.bin", &content, 32 * 1024, &tracker.url());
+    let mut bad = Behaviour::normal();
+    for p in 0..t.num_pieces() {
+        bad = bad.corrupt_piece(p);
+    }
+    let liar = FakeSeeder::start(&t, bad);
+    let good = FakeSeeder::start(&t, Behaviour::normal());
+    let dir = TempDir::new("corrupt");
+    let torrent = swarm(&t, &dir, &tracker, &[&liar, &good]);
+    let out = dir.0.join("out");
+    let run = download(&torrent, &out, &[]);
+    ok(&run);
+    assert_files(&t, &out);
+}
+
+#[test]
+fn choking_and_have_only_seeders() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(400 * 1024 + 5, 4);
+    let t = TestTorrent::single_file("h.bin", &content, 16 * 1024, &tracker.url());
+    let stingy = FakeSeeder::start(&t, Behaviour::normal().never_unchoke());
+    let haves = FakeSeeder::start(&t, Behaviour::normal().haves_instead_of_bitfield());
+    let dir = TempDir::new("haves");
+    let torrent = swarm(&t, &dir, &tracker, &[&stingy, &haves]);
+    let out = dir.0.join("out");
+    ok(&download(&torrent, &out, &[]));
+    assert_files(&t, &out);
+    assert_eq!(stingy.blocks_sent(), 0);
+}
+
+#[test]
+fn silent_seeder_that_announces_pieces_late() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(100 * 1024, 5);
+    let t = TestTorrent::single_file("late.bin", &content, 16 * 1024, &tracker.url());
+    let late = FakeSeeder::start(
+        &t,
+        Behaviour::normal().haves_later(Duration::from_millis(500)),
+    );
+    let dir = TempDir::new("late");
+    let torrent = swarm(&t, &dir, &tracker, &[&late]);
+    let out = dir.0.join("out");
+    ok(&download(&torrent, &out, &[]));
+    assert_files(&t, &out);
+}
+
+#[test]
+fn multi_file_with_tiny_and_empty_files() {
+    let tracker = FakeTracker::start();
+    let a = pseudo_random_bytes(40_000, 6);
+    let b = vec![0x42u8];
+    let c = pseudo_random_bytes(16_383, 7);
+    let d = pseudo_random_bytes(70_001, 8);
+    let files: Vec<(&str, &[u8])> = vec![
+        ("a.bin", &a),
+        ("sub/one-byte", &b),
+        ("sub/empty", &[]),
+        ("sub/deeper/c.bin", &c),
+        ("d.bin", &d),
+    ];
+    let t = TestTorrent::multi_file("multi", &files, 16 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    let dir = TempDir::new("multi");
+    let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
+    let out = dir.0.join("out");
+    ok(&download(&torrent, &out, &[]));
+    assert_files(&t, &out);
+}
+
+#[test]
+fn resume_reuses_good_pieces_and_repairs_bad_ones() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(500 * 1024, 9);
+    let t = TestTorrent::single_file("r.bin", &content, 32 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    let dir = TempDir::new("resume");
+    let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
+    let out = dir.0.join("out");
+    // A file with the right first half and a damaged byte in piece 2.
+    std::fs::create_dir_all(&out).unwrap();
+    let mut partial = content.clone();
+    partial.truncate(250 * 1024);
+    partial[2 * 32 * 1024 + 5] ^= 0xff;
+    std::fs::write(out.join("r.bin"), &partial).unwrap();
+    let run = download(&torrent, &out, &[]);
+    ok(&run);
+    assert_files(&t, &out);
+    // Pieces 0, 1, 3..7 were good (7 of 16); piece 2 was damaged.
+    assert!(
+        run.stderr.contains("resume: 6 of 16 pieces"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn no_peers_gives_up_with_its_own_exit_code() {
+    let tracker = FakeTracker::start();
+    let t = TestTorrent::single_file("n.bin", &[1, 2, 3], 16 * 1024, &tracker.url());
+    let dir = TempDir::new("nopeers");
+    let torrent = swarm(&t, &dir, &tracker, &[]);
+    let run = download(&torrent, &dir.0.join("out"), &["--stall-timeout", "2"]);
+    assert_eq!(run.status.code(), Some(5), "{}", run.stderr);
+    assert!(run.stderr.contains("no peer"), "{}", run.stderr);
+}
+
+#[test]
+fn tracker_failure_is_reported() {
+    let tracker = FakeTracker::start();
+    tracker.fail_with("torrent not registered here");
+    let t = TestTorrent::single_file("f.bin", &[1, 2, 3], 16 * 1024, &tracker.url());
+    let dir = TempDir::new("trackerfail");
+    let torrent = t.write_to(&dir.0);
+    let run = download(&torrent, &dir.0.join("out"), &[]);
+    assert_eq!(run.status.code(), Some(4), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("torrent not registered here"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn bad_torrent_is_refused_before_anything_is_created() {
+    let dir = TempDir::new("bad");
+    let torrent = dir.0.join("bad.torrent");
+    // A file entry with `..` as a path component.
+    let info = b"d5:filesld6:lengthi1e4:pathl2:..1:xeee4:name3:top12:piece lengthi16384e6:pieces20:aaaaaaaaaaaaaaaaaaaae";
+    let mut bytes = b"d8:announce20:http://127.0.0.1:1/a4:info".to_vec();
+    bytes.extend_from_slice(info);
+    bytes.push(b'e');
+    std::fs::write(&torrent, &bytes).unwrap();
+    let out = dir.0.join("out");
+    let run = download(&torrent, &out, &[]);
+    assert_eq!(run.status.code(), Some(3), "{}", run.stderr);
+    assert!(run.stderr.contains(".."), "names the entry: {}", run.stderr);
+    assert!(!out.exists(), "nothing created");
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_and_announces_stopped() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(64 * 1024, 10);
+    let t = TestTorrent::single_file("s.bin", &content, 16 * 1024, &tracker.url());
+    let stingy = FakeSeeder::start(&t, Behaviour::normal().never_unchoke());
+    let dir = TempDir::new("sigint");
+    let torrent = swarm(&t, &dir, &tracker, &[&stingy]);
+    let out = dir.0.join("out");
+    let child = bitsy(&[
+        "download",
+        torrent.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--port",
+        "0",
+    ]);
+    assert!(
+        tracker.wait_for_event("started", Duration::from_secs(10)),
+        "bitsy announced started"
+    );
+    let pid = child.id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(killed.success());
+    let run = finish(child);
+    assert_eq!(run.status.code(), Some(130), "{}", run.stderr);
+    assert!(tracker.wait_for_event("stopped", Duration::from_secs(5)));
+}

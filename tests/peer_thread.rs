@@ -1,0 +1,683 @@
+//! The peer thread over a real loopback socket, against a scripted remote
+//! peer written here. Every wait is bounded by `WAIT`.
+
+use bitsy::channels::{
+    ConnId, InfoHash, PeerCommand, PeerContext, PeerEvent, PeerEventKind, PeerId, PieceReader,
+};
+use bitsy::geometry::{BlockRef, Geometry};
+use bitsy::peer::{spawn_incoming, spawn_outgoing};
+use bitsy::wire::bitfield::Bitfield;
+use bitsy::wire::frame::FrameReader;
+use bitsy::wire::handshake::{HANDSHAKE_LEN, Handshake};
+use bitsy::wire::message::Message;
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+/// The longest any single step may take before the test fails.
+const WAIT: Duration = Duration::from_secs(5);
+const INFO_HASH: InfoHash = [0x11; 20];
+const OUR_ID: PeerId = *b"-BY0001-ourselves000";
+const THEIR_ID: PeerId = *b"-XX0001-remotepeer00";
+
+/// Five pieces: four of 32 KiB and a last one of 1,000 bytes.
+fn geometry() -> Geometry {
+    Geometry::new(4 * 32768 + 1000, 32768, 5).unwrap()
+}
+
+fn pattern(piece: u32, at: u32) -> u8 {
+    (piece.wrapping_mul(31).wrapping_add(at) % 251) as u8
+}
+
+/// Serves a byte pattern that depends on the position.
+struct Stub;
+
+impl PieceReader for Stub {
+    fn read_block(&self, b: BlockRef, out: &mut [u8]) -> io::Result<()> {
+        for (i, x) in out.iter_mut().enumerate() {
+            *x = pattern(b.piece.get(), b.offset + i as u32);
+        }
+        Ok(())
+    }
+}
+
+fn block(piece: u32, index: u32) -> BlockRef {
+    let g = geometry();
+    g.block(g.piece(piece).unwrap(), index).unwrap()
+}
+
+fn pieces(raw: &[u32]) -> Bitfield {
+    let g = geometry();
+    let mut b = Bitfield::new(g.num_pieces());
+    for &i in raw {
+        b.set(g.piece(i).unwrap());
+    }
+    b
+}
+
+/// The far end of the connection, scripted by each test.
+struct Remote {
+    stream: TcpStream,
+    frames: FrameReader,
+}
+
+impl Remote {
+    fn new(stream: TcpStream) -> Self {
+        stream.set_read_timeout(Some(WAIT)).unwrap();
+        stream.set_write_timeout(Some(WAIT)).unwrap();
+        Remote {
+            stream,
+            frames: FrameReader::new(1 << 20),
+        }
+    }
+
+    fn read_handshake(&mut self) -> Handshake {
+        let mut b = [0u8; HANDSHAKE_LEN];
+        self.stream.read_exact(&mut b).unwrap();
+        Handshake::parse(&b).unwrap()
+    }
+
+    fn write_handshake(&mut self, info_hash: InfoHash, peer_id: PeerId) {
+        self.send_raw(&Handshake::new(info_hash, peer_id).encode());
+    }
+
+    fn send(&mut self, m: &Message) {
+        let mut buf = Vec::new();
+        m.encode_into(&mut buf);
+        self.send_raw(&buf);
+    }
+
+    fn send_all(&mut self, ms: &[Message]) {
+        let mut buf = Vec::new();
+        for m in ms {
+            m.encode_into(&mut buf);
+        }
+        self.send_raw(&buf);
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// The next message other than a keep-alive.
+    fn recv(&mut self) -> Message {
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            while let Some(f) = self.frames.next_frame().unwrap() {
+                match Message::decode(f).unwrap() {
+                    Message::KeepAlive => {}
+                    m => return m,
+                }
+            }
+            assert_ne!(self.frames.read_from(&mut self.stream).unwrap(), 0, "EOF");
+        }
+        panic!("no message within {WAIT:?}");
+    }
+
+    /// The peer thread closed the socket (nothing more arrives).
+    fn expect_eof(&mut self) {
+        let mut buf = [0u8; 256];
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            match self.stream.read(&mut buf) {
+                Ok(0) => return,
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::ConnectionReset => return,
+                Err(e) => panic!("expected EOF, got {e}"),
+            }
+        }
+        panic!("socket still open");
+    }
+}
+
+struct Harness {
+    events: Receiver<PeerEvent>,
+    cmds: Option<Sender<PeerCommand>>,
+    remote: Remote,
+    thread: JoinHandle<()>,
+}
+
+fn context() -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    context_with(Arc::new(Stub))
+}
+
+fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    let (tx, rx) = unbounded();
+    let ctx = PeerContext {
+        info_hash: INFO_HASH,
+        our_id: OUR_ID,
+        geometry: geometry(),
+        reader,
+        events: tx,
+    };
+    (Arc::new(ctx), rx)
+}
+
+/// The `Stub` pattern, 20 ms a block: a disk slow enough that queued
+/// requests are still waiting when a command arrives.
+struct SlowStub;
+
+impl PieceReader for SlowStub {
+    fn read_block(&self, b: BlockRef, out: &mut [u8]) -> io::Result<()> {
+        thread::sleep(Duration::from_millis(20));
+        Stub.read_block(b, out)
+    }
+}
+
+fn accept(listener: &TcpListener) -> TcpStream {
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match listener.accept() {
+            Ok((s, _)) => {
+                s.set_nonblocking(false).unwrap();
+                return s;
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock && Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => panic!("accept: {e}"),
+        }
+    }
+}
+
+/// An outgoing peer thread, connected to a remote that has said nothing.
+fn outgoing(our_pieces: Bitfield) -> Harness {
+    outgoing_with(Arc::new(Stub), our_pieces)
+}
+
+fn outgoing_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (ctx, events) = context_with(reader);
+    let (cmds, cmd_rx) = unbounded();
+    let addr = listener.local_addr().unwrap();
+    let thread = spawn_outgoing(ctx, ConnId(1), addr, our_pieces, cmd_rx).unwrap();
+    assert_eq!(
+        thread.thread().name(),
+        Some(format!("peer-{addr}").as_str())
+    );
+    let remote = Remote::new(accept(&listener));
+    Harness {
+        events,
+        cmds: Some(cmds),
+        remote,
+        thread,
+    }
+}
+
+/// An outgoing peer thread past a correct handshake and `Ready`.
+fn ready(our_pieces: Bitfield) -> Harness {
+    ready_with(Arc::new(Stub), our_pieces)
+}
+
+fn ready_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
+    let mut h = outgoing_with(reader, our_pieces);
+    let ours = h.remote.read_handshake();
+    assert_eq!((ours.info_hash, ours.peer_id), (INFO_HASH, OUR_ID));
+    assert_eq!(ours.reserved, [0; 8]);
+    h.remote.write_handshake(INFO_HASH, THEIR_ID);
+    match h.event() {
+        PeerEventKind::Ready { peer_id, .. } => assert_eq!(peer_id, THEIR_ID),
+        other => panic!("expected Ready, got {other:?}"),
+    }
+    h
+}
+
+impl Harness {
+    fn event(&self) -> PeerEventKind {
+        self.events.recv_timeout(WAIT).expect("an event").kind
+    }
+
+    fn cmd(&self, c: PeerCommand) {
+        self.cmds.as_ref().unwrap().send(c).unwrap();
+    }
+
+    /// The next event is `Closed`, nothing follows it, and the thread ends.
+    fn expect_closed(self, misbehaved: bool) -> String {
+        let reason = match self.event() {
+            PeerEventKind::Closed {
+                reason,
+                misbehaved: m,
+            } => {
+                assert_eq!(m, misbehaved, "misbehaved flag for {reason:?}");
+                reason
+            }
+            other => panic!("expected Closed, got {other:?}"),
+        };
+        // The thread dropped its context, so the channel is disconnected.
+        assert_eq!(
+            self.events.recv_timeout(WAIT).map(|e| e.kind).unwrap_err(),
+            RecvTimeoutError::Disconnected
+        );
+        self.thread.join().unwrap();
+        reason
+    }
+
+    fn unchoked_by_peer(&mut self) {
+        self.remote.send(&Message::Unchoke);
+        assert!(matches!(self.event(), PeerEventKind::Unchoke));
+    }
+
+    /// We unchoke the remote (it sees `unchoke`).
+    fn unchoke_peer(&mut self) {
+        self.cmd(PeerCommand::Choke(false));
+        assert_eq!(self.remote.recv(), Message::Unchoke);
+    }
+
+    /// A `have` round trip: proves every earlier remote message was handled.
+    fn sync(&mut self, piece: u32) {
+        self.remote.send(&Message::Have(piece));
+        match self.event() {
+            PeerEventKind::Have(p) => assert_eq!(p.get(), piece),
+            other => panic!("expected Have({piece}), got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn handshake_mismatches_drop_the_peer() {
+    let mut h = outgoing(pieces(&[]));
+    h.remote.read_handshake();
+    h.remote.write_handshake([0x99; 20], THEIR_ID);
+    assert!(h.expect_closed(true).contains("another torrent"));
+
+    let mut h = outgoing(pieces(&[]));
+    h.remote.read_handshake();
+    h.remote.write_handshake(INFO_HASH, OUR_ID);
+    assert!(h.expect_closed(true).contains("ourselves"));
+
+    let mut h = outgoing(pieces(&[]));
+    h.remote.read_handshake();
+    let mut bad = Handshake::new(INFO_HASH, THEIR_ID).encode();
+    bad[1] = b'X'; // "XitTorrent protocol"
+    h.remote.send_raw(&bad);
+    h.expect_closed(true);
+}
+
+#[test]
+fn connection_refused_is_a_quiet_close() {
+    let addr = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap(); // the listener is dropped: nothing listens there now
+    let (ctx, events) = context();
+    let (_cmds, cmd_rx) = unbounded();
+    let thread = spawn_outgoing(ctx, ConnId(2), addr, pieces(&[]), cmd_rx).unwrap();
+    match events.recv_timeout(WAIT).unwrap().kind {
+        PeerEventKind::Closed { misbehaved, .. } => assert!(!misbehaved),
+        other => panic!("expected Closed, got {other:?}"),
+    }
+    thread.join().unwrap();
+}
+
+#[test]
+fn have_only_peer_and_no_bitfield_from_us() {
+    let mut h = ready(pieces(&[]));
+    // We have nothing, so the first thing we send is not a bitfield.
+    h.cmd(PeerCommand::Interested(true));
+    h.cmd(PeerCommand::Interested(true)); // no change: not sent again
+    h.cmd(PeerCommand::Interested(false));
+    assert_eq!(h.remote.recv(), Message::Interested);
+    assert_eq!(h.remote.recv(), Message::NotInterested);
+    h.sync(4);
+    h.sync(0);
+    h.cmd(PeerCommand::Close);
+    assert_eq!(h.expect_closed(false), "closed by us");
+}
+
+#[test]
+fn a_second_bitfield_replaces_the_first() {
+    let mut h = ready(pieces(&[]));
+    h.remote.send(&Message::Bitfield(vec![0b1000_0000]));
+    match h.event() {
+        PeerEventKind::Bitfield(b) => assert_eq!(b.count(), 1),
+        other => panic!("{other:?}"),
+    }
+    h.sync(1);
+    h.remote.send(&Message::Bitfield(vec![0b1111_1000])); // aria2 style
+    match h.event() {
+        PeerEventKind::Bitfield(b) => assert!(b.is_full()),
+        other => panic!("{other:?}"),
+    }
+    drop(h.cmds.take()); // the session forgets the peer
+    assert!(h.expect_closed(false).contains("dropped"));
+}
+
+#[test]
+fn protocol_violations_drop_the_peer() {
+    #[rustfmt::skip]
+    let table: &[(&str, &[u8])] = &[
+        ("bitfield too long", &[0, 0, 0, 3, 5, 0x80, 0x00]),
+        ("bitfield spare bit", &[0, 0, 0, 2, 5, 0b0000_0100]),
+        ("have out of range", &[0, 0, 0, 5, 4, 0, 0, 0, 5]),
+        ("unchoke with payload", &[0, 0, 0, 2, 1, 0]),
+        ("request of 11 bytes", &[0, 0, 0, 12, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+        // A 2 GiB frame: refused from its prefix alone, nothing allocated
+        // and nothing more needs to arrive.
+        ("oversize length prefix", &[0x7f, 0xff, 0xff, 0xff]),
+    ];
+    for (what, bytes) in table {
+        let mut h = ready(pieces(&[]));
+        h.remote.send_raw(bytes);
+        let reason = h.expect_closed(true);
+        eprintln!("{what}: {reason}");
+    }
+}
+
+#[test]
+fn unknown_messages_are_skipped() {
+    let mut h = ready(pieces(&[]));
+    #[rustfmt::skip]
+    h.remote.send_raw(&[
+        0, 0, 0, 1, 14,                               // BEP 6 have-all, not negotiated
+        0, 0, 0, 6, 20, 0, b'd', b'e', b'x', b'y',    // BEP 10 extended, id 0, junk
+        0, 0, 0, 3, 9, 0x1a, 0xe1,                    // BEP 5 port 6881
+        0, 0, 0, 0,                                   // keep-alive
+    ]);
+    h.sync(2);
+}
+
+#[test]
+fn requested_blocks_become_block_events() {
+    let mut h = ready(pieces(&[]));
+    let b = block(1, 1); // piece 1, offset 16384
+    let data: Vec<u8> = (0..16384u32).map(|i| pattern(1, 16384 + i)).collect();
+    h.unchoked_by_peer();
+    h.cmd(PeerCommand::Request(b));
+    assert_eq!(
+        h.remote.recv(),
+        Message::Request {
+            index: 1,
+            begin: 16384,
+            length: 16384
+        }
+    );
+    let piece = Message::Piece {
+        index: 1,
+        begin: 16384,
+        data: data.clone(),
+    };
+    // Sent in small pieces so the thread sees the frame across many reads,
+    // with a pause longer than its read timeout in the middle of the frame.
+    let mut bytes = Vec::new();
+    piece.encode_into(&mut bytes);
+    for (i, chunk) in bytes.chunks(1000).enumerate() {
+        h.remote.send_raw(chunk);
+        let pause = if i == 8 { 350 } else { 2 };
+        thread::sleep(Duration::from_millis(pause));
+    }
+    match h.event() {
+        PeerEventKind::Block { block, data: got } => {
+            assert_eq!(block, b);
+            assert_eq!(got, data);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The same block again, and one never asked for: both ignored.
+    h.remote.send(&piece);
+    h.remote.send(&Message::Piece {
+        index: 4,
+        begin: 0,
+        data: vec![0; 1000],
+    });
+    h.sync(3);
+
+    // The last, short block of the torrent; cancelled before it comes.
+    let last = block(4, 0);
+    assert_eq!(last.len, 1000);
+    h.cmd(PeerCommand::Request(last));
+    h.cmd(PeerCommand::Cancel(last));
+    assert!(matches!(h.remote.recv(), Message::Request { index: 4, .. }));
+    assert_eq!(
+        h.remote.recv(),
+        Message::Cancel {
+            index: 4,
+            begin: 0,
+            length: 1000
+        }
+    );
+    h.remote.send(&Message::Piece {
+        index: 4,
+        begin: 0,
+        data: vec![0; 1000],
+    });
+    h.sync(4);
+}
+
+#[test]
+fn a_flood_of_unrequested_blocks_drops_the_peer() {
+    let mut h = ready(pieces(&[]));
+    let junk = Message::Piece {
+        index: 0,
+        begin: 0,
+        data: vec![0; 100],
+    };
+    h.remote.send_all(&vec![junk; 200]);
+    assert!(h.expect_closed(true).contains("did not request"));
+}
+
+#[test]
+fn a_choke_voids_our_requests() {
+    let mut h = ready(pieces(&[]));
+    let b = block(0, 0);
+    // Choked (the initial state): the request is dropped, not sent.
+    h.cmd(PeerCommand::Request(b));
+    h.cmd(PeerCommand::Interested(true));
+    assert_eq!(h.remote.recv(), Message::Interested);
+
+    h.unchoked_by_peer();
+    h.cmd(PeerCommand::Request(b));
+    assert!(matches!(h.remote.recv(), Message::Request { index: 0, .. }));
+    h.remote.send(&Message::Choke);
+    assert!(matches!(h.event(), PeerEventKind::Choke));
+    // The block was in flight when the choke came: ignored.
+    h.remote.send(&Message::Piece {
+        index: 0,
+        begin: 0,
+        data: vec![7; 16384],
+    });
+    h.sync(0);
+    h.cmd(PeerCommand::Request(b)); // still choked: dropped
+    h.cmd(PeerCommand::Interested(false));
+    assert_eq!(h.remote.recv(), Message::NotInterested);
+}
+
+#[test]
+fn serving_requests_from_the_reader() {
+    let mut h = ready(pieces(&[0, 4]));
+    assert_eq!(h.remote.recv(), Message::Bitfield(vec![0b1000_1000]));
+    h.remote.send(&Message::Interested);
+    assert!(matches!(h.event(), PeerEventKind::Interested));
+
+    // Asked while choked: ignored without blame (sync proves it was read).
+    h.remote.send(&Message::Request {
+        index: 0,
+        begin: 0,
+        length: 10,
+    });
+    h.sync(1);
+    h.unchoke_peer();
+
+    // Any range inside a piece we have, e.g. 16 KiB at an odd offset.
+    h.remote.send(&Message::Request {
+        index: 0,
+        begin: 100,
+        length: 16384,
+    });
+    let want: Vec<u8> = (0..16384).map(|i| pattern(0, 100 + i)).collect();
+    assert_eq!(
+        h.remote.recv(),
+        Message::Piece {
+            index: 0,
+            begin: 100,
+            data: want
+        }
+    );
+    assert!(matches!(
+        h.event(),
+        PeerEventKind::Uploaded { bytes: 16384 }
+    ));
+
+    // Piece 2 is refused until we have it.
+    let req2 = Message::Request {
+        index: 2,
+        begin: 0,
+        length: 8,
+    };
+    h.remote.send(&req2);
+    h.sync(2);
+    h.cmd(PeerCommand::Have(geometry().piece(2).unwrap()));
+    assert_eq!(h.remote.recv(), Message::Have(2));
+    h.remote.send(&req2);
+    let want: Vec<u8> = (0..8).map(|i| pattern(2, i)).collect();
+    assert_eq!(
+        h.remote.recv(),
+        Message::Piece {
+            index: 2,
+            begin: 0,
+            data: want
+        }
+    );
+    assert!(matches!(h.event(), PeerEventKind::Uploaded { bytes: 8 }));
+}
+
+#[test]
+fn bad_requests_are_refused_then_the_peer_is_dropped() {
+    let mut h = ready(pieces(&[0, 1, 2, 3, 4]));
+    assert!(matches!(h.remote.recv(), Message::Bitfield(_)));
+    h.unchoke_peer();
+    #[rustfmt::skip]
+    h.remote.send_all(&[
+        Message::Request { index: 5, begin: 0, length: 16384 },     // no piece 5
+        Message::Request { index: 0, begin: 0, length: 16385 },     // longer than a block
+        Message::Request { index: 4, begin: 1, length: 1000 },      // past the end of piece 4
+        Message::Request { index: 0, begin: 32767, length: 2 },     // across two pieces
+        Message::Request { index: 1, begin: 0, length: 0 },         // empty
+        Message::Request { index: 3, begin: 5, length: 3 },         // fine
+    ]);
+    let want: Vec<u8> = (0..3).map(|i| pattern(3, 5 + i)).collect();
+    assert_eq!(
+        h.remote.recv(),
+        Message::Piece {
+            index: 3,
+            begin: 5,
+            data: want
+        }
+    );
+    assert!(matches!(h.event(), PeerEventKind::Uploaded { bytes: 3 }));
+    let junk: Vec<Message> = (0..40)
+        .map(|i| Message::Request {
+            index: 1000 + i,
+            begin: 0,
+            length: 1,
+        })
+        .collect();
+    h.remote.send_all(&junk);
+    assert!(h.expect_closed(true).contains("requests"));
+}
+
+#[test]
+fn cancel_removes_a_queued_request() {
+    let mut h = ready(pieces(&[0, 1]));
+    assert!(matches!(h.remote.recv(), Message::Bitfield(_)));
+    h.unchoke_peer();
+    // All three in one write, so the cancel is read before anything is served.
+    #[rustfmt::skip]
+    h.remote.send_all(&[
+        Message::Request { index: 0, begin: 0, length: 16384 },
+        Message::Request { index: 1, begin: 0, length: 16384 },
+        Message::Cancel { index: 0, begin: 0, length: 16384 },
+    ]);
+    assert!(matches!(
+        h.remote.recv(),
+        Message::Piece {
+            index: 1,
+            begin: 0,
+            ..
+        }
+    ));
+    // Nothing else was served: the next message is the one we ask for.
+    h.cmd(PeerCommand::Interested(true));
+    assert_eq!(h.remote.recv(), Message::Interested);
+    // We choke; the remote closes; the thread reports a quiet close.
+    h.cmd(PeerCommand::Choke(true));
+    assert_eq!(h.remote.recv(), Message::Choke);
+    assert!(matches!(
+        h.event(),
+        PeerEventKind::Uploaded { bytes: 16384 }
+    ));
+    h.remote.stream.shutdown(std::net::Shutdown::Both).unwrap();
+    h.expect_closed(false);
+}
+
+#[test]
+fn incoming_connection_reads_first_then_replies() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    for (info_hash, ok) in [(INFO_HASH, true), ([0x42; 20], false)] {
+        let client = TcpStream::connect_timeout(&addr, WAIT).unwrap();
+        let server = accept(&listener);
+        let (ctx, events) = context();
+        let (cmds, cmd_rx) = unbounded();
+        let thread = spawn_incoming(ctx, ConnId(7), server, pieces(&[1]), cmd_rx).unwrap();
+        let mut remote = Remote::new(client);
+        remote.write_handshake(info_hash, THEIR_ID);
+        let mut h = Harness {
+            events,
+            cmds: Some(cmds),
+            remote,
+            thread,
+        };
+        if ok {
+            let ours = h.remote.read_handshake();
+            assert_eq!(ours.peer_id, OUR_ID);
+            assert!(matches!(h.event(), PeerEventKind::Ready { .. }));
+            assert_eq!(h.remote.recv(), Message::Bitfield(vec![0b0100_0000]));
+            h.cmd(PeerCommand::Close);
+            h.expect_closed(false);
+        } else {
+            // No reply for another torrent: the socket just closes.
+            h.remote.expect_eof();
+            h.expect_closed(true);
+        }
+    }
+}
+
+/// Our `choke` discards the peer's queued requests: once the remote sees
+/// `choke`, no `piece` follows, though it had asked for 40 blocks.
+#[test]
+fn our_choke_discards_queued_requests() {
+    let mut h = ready_with(Arc::new(SlowStub), pieces(&[0, 1, 2, 3]));
+    assert!(matches!(h.remote.recv(), Message::Bitfield(_)));
+    h.unchoke_peer();
+    let asks: Vec<Message> = (0..40)
+        .map(|i| Message::Request {
+            index: i / 2,
+            begin: (i % 2) * 16384,
+            length: 16384,
+        })
+        .collect();
+    h.remote.send_all(&asks[..8]);
+    assert!(matches!(h.remote.recv(), Message::Piece { .. }));
+    h.cmd(PeerCommand::Choke(true));
+    let mut served_before_choke = 1;
+    loop {
+        match h.remote.recv() {
+            Message::Piece { .. } => served_before_choke += 1,
+            Message::Choke => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(served_before_choke < 8, "the choke cut the queue short");
+    // Requests sent while choked are ignored too; `have` proves they were read.
+    h.remote.send_all(&asks[8..]);
+    h.cmd(PeerCommand::Have(geometry().piece(4).unwrap()));
+    assert_eq!(
+        h.remote.recv(),
+        Message::Have(4),
+        "no piece after our choke"
+    );
+}
