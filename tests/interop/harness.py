@@ -404,6 +404,7 @@ class TransmissionSeeder(Seeder):
     loopback (~10 s for a few MiB, whatever the size). As a downloader it ignores loopback
     peers entirely (see run: fetch-transmission)."""
     name = "transmission"
+    prefix = []  # e.g. ["ip", "netns", "exec", NS] to run it (and its RPC client) in a netns
 
     def start(self, torrents, bind=None):
         self.rpc = free_port("127.0.0.1")
@@ -427,16 +428,20 @@ class TransmissionSeeder(Seeder):
         }
         with open(os.path.join(cfg, "settings.json"), "w") as f:
             json.dump(settings, f, indent=1)
-        self.proc = self.procs.start(self.name, ["transmission-daemon", "-f", "-g", cfg],
-                                     stop=self._shutdown)
-        wait_until("transmission rpc", lambda: port_open("127.0.0.1", self.rpc), 15,
-                   self.proc)
+        self.proc = self.procs.start(self.name, self.prefix + [
+            "transmission-daemon", "-f", "-g", cfg], stop=self._shutdown)
+        wait_until("transmission rpc", lambda: self.remote("-l") is not None, 15, self.proc,
+                   interval=0.3)
         for t in torrents:
             self.remote("-a", t, "-w", self.data)
 
     def remote(self, *args):
-        return subprocess.run(["transmission-remote", "127.0.0.1:%d" % self.rpc] + list(args),
-                              check=True, capture_output=True, timeout=15).stdout.decode()
+        try:
+            return subprocess.run(self.prefix + ["transmission-remote", "127.0.0.1:%d" % self.rpc]
+                                  + list(args), check=True, capture_output=True,
+                                  timeout=15).stdout.decode()
+        except subprocess.CalledProcessError as e:
+            raise OSError("transmission-remote %s: %s" % (" ".join(args), e.stderr.decode()))
 
     def _shutdown(self):
         self.remote("--exit")
