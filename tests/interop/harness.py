@@ -100,16 +100,17 @@ def _stop_one(name, p, stop, timeout):
 def wait_until(what, pred, timeout, proc=None, interval=0.1):
     """Poll pred() until true; raise after `timeout` s or if `proc` exits first."""
     deadline = time.monotonic() + timeout
+    last = ""
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise RuntimeError("%s: process exited with %s" % (what, proc.returncode))
         try:
             if pred():
                 return
-        except (OSError, ValueError, http.client.HTTPException):
-            pass
+        except (OSError, ValueError, http.client.HTTPException) as e:
+            last = " (last error: %s)" % e
         time.sleep(interval)
-    raise RuntimeError("%s: not ready after %ss" % (what, timeout))
+    raise RuntimeError("%s: not ready after %ss%s" % (what, timeout, last))
 
 
 def free_port(ip="0.0.0.0"):
@@ -234,25 +235,49 @@ def compare(torrent, src_dir, dst_dir):
 # ---------------------------------------------------------------- trackers
 
 class OpenTracker:
+    """Debian's opentracker, whitelist mode, on one port for TCP (HTTP) and UDP.
+
+    Quirks: it does not decode `+` as a space in the query (a form-encoded info_hash with a
+    0x20 byte is another torrent to it, "not authorized"): percent-encode every byte. An
+    announce with event=stopped is answered without the whitelist check. `kill -HUP` reloads
+    the list asynchronously; allow() instead restarts opentracker on the same port with the
+    new list and probes it, which is certain (it forgets its peers: call allow() before
+    starting the seeders of a case)."""
+
     def __init__(self, procs, workdir, ip="127.0.0.1"):
+        self.procs, self.workdir = procs, workdir
         self.ip, self.port = ip, free_port(ip)
         self.whitelist = os.path.join(workdir, "whitelist")
-        open(self.whitelist, "w").close()
-        os.chmod(self.whitelist, 0o644)
-        self.hashes = []
-        self.proc = procs.start("opentracker", [
-            "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-            "opentracker", "-i", ip, "-p", str(self.port), "-P", str(self.port),
-            "-w", self.whitelist, "-d", workdir])
-        wait_until("opentracker", lambda: port_open(ip, self.port), 10, self.proc)
         self.url = "http://%s:%d/announce" % (ip, self.port)
+        self.hashes = []
+        self.proc = None
+        self._start()
+
+    def _start(self):
+        with open(self.whitelist, "w") as f:
+            # Never empty: it mmaps the file and an empty one "can't be opened".
+            f.write("".join(h + "\n" for h in self.hashes + ["00" * 20]))
+        os.chmod(self.whitelist, 0o644)
+        self.proc = self.procs.start("opentracker", [
+            "setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+            "opentracker", "-i", self.ip, "-p", str(self.port), "-P", str(self.port),
+            "-w", self.whitelist, "-d", self.workdir])
+        wait_until("opentracker", lambda: port_open(self.ip, self.port), 10, self.proc)
 
     def allow(self, *hashes):
         self.hashes.extend(hashes)
-        with open(self.whitelist, "w") as f:
-            f.write("".join(h + "\n" for h in self.hashes))
-        self.proc.send_signal(signal.SIGHUP)
-        # The reload is asynchronous; the next readiness probe is bounded, so no sleep needed.
+        self.procs.stop(self.proc, 5)
+        self._start()
+        for h in hashes:
+            wait_until("opentracker whitelist",
+                       lambda: announce_peers(self.url, h, "started") is not None, 10,
+                       self.proc)
+            announce_peers(self.url, h, "stopped")
+
+
+def _pct(s, safe="", encoding=None, errors=None):
+    """Every reserved byte as %XX: never "+" for a space, never a bare "/"."""
+    return urllib.parse.quote(s, "", encoding, errors)
 
 
 def announce_peers(url, ih_hex, event, source_ip="127.0.0.254", port=9):
@@ -260,7 +285,7 @@ def announce_peers(url, ih_hex, event, source_ip="127.0.0.254", port=9):
     q = urllib.parse.urlencode({
         "info_hash": bytes.fromhex(ih_hex), "peer_id": b"-HX0001-interopprobe",
         "port": port, "uploaded": 0, "downloaded": 0, "left": 1, "compact": 1,
-        "numwant": 200, "event": event})
+        "numwant": 200, "event": event}, quote_via=_pct)
     u = urllib.parse.urlsplit(url)
     c = http.client.HTTPConnection(u.hostname, u.port, timeout=3,
                                    source_address=(source_ip, 0))
@@ -271,7 +296,11 @@ def announce_peers(url, ih_hex, event, source_ip="127.0.0.254", port=9):
     if r.status != 200:
         raise ValueError("tracker status %d" % r.status)
     d = lt.bdecode(body)
-    if d is None or b"peers" not in d:
+    if d is None:
+        raise ValueError("tracker answer is not bencoded")
+    if b"failure reason" in d:
+        raise ValueError("tracker: %s" % d[b"failure reason"])
+    if b"peers" not in d:
         return []
     p = d[b"peers"]
     if isinstance(p, (bytes, str)):
@@ -375,6 +404,7 @@ class TransmissionSeeder(Seeder):
     loopback (~10 s for a few MiB, whatever the size). As a downloader it ignores loopback
     peers entirely (see run: fetch-transmission)."""
     name = "transmission"
+    prefix = []  # e.g. ["ip", "netns", "exec", NS] to run it (and its RPC client) in a netns
 
     def start(self, torrents, bind=None):
         self.rpc = free_port("127.0.0.1")
@@ -398,16 +428,20 @@ class TransmissionSeeder(Seeder):
         }
         with open(os.path.join(cfg, "settings.json"), "w") as f:
             json.dump(settings, f, indent=1)
-        self.proc = self.procs.start(self.name, ["transmission-daemon", "-f", "-g", cfg],
-                                     stop=self._shutdown)
-        wait_until("transmission rpc", lambda: port_open("127.0.0.1", self.rpc), 15,
-                   self.proc)
+        self.proc = self.procs.start(self.name, self.prefix + [
+            "transmission-daemon", "-f", "-g", cfg], stop=self._shutdown)
+        wait_until("transmission rpc", lambda: self.remote("-l") is not None, 15, self.proc,
+                   interval=0.3)
         for t in torrents:
             self.remote("-a", t, "-w", self.data)
 
     def remote(self, *args):
-        return subprocess.run(["transmission-remote", "127.0.0.1:%d" % self.rpc] + list(args),
-                              check=True, capture_output=True, timeout=15).stdout.decode()
+        try:
+            return subprocess.run(self.prefix + ["transmission-remote", "127.0.0.1:%d" % self.rpc]
+                                  + list(args), check=True, capture_output=True,
+                                  timeout=15).stdout.decode()
+        except subprocess.CalledProcessError as e:
+            raise OSError("transmission-remote %s: %s" % (" ".join(args), e.stderr.decode()))
 
     def _shutdown(self):
         self.remote("--exit")

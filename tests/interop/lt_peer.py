@@ -42,7 +42,7 @@ def settings(ip, port, fast=False):
         "out_enc_policy": int(lt.enc_policy.enabled),
         "in_enc_policy": int(lt.enc_policy.enabled),
         "announce_ip": ip,
-        "alert_mask": int(lt.alert.category_t.error_notification),
+        "alert_mask": int(lt.alert.category_t.error_notification | lt.alert.category_t.tracker_notification),
         # Loopback peers count as local: no rate limits apply to them anyway, but be explicit.
         "upload_rate_limit": 0,
         "download_rate_limit": 0,
