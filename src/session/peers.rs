@@ -30,12 +30,17 @@ use std::time::{Duration, Instant};
 /// pattern.
 pub const MAX_STRIKES: u32 = 2;
 
-/// Connection attempts to an address that never completed a handshake
-/// before we stop trying it.
-pub const MAX_FAILURES: u32 = 3;
+/// Wait before retrying an address after a connection ends; doubled after
+/// each attempt that fails before the handshake, up to [`RETRY_MAX`].
+/// An address is never given up for good: a peer that refused us (many
+/// clients accept one connection per IP and may not yet have noticed our
+/// last one closed) or was briefly down is tried again, for as long as
+/// the tracker lists it. Whether the *download* gives up is decided by
+/// time without a working peer (`--stall-timeout`), not by these counts.
+pub const RETRY_BASE: Duration = Duration::from_secs(5);
 
-/// Wait before retrying an address; doubled after each failure.
-pub const RETRY_BASE: Duration = Duration::from_secs(10);
+/// The longest wait between two attempts at one address.
+pub const RETRY_MAX: Duration = Duration::from_secs(80);
 
 /// The main thread's record of one connection.
 pub struct Peer {
@@ -124,7 +129,7 @@ impl Candidates {
             return;
         }
         let k = self.known.entry(addr).or_default();
-        if k.banned || k.connected || k.queued || k.failures >= MAX_FAILURES {
+        if k.banned || k.connected || k.queued {
             return;
         }
         k.queued = true;
@@ -194,12 +199,9 @@ impl Candidates {
         if was_ready {
             k.failures = 0;
         } else {
-            k.failures += 1;
+            k.failures = k.failures.saturating_add(1);
         }
-        if k.failures >= MAX_FAILURES {
-            return;
-        }
-        let wait = RETRY_BASE * 2u32.pow(k.failures.min(6));
+        let wait = (RETRY_BASE * 2u32.pow(k.failures.min(5))).min(RETRY_MAX);
         k.next_try = Some(now + wait);
         if !k.queued {
             k.queued = true;
@@ -247,17 +249,30 @@ mod tests {
     }
 
     #[test]
-    fn gives_up_after_failures() {
+    fn retries_back_off_but_never_give_up() {
         let mut c = Candidates::default();
-        let mut now = Instant::now();
+        let now = Instant::now();
         c.add(a(1));
-        for _ in 0..MAX_FAILURES {
-            assert_eq!(c.next(now), Some(a(1)));
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            assert_eq!(c.next(now), Some(a(1)), "always tried again");
             c.disconnected(a(1), false, false, now);
-            now += Duration::from_secs(7200);
+            let at = c.known[&a(1)].next_try.unwrap();
+            waits.push(at.duration_since(now).as_secs());
+            c.known.get_mut(&a(1)).unwrap().next_try = Some(now);
         }
-        assert_eq!(c.next(now), None);
-        assert!(c.is_empty());
+        assert_eq!(waits, vec![10, 20, 40, 80, 80, 80, 80, 80]);
+        // A handshake that worked resets the back-off.
+        assert_eq!(c.next(now), Some(a(1)));
+        c.disconnected(a(1), true, false, now);
+        assert_eq!(
+            c.known[&a(1)]
+                .next_try
+                .unwrap()
+                .duration_since(now)
+                .as_secs(),
+            5
+        );
     }
 
     #[test]

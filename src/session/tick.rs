@@ -128,7 +128,9 @@ impl Session<'_> {
     }
 
     pub(super) fn check_stalled(&mut self, now: Instant) -> Result<()> {
-        let alone = self.peers.is_empty() && self.candidates.is_empty();
+        // Addresses we cannot reach do not count: opentracker keeps dead
+        // peers listed for 45 minutes.
+        let alone = !self.peers.values().any(|p| p.ready);
         if !alone {
             self.peerless_since = None;
             return Ok(());
@@ -136,7 +138,7 @@ impl Session<'_> {
         let since = *self.peerless_since.get_or_insert(now);
         if now.duration_since(since) >= self.cfg.stall_timeout {
             return Err(Error::NoPeers(format!(
-                "no peer connected and none could be found for {} s ({} of {} pieces done)",
+                "no peer could be reached for {} s ({} of {} pieces done)",
                 self.cfg.stall_timeout.as_secs(),
                 self.picker.have().count(),
                 self.meta.geometry.num_pieces()

@@ -62,6 +62,16 @@ class Procs:
         self.items.append((name, p, stop))
         return p
 
+    def log_tail(self, name, lines=15):
+        """The last lines of a process's log, indented, for a failure report."""
+        try:
+            with open(os.path.join(self.logdir, name + ".log"), "rb") as f:
+                text = f.read()[-8192:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        tail = [l for l in text.replace("\r", "\n").splitlines() if l.strip()][-lines:]
+        return "".join("\n      | " + l for l in tail)
+
     def stop(self, p, timeout=10):
         for i, (name, q, stop) in enumerate(self.items):
             if q is p:
@@ -613,8 +623,10 @@ def aria2_download(procs, ip, torrent, dst, timeout):
         return False
 
 
-def bitsy_download(procs, torrent, dst, timeout, port=None, quiet=True, name="bitsy-download"):
-    cmd = [bitsy_bin(), "download", torrent, "-o", dst, "--port", str(port or free_port())]
+def bitsy_download(procs, torrent, dst, timeout, port=None, quiet=False, name="bitsy-download"):
+    # -v: every peer's arrival and departure, with reasons, lands in the log, and a failed
+    # case prints the log's tail (log_tail) so CI output explains itself.
+    cmd = [bitsy_bin(), "download", torrent, "-o", dst, "--port", str(port or free_port()), "-v"]
     if quiet:
         cmd.append("-q")
     p = procs.start(name, cmd)
