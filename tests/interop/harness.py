@@ -56,9 +56,9 @@ class Procs:
         self.items = []  # (name, Popen, graceful-stop callable or None)
 
     def start(self, name, cmd, env=None, cwd=None, stop=None, stdout=None):
-        out = open(os.path.join(self.logdir, name + ".log"), "ab")
-        p = subprocess.Popen(cmd, stdout=stdout if stdout is not None else out, stderr=out,
-                             stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        with open(os.path.join(self.logdir, name + ".log"), "ab") as out:
+            p = subprocess.Popen(cmd, stdout=stdout if stdout is not None else out,
+                                 stderr=out, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
         self.items.append((name, p, stop))
         return p
 
