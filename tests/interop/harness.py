@@ -56,9 +56,9 @@ class Procs:
         self.items = []  # (name, Popen, graceful-stop callable or None)
 
     def start(self, name, cmd, env=None, cwd=None, stop=None, stdout=None):
-        out = open(os.path.join(self.logdir, name + ".log"), "ab")
-        p = subprocess.Popen(cmd, stdout=stdout if stdout is not None else out, stderr=out,
-                             stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+        with open(os.path.join(self.logdir, name + ".log"), "ab") as out:
+            p = subprocess.Popen(cmd, stdout=stdout if stdout is not None else out,
+                                 stderr=out, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
         self.items.append((name, p, stop))
         return p
 
@@ -588,12 +588,48 @@ class LibtorrentSeeder(Seeder):
         self.proc = self.procs.start(self.name, cmd)
 
 
+class CtorrentSeeder(Seeder):
+    """Enhanced CTorrent, one process (and so one port) per torrent; plaintext only.
+
+    Quirks: it resets peers whose IP equals its own, so it needs an address of its own; it has
+    no RPC: SIGINT is its graceful stop (announces stopped). -e bounds its seeding in hours."""
+    name = "ctorrent"
+
+    def start(self, torrents):
+        self.ports, self.procs_list = [], []
+        for t in torrents:
+            port = free_port()
+            name = lt.torrent_info(t).name()
+            p = self.procs.start("%s-%d" % (self.name, port), [
+                "ctorrent", "-e", "1", "-i", self.ip, "-p", str(port), "-M", "200",
+                "-s", os.path.join(self.data, name), t],
+                cwd=self.dir)
+            self.ports.append(port)
+            self.procs_list.append(p)
+        self.proc = self.procs_list[0]
+        self.port = self.ports[0]
+
+    def wait_ready(self, url, hashes, timeout=60):
+        for h, port, p in zip(hashes, self.ports, self.procs_list):
+            where = wait_seeder(url, h, port, timeout, p)
+        return where
+
+    def stop(self):
+        for p in self.procs_list:
+            if p.poll() is None:
+                p.send_signal(signal.SIGINT)
+        for p in self.procs_list:
+            self.procs.stop(p, 10)
+        self.procs_list, self.proc = [], None
+
+
 SEEDERS = {
     "aria2c": (Aria2Seeder, "127.0.0.2"),
     "transmission": (TransmissionSeeder, "127.0.0.3"),
     "qbittorrent": (QbitSeeder, "127.0.0.4"),
     "rtorrent": (RtorrentSeeder, "127.0.0.5"),
     "libtorrent": (LibtorrentSeeder, "127.0.0.6"),
+    "ctorrent": (CtorrentSeeder, "127.0.0.11"),
 }
 
 
