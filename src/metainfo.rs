@@ -172,9 +172,15 @@ struct RawFile {
 
 impl Metainfo {
     /// Reads and checks a .torrent file.
+    /// A .torrent that cannot be read is a bad torrent (exit code 3), like
+    /// one that cannot be parsed: the user gave us the wrong file either way.
     pub fn load(path: &Path) -> Result<Metainfo, Error> {
-        let file = File::open(path).map_err(|e| Error::io(path, e))?;
-        let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+        let unreadable = |e: std::io::Error| Error::Torrent(format!("{}: {e}", path.display()));
+        let file = File::open(path).map_err(unreadable)?;
+        let len = file.metadata().map_err(unreadable)?.len();
+        if !file.metadata().map_err(unreadable)?.is_file() {
+            return Err(Error::Torrent(format!("{}: not a file", path.display())));
+        }
         if len > MAX_TORRENT_FILE_LEN {
             let e = MetainfoError::TooLarge(len);
             return Err(Error::Torrent(format!("{}: {e}", path.display())));
@@ -183,7 +189,7 @@ impl Metainfo {
         let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
         file.take(MAX_TORRENT_FILE_LEN + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| Error::io(path, e))?;
+            .map_err(unreadable)?;
         Metainfo::from_bytes(&bytes).map_err(|e| Error::Torrent(format!("{}: {e}", path.display())))
     }
 

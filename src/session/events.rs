@@ -93,7 +93,7 @@ impl Session<'_> {
         let len = data.len() as u64;
         if let Some(peer) = self.peers.get_mut(&conn) {
             if peer.requests.remove(&block) {
-                self.in_flight -= 1;
+                self.in_flight = self.in_flight.saturating_sub(1);
             }
             peer.last_block = Instant::now();
             peer.snubbed = false;

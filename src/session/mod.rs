@@ -385,7 +385,6 @@ impl Session<'_> {
             let _ = tracker.recv_timeout(STOP_ANNOUNCE_WAIT);
         }
         self.tracker_tx = None;
-        self.progress.update(&self.status());
         self.progress.finish();
     }
 

@@ -50,7 +50,7 @@ impl Session<'_> {
         };
         for block in peer.requests.drain() {
             self.picker.release(conn, block);
-            self.in_flight -= 1;
+            self.in_flight = self.in_flight.saturating_sub(1);
             if cancel {
                 let _ = peer.tx.send(PeerCommand::Cancel(block));
             }
@@ -63,7 +63,7 @@ impl Session<'_> {
             if let Some(p) = self.peers.get_mut(c)
                 && p.requests.remove(&block)
             {
-                self.in_flight -= 1;
+                self.in_flight = self.in_flight.saturating_sub(1);
                 p.send(PeerCommand::Cancel(block));
             }
         }
