@@ -345,8 +345,12 @@ fn magnet_and_report() {
 
 #[test]
 fn load_errors() {
+    // Unreadable is a bad torrent (exit code 3), and says why.
     let missing = Metainfo::load(Path::new("/nonexistent/x.torrent")).unwrap_err();
-    assert!(matches!(missing, Error::Io { .. }));
+    assert!(matches!(missing, Error::Torrent(_)), "{missing:?}");
+    assert!(missing.to_string().contains("No such file"), "{missing}");
+    let not_a_file = Metainfo::load(Path::new("/")).unwrap_err();
+    assert!(not_a_file.to_string().contains("not a file"), "{not_a_file}");
     let dir = std::env::temp_dir().join(format!("bitsy-metainfo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let big = dir.join("big.torrent");
