@@ -350,7 +350,10 @@ fn load_errors() {
     assert!(matches!(missing, Error::Torrent(_)), "{missing:?}");
     assert!(missing.to_string().contains("No such file"), "{missing}");
     let not_a_file = Metainfo::load(Path::new("/")).unwrap_err();
-    assert!(not_a_file.to_string().contains("not a file"), "{not_a_file}");
+    assert!(
+        not_a_file.to_string().contains("not a file"),
+        "{not_a_file}"
+    );
     let dir = std::env::temp_dir().join(format!("bitsy-metainfo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let big = dir.join("big.torrent");
