@@ -62,6 +62,16 @@ fn swarm(
     t.write_to(&dir.0)
 }
 
+/// The whole happy path: the tracker lists `seeders`, bitsy downloads
+/// into a fresh folder, exits 0, and every file matches.
+fn fetch_all(tag: &str, t: &TestTorrent, tracker: &FakeTracker, seeders: &[&FakeSeeder]) {
+    let dir = TempDir::new(tag);
+    let torrent = swarm(t, &dir, tracker, seeders);
+    let out = dir.0.join("out");
+    ok(&download(&torrent, &out, &[]));
+    assert_files(t, &out);
+}
+
 #[test]
 fn one_seeder_odd_size_and_tracker_events() {
     let tracker = FakeTracker::start();
@@ -69,12 +79,7 @@ fn one_seeder_odd_size_and_tracker_events() {
     let content = pseudo_random_bytes(1_000_003, 1);
     let t = TestTorrent::single_file("odd.bin", &content, 32 * 1024, &tracker.url());
     let seeder = FakeSeeder::start(&t, Behaviour::normal());
-    let dir = TempDir::new("one");
-    let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
-    let out = dir.0.join("out");
-    let run = download(&torrent, &out, &[]);
-    ok(&run);
-    assert_files(&t, &out);
+    fetch_all("one", &t, &tracker, &[&seeder]);
     let events = tracker.events();
     assert_eq!(
         events.first().cloned().flatten().as_deref(),
@@ -102,12 +107,7 @@ fn several_partial_seeders_and_one_that_leaves_mid_piece() {
     let b = FakeSeeder::start(&t, Behaviour::normal().only_pieces(&odds));
     // Has everything but hangs up after 3 blocks, in the middle of a 4-block piece.
     let c = FakeSeeder::start(&t, Behaviour::normal().disconnect_after_blocks(3));
-    let dir = TempDir::new("partial");
-    let torrent = swarm(&t, &dir, &tracker, &[&a, &b, &c]);
-    let out = dir.0.join("out");
-    let run = download(&torrent, &out, &[]);
-    ok(&run);
-    assert_files(&t, &out);
+    fetch_all("partial", &t, &tracker, &[&a, &b, &c]);
     assert!(
         a.blocks_sent() > 0 && b.blocks_sent() > 0,
         "both halves served"
@@ -125,12 +125,7 @@ fn corrupt_seeder_is_routed_around() {
     }
     let liar = FakeSeeder::start(&t, bad);
     let good = FakeSeeder::start(&t, Behaviour::normal());
-    let dir = TempDir::new("corrupt");
-    let torrent = swarm(&t, &dir, &tracker, &[&liar, &good]);
-    let out = dir.0.join("out");
-    let run = download(&torrent, &out, &[]);
-    ok(&run);
-    assert_files(&t, &out);
+    fetch_all("corrupt", &t, &tracker, &[&liar, &good]);
 }
 
 #[test]
@@ -140,11 +135,7 @@ fn choking_and_have_only_seeders() {
     let t = TestTorrent::single_file("h.bin", &content, 16 * 1024, &tracker.url());
     let stingy = FakeSeeder::start(&t, Behaviour::normal().never_unchoke());
     let haves = FakeSeeder::start(&t, Behaviour::normal().haves_instead_of_bitfield());
-    let dir = TempDir::new("haves");
-    let torrent = swarm(&t, &dir, &tracker, &[&stingy, &haves]);
-    let out = dir.0.join("out");
-    ok(&download(&torrent, &out, &[]));
-    assert_files(&t, &out);
+    fetch_all("haves", &t, &tracker, &[&stingy, &haves]);
     assert_eq!(stingy.blocks_sent(), 0);
 }
 
@@ -157,11 +148,7 @@ fn silent_seeder_that_announces_pieces_late() {
         &t,
         Behaviour::normal().haves_later(Duration::from_millis(500)),
     );
-    let dir = TempDir::new("late");
-    let torrent = swarm(&t, &dir, &tracker, &[&late]);
-    let out = dir.0.join("out");
-    ok(&download(&torrent, &out, &[]));
-    assert_files(&t, &out);
+    fetch_all("late", &t, &tracker, &[&late]);
 }
 
 #[test]
@@ -180,11 +167,7 @@ fn multi_file_with_tiny_and_empty_files() {
     ];
     let t = TestTorrent::multi_file("multi", &files, 16 * 1024, &tracker.url());
     let seeder = FakeSeeder::start(&t, Behaviour::normal());
-    let dir = TempDir::new("multi");
-    let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
-    let out = dir.0.join("out");
-    ok(&download(&torrent, &out, &[]));
-    assert_files(&t, &out);
+    fetch_all("multi", &t, &tracker, &[&seeder]);
 }
 
 #[test]
