@@ -187,8 +187,12 @@ impl Session<'_> {
             return;
         };
         self.picker.remove_availability(&peer.pieces);
-        self.candidates
-            .disconnected(peer.addr, peer.ready, misbehaved, Instant::now());
+        if !peer.incoming {
+            self.candidates
+                .disconnected(peer.addr, peer.ready, misbehaved, Instant::now());
+        } else if misbehaved {
+            self.candidates.ban(peer.addr);
+        }
         if self.departed.len() >= DEPARTED {
             self.departed.pop_front();
         }
@@ -201,20 +205,16 @@ impl Session<'_> {
     }
 
     pub(super) fn on_incoming(&mut self, inc: Incoming) {
-        if self.peers.len() >= self.cfg.max_peers || !self.candidates.accept(inc.addr) {
+        if self.peers.len() >= self.cfg.max_peers || !self.candidates.accepts(&inc.addr) {
             return; // dropping the stream closes it
         }
         let (tx, rx) = unbounded();
         let conn = self.new_conn();
         let have = self.picker.have().clone();
-        match crate::peer::spawn_incoming(self.ctx.clone(), conn, inc.stream, have, rx) {
-            Ok(_) => {
-                let n = self.meta.geometry.num_pieces();
-                self.peers.insert(conn, Peer::new(tx, inc.addr, n));
-            }
-            Err(_) => self
-                .candidates
-                .disconnected(inc.addr, false, false, Instant::now()),
+        // If the thread cannot start, the stream is dropped (closed).
+        if crate::peer::spawn_incoming(self.ctx.clone(), conn, inc.stream, have, rx).is_ok() {
+            let n = self.meta.geometry.num_pieces();
+            self.peers.insert(conn, Peer::new(tx, inc.addr, true, n));
         }
     }
 }

@@ -46,6 +46,8 @@ pub const RETRY_MAX: Duration = Duration::from_secs(80);
 pub struct Peer {
     pub tx: Sender<PeerCommand>,
     pub addr: SocketAddr,
+    /// The peer connected to us (its address is not a listening one).
+    pub incoming: bool,
     /// The handshake completed.
     pub ready: bool,
     /// The peer's pieces.
@@ -72,10 +74,11 @@ pub struct Peer {
 }
 
 impl Peer {
-    pub fn new(tx: Sender<PeerCommand>, addr: SocketAddr, pieces: u32) -> Self {
+    pub fn new(tx: Sender<PeerCommand>, addr: SocketAddr, incoming: bool, pieces: u32) -> Self {
         Peer {
             tx,
             addr,
+            incoming,
             ready: false,
             pieces: Bitfield::new(pieces),
             useful: 0,
@@ -117,18 +120,19 @@ pub struct Candidates {
     queue: VecDeque<SocketAddr>,
 }
 
-/// How many addresses we remember at most; a tracker cannot make us grow
-/// without bound.
+/// How many addresses we remember at most: neither a tracker's lists nor
+/// a stream of incoming connections can make us grow without bound. When
+/// full, new addresses are neither recorded nor connected to, so nothing
+/// new needs recording either.
 pub const MAX_KNOWN: usize = 4096;
 
 impl Candidates {
     /// An address from a tracker. Ignored when banned, connected, already
     /// waiting, or when we know too many.
     pub fn add(&mut self, addr: SocketAddr) {
-        if !self.known.contains_key(&addr) && self.known.len() >= MAX_KNOWN {
+        let Some(k) = self.entry(addr) else {
             return;
-        }
-        let k = self.known.entry(addr).or_default();
+        };
         if k.banned || k.connected || k.queued {
             return;
         }
@@ -163,19 +167,26 @@ impl Candidates {
         self.queue.is_empty()
     }
 
-    /// An incoming connection from `addr`; false if it is banned.
-    pub fn accept(&mut self, addr: SocketAddr) -> bool {
-        let k = self.known.entry(addr).or_default();
-        if k.banned {
-            return false;
+    /// The record of `addr`, made if there is room.
+    fn entry(&mut self, addr: SocketAddr) -> Option<&mut Known> {
+        if !self.known.contains_key(&addr) && self.known.len() >= MAX_KNOWN {
+            return None;
         }
-        k.connected = true;
-        true
+        Some(self.known.entry(addr).or_default())
+    }
+
+    /// May we keep an incoming connection from `addr`? Its address (an
+    /// ephemeral port) is not recorded: nobody listens there, so it is
+    /// never a candidate to connect to.
+    pub fn accepts(&self, addr: &SocketAddr) -> bool {
+        !self.known.get(addr).is_some_and(|k| k.banned)
     }
 
     /// Never connect to (or accept) `addr` again.
     pub fn ban(&mut self, addr: SocketAddr) {
-        self.known.entry(addr).or_default().banned = true;
+        if let Some(k) = self.entry(addr) {
+            k.banned = true;
+        }
     }
 
     /// A connection ended. Addresses that never completed a handshake are
@@ -212,7 +223,9 @@ impl Candidates {
     /// `addr` sent data for a piece that failed its hash check. Returns
     /// true when that makes it banned.
     pub fn strike(&mut self, addr: SocketAddr) -> bool {
-        let k = self.known.entry(addr).or_default();
+        let Some(k) = self.entry(addr) else {
+            return false;
+        };
         k.strikes += 1;
         if k.strikes >= MAX_STRIKES {
             k.banned = true;
@@ -276,17 +289,30 @@ mod tests {
     }
 
     #[test]
+    fn memory_is_bounded_and_incoming_addresses_are_not_recorded() {
+        let mut c = Candidates::default();
+        for port in 1..=(MAX_KNOWN as u16 + 100) {
+            c.add(a(port));
+            assert!(c.accepts(&a(port)));
+            c.strike(a(port));
+        }
+        assert_eq!(c.known.len(), MAX_KNOWN);
+        assert!(c.accepts(&SocketAddr::from(([10, 0, 0, 1], 5))));
+        assert_eq!(c.known.len(), MAX_KNOWN, "accepting records nothing");
+    }
+
+    #[test]
     fn strikes_and_misbehaviour_ban() {
         let mut c = Candidates::default();
         assert!(!c.strike(a(1)));
         assert!(c.strike(a(1)));
         c.add(a(1));
         assert_eq!(c.next(Instant::now()), None);
-        assert!(!c.accept(a(1)));
+        assert!(!c.accepts(&a(1)));
         c.add(a(2));
         let now = Instant::now();
         assert_eq!(c.next(now), Some(a(2)));
         c.disconnected(a(2), true, true, now);
-        assert!(!c.accept(a(2)));
+        assert!(!c.accepts(&a(2)));
     }
 }

@@ -61,7 +61,7 @@ impl Session<'_> {
             match crate::peer::spawn_outgoing(self.ctx.clone(), conn, addr, have, rx) {
                 Ok(_) => {
                     let n = self.meta.geometry.num_pieces();
-                    self.peers.insert(conn, Peer::new(tx, addr, n));
+                    self.peers.insert(conn, Peer::new(tx, addr, false, n));
                 }
                 Err(_) => self.candidates.disconnected(addr, false, false, now),
             }
