@@ -17,6 +17,10 @@ use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 /// How many ports after the requested one we try when it is taken.
 pub const PORT_TRIES: u16 = 16;
 
+/// How long the accept thread rests after a failed `accept` (EMFILE and
+/// friends), so a lasting error costs ten wake-ups a second, not a core.
+pub const ACCEPT_ERROR_PAUSE: std::time::Duration = std::time::Duration::from_millis(100);
+
 /// A connection that arrived, for the main thread.
 pub struct Incoming {
     pub stream: TcpStream,
@@ -52,7 +56,12 @@ fn spawn_accept(listener: TcpListener, tx: Sender<Incoming>) -> io::Result<()> {
         .name("listener".into())
         .spawn(move || {
             for conn in listener.incoming() {
-                let Ok(stream) = conn else { continue };
+                let Ok(stream) = conn else {
+                    // Out of file descriptors, say: the error repeats at
+                    // once, so wait rather than spin until one is freed.
+                    std::thread::sleep(ACCEPT_ERROR_PAUSE);
+                    continue;
+                };
                 let Ok(addr) = stream.peer_addr() else {
                     continue;
                 };
