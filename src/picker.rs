@@ -84,11 +84,7 @@ impl Picker {
     /// A picker for a torrent of which we already have `have`, holding at
     /// most `max_partial` pieces in memory at once (at least 1).
     pub fn new(geometry: Geometry, have: Bitfield, max_partial: usize) -> Self {
-        let have_bytes = have
-            .iter_raw()
-            .filter_map(|i| geometry.piece(i))
-            .map(|p| u64::from(geometry.piece_len(p)))
-            .sum();
+        let have_bytes = have.bytes(&geometry);
         Picker {
             geometry,
             availability: vec![0; geometry.num_pieces() as usize],

@@ -35,10 +35,6 @@ impl Session<'_> {
                 }
             }
             PeerEventKind::Bitfield(bf) => {
-                if bf.num_pieces() != self.meta.geometry.num_pieces() {
-                    peer.send(PeerCommand::Close);
-                    return Ok(());
-                }
                 self.picker.remove_availability(&peer.pieces);
                 self.picker.add_availability(&bf);
                 let have = self.picker.have();

@@ -174,11 +174,7 @@ pub fn open_storage(
     } else {
         crate::wire::bitfield::Bitfield::new(meta.geometry.num_pieces())
     };
-    let reused: u64 = have
-        .iter_raw()
-        .filter_map(|i| meta.geometry.piece(i))
-        .map(|p| u64::from(meta.geometry.piece_len(p)))
-        .sum();
+    let reused = have.bytes(&meta.geometry);
     if storage.existing_bytes() > 0 {
         progress.message(&format!(
             "resume: {} of {} pieces ({}) already on disk and verified",

@@ -10,7 +10,7 @@
 //! can be handed an index out of range (the bitfield of another torrent
 //! would be a bug, and the slice index would panic on it).
 
-use crate::geometry::PieceIndex;
+use crate::geometry::{Geometry, PieceIndex};
 use std::fmt;
 
 /// Why a received bitfield was refused.
@@ -137,6 +137,14 @@ impl Bitfield {
         self.count == self.num_pieces
     }
 
+    /// Total bytes of the pieces in the set (the last piece may be short).
+    pub fn bytes(&self, geometry: &Geometry) -> u64 {
+        self.iter_raw()
+            .filter_map(|i| geometry.piece(i))
+            .map(|p| u64::from(geometry.piece_len(p)))
+            .sum()
+    }
+
     /// Raw indices of the pieces in the set, ascending.
     pub fn iter_raw(&self) -> impl Iterator<Item = u32> + '_ {
         (0..self.num_pieces).filter(|&i| {
@@ -149,7 +157,6 @@ impl Bitfield {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::geometry::Geometry;
 
     #[test]
     fn payload_rules() {
@@ -194,6 +201,7 @@ mod tests {
         assert!(b.has(g.piece(9).unwrap()) && !b.has(g.piece(8).unwrap()));
         assert_eq!(b.iter_raw().collect::<Vec<_>>(), vec![0, 9]);
         assert_eq!(b.count(), 2);
+        assert_eq!(b.bytes(&g), 2 * 1024);
         assert!(Bitfield::full(10).is_full());
         assert_eq!(Bitfield::full(10).as_bytes(), &[0xff, 0xc0]);
     }
