@@ -32,7 +32,6 @@
 //! (`announce`, `name`). Symlink entries (BEP 47 `attr` `l`) are treated
 //! as ordinary files.
 
-use std::fmt;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -101,67 +100,6 @@ pub struct FileEntry {
     /// A BEP 47 pad file: zeros that align the next file to a piece; not
     /// written to disk.
     pub pad: bool,
-}
-
-/// Why a .torrent was refused.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum MetainfoError {
-    /// The file is larger than [`MAX_TORRENT_FILE_LEN`].
-    TooLarge(u64),
-    /// Not valid bencode, or beyond bitsy's limits.
-    Bencode(BencodeError),
-    /// A field is missing or has the wrong type; the text says which.
-    Invalid(String),
-    /// Only v2 hashes (BEP 52); bitsy speaks v1.
-    V2Only,
-    /// The torrent's `name` is not a safe file name.
-    Name(PathError),
-    /// File number `index` (from 0), shown as `path`, has a bad path.
-    File {
-        index: usize,
-        path: String,
-        error: PathError,
-    },
-    /// Two files clash.
-    Tree(PathError),
-    /// Sizes or hash count are wrong.
-    Geometry(GeometryError),
-}
-
-impl fmt::Display for MetainfoError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MetainfoError::TooLarge(n) => write!(
-                f,
-                "the file is {n} bytes, more than the limit of {MAX_TORRENT_FILE_LEN}"
-            ),
-            MetainfoError::Bencode(e) => write!(f, "not valid bencode: {e}"),
-            MetainfoError::Invalid(m) => write!(f, "{m}"),
-            MetainfoError::V2Only => write!(
-                f,
-                "this is a v2-only torrent (BEP 52); bitsy needs v1 or hybrid torrents"
-            ),
-            MetainfoError::Name(e) => write!(f, "bad name: {e}"),
-            MetainfoError::File { index, path, error } => {
-                write!(f, "bad file {index} ({path:?}): {error}")
-            }
-            MetainfoError::Tree(e) => write!(f, "bad file list: {e}"),
-            MetainfoError::Geometry(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-impl std::error::Error for MetainfoError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            MetainfoError::Bencode(e) => Some(e),
-            MetainfoError::Name(e) | MetainfoError::Tree(e) => Some(e),
-            MetainfoError::File { error, .. } => Some(error),
-            MetainfoError::Geometry(e) => Some(e),
-            _ => None,
-        }
-    }
 }
 
 /// A file entry as read from the decoded value: checked components, pad flag.
@@ -397,7 +335,9 @@ pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+mod error;
 mod report;
+pub use error::MetainfoError;
 
 #[cfg(test)]
 mod tests;

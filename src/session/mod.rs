@@ -24,6 +24,7 @@
 
 mod announce;
 mod blame;
+mod config;
 mod events;
 pub mod layout;
 mod peers;
@@ -41,6 +42,7 @@ use crate::rate::Rate;
 use crate::storage::{self, Storage};
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
 use blame::Blame;
+pub use config::{Config, SeedPolicy, Summary};
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
 use peers::{Candidates, Peer};
 use std::collections::{BTreeMap, VecDeque};
@@ -94,60 +96,6 @@ pub const EVENT_QUEUE: usize = 4096;
 
 /// Closed connections whose address we remember for blame.
 const DEPARTED: usize = 1024;
-
-/// When a finished download stops seeding.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum SeedPolicy {
-    /// Exit as soon as the download is complete (the default).
-    Exit,
-    /// Seed until Ctrl-C.
-    Forever,
-    /// Seed until uploaded / size reaches this ratio.
-    Ratio(f64),
-    /// Seed for this long after completion.
-    Time(Duration),
-}
-
-/// How to run a session.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub port: u16,
-    pub max_peers: usize,
-    pub quiet: bool,
-    pub verbose: bool,
-    pub seed: SeedPolicy,
-    /// Give up when no peer has been connected, and none could be found,
-    /// for this long.
-    pub stall_timeout: Duration,
-    pub partial_budget: u64,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            port: 6881,
-            max_peers: 50,
-            quiet: false,
-            verbose: false,
-            seed: SeedPolicy::Exit,
-            stall_timeout: Duration::from_secs(120),
-            partial_budget: DEFAULT_PARTIAL_BUDGET,
-        }
-    }
-}
-
-/// What a session did.
-#[derive(Debug, Clone, Default)]
-pub struct Summary {
-    pub downloaded: u64,
-    pub uploaded: u64,
-    pub reused: u64,
-    pub complete: bool,
-    /// Stopped by Ctrl-C or SIGTERM (a normal end for a seed).
-    pub interrupted: bool,
-    pub elapsed: Duration,
-    pub port: u16,
-}
 
 /// Opens (creating and preallocating) the files under `root` and checks
 /// whatever data is already there. Returns the storage and the pieces that

@@ -1,0 +1,56 @@
+//! Unit tests for `peer::connection`.
+
+use super::*;
+use crate::channels::PieceReader;
+use crate::geometry::{BlockRef, Geometry};
+use std::io::Read;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+struct NoData;
+
+impl PieceReader for NoData {
+    fn read_block(&self, _: BlockRef, _: &mut [u8]) -> io::Result<()> {
+        Err(io::ErrorKind::NotFound.into())
+    }
+}
+
+#[test]
+fn keepalives_go_out_and_silence_ends_the_connection() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let ours = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+    let (mut theirs, _) = listener.accept().unwrap();
+    theirs
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let (events, _rx) = crossbeam_channel::unbounded();
+    let ctx = PeerContext {
+        info_hash: [0; 20],
+        our_id: [1; 20],
+        geometry: Geometry::new(1 << 20, 1 << 18, 4).unwrap(),
+        reader: Arc::new(NoData),
+        events,
+    };
+    let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
+    let started = Instant::now();
+    let close = std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            let mut c = Connection::new(&ctx, ConnId(0), ours, Bitfield::new(4), cmd_rx);
+            c.keepalive_after = Duration::from_millis(100);
+            c.receive_limit = Duration::from_millis(700);
+            c.run()
+        });
+        // Two keep-alives arrive while the remote says nothing.
+        let mut buf = [0xffu8; 8];
+        theirs.read_exact(&mut buf).unwrap();
+        assert_eq!(buf, [0; 8]);
+        run.join().unwrap()
+    });
+    assert!(!close.misbehaved);
+    assert!(close.reason.contains("silent"), "{}", close.reason);
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(700) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+}

@@ -1,0 +1,59 @@
+//! How a session is run (`Config`, `SeedPolicy`), and what it reports
+//! when it ends (`Summary`).
+
+use super::DEFAULT_PARTIAL_BUDGET;
+use std::time::Duration;
+
+/// When a finished download stops seeding.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SeedPolicy {
+    /// Exit as soon as the download is complete (the default).
+    Exit,
+    /// Seed until Ctrl-C.
+    Forever,
+    /// Seed until uploaded / size reaches this ratio.
+    Ratio(f64),
+    /// Seed for this long after completion.
+    Time(Duration),
+}
+
+/// How to run a session.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub port: u16,
+    pub max_peers: usize,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub seed: SeedPolicy,
+    /// Give up when no peer has been connected, and none could be found,
+    /// for this long.
+    pub stall_timeout: Duration,
+    pub partial_budget: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 6881,
+            max_peers: 50,
+            quiet: false,
+            verbose: false,
+            seed: SeedPolicy::Exit,
+            stall_timeout: Duration::from_secs(120),
+            partial_budget: DEFAULT_PARTIAL_BUDGET,
+        }
+    }
+}
+
+/// What a session did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub downloaded: u64,
+    pub uploaded: u64,
+    pub reused: u64,
+    pub complete: bool,
+    /// Stopped by Ctrl-C or SIGTERM (a normal end for a seed).
+    pub interrupted: bool,
+    pub elapsed: Duration,
+    pub port: u16,
+}
