@@ -42,6 +42,13 @@ fn assert_files(t: &TestTorrent, out: &Path) {
     }
 }
 
+/// bitsy failed with exit code `code` and said `says` on stderr.
+fn fails(run: &Output, code: i32, says: &str) {
+    let err = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(code), "{err}");
+    assert!(err.contains(says), "{says:?} not in: {err}");
+}
+
 fn ok(run: &Output) {
     assert!(
         run.status.success(),
@@ -203,12 +210,7 @@ fn no_peers_gives_up_with_its_own_exit_code() {
     let dir = TempDir::new("nopeers");
     let torrent = swarm(&t, &dir, &tracker, &[]);
     let run = download(&torrent, &dir.0.join("out"), &["--stall-timeout", "2"]);
-    assert_eq!(run.status.code(), Some(5), "{}", text(&run.stderr));
-    assert!(
-        text(&run.stderr).contains("no peer"),
-        "{}",
-        text(&run.stderr)
-    );
+    fails(&run, 5, "no peer");
 }
 
 #[test]
@@ -219,12 +221,7 @@ fn tracker_failure_is_reported() {
     let dir = TempDir::new("trackerfail");
     let torrent = t.write_to(&dir.0);
     let run = download(&torrent, &dir.0.join("out"), &[]);
-    assert_eq!(run.status.code(), Some(4), "{}", text(&run.stderr));
-    assert!(
-        text(&run.stderr).contains("torrent not registered here"),
-        "{}",
-        text(&run.stderr)
-    );
+    fails(&run, 4, "torrent not registered here");
 }
 
 #[test]
@@ -239,12 +236,7 @@ fn bad_torrent_is_refused_before_anything_is_created() {
     std::fs::write(&torrent, &bytes).unwrap();
     let out = dir.0.join("out");
     let run = download(&torrent, &out, &[]);
-    assert_eq!(run.status.code(), Some(3), "{}", text(&run.stderr));
-    assert!(
-        text(&run.stderr).contains(".."),
-        "names the entry: {}",
-        text(&run.stderr)
-    );
+    fails(&run, 3, "..");
     assert!(!out.exists(), "nothing created");
 }
 
@@ -270,7 +262,7 @@ fn ctrl_c_stops_cleanly_and_announces_stopped() {
         "bitsy announced started"
     );
     let run = child.interrupt();
-    assert_eq!(run.status.code(), Some(130), "{}", text(&run.stderr));
+    fails(&run, 130, "interrupted");
     assert!(tracker.wait_for_event("stopped", Duration::from_secs(5)));
 }
 
