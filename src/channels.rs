@@ -18,21 +18,12 @@
 //!   when it sees `Choke`, so the two views agree.
 
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
+use crate::ids::{ConnId, InfoHash, PeerId};
 use crate::wire::bitfield::Bitfield;
 use crossbeam_channel::Sender;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// Names one connection for its whole life. Never reused within a process.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ConnId(pub u64);
-
-/// A 20-byte peer id (BEP 3), ours or a remote peer's.
-pub type PeerId = [u8; 20];
-
-/// A 20-byte SHA-1 of the raw `info` dictionary.
-pub type InfoHash = [u8; 20];
 
 /// Something a peer thread tells the main thread.
 #[derive(Debug)]

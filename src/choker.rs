@@ -16,7 +16,7 @@
 //! The choker is a pure decision: no sockets, no clock reads (the caller
 //! passes `now`). The session sends the choke/unchoke messages.
 
-use crate::channels::ConnId;
+use crate::ids::ConnId;
 use crate::rng::Rng;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};

@@ -27,27 +27,41 @@
 //!
 //! # Reading order
 //!
-//! The modules below are listed in the order a download happens.
+//! The modules below are listed in the order a download happens, then the
+//! other commands, which reuse its parts. Inside a folder (`wire/`,
+//! `peer/`, `session/`, `storage/`, `tracker_server/`) the `mod` lines
+//! follow the same rule: what comes first on the wire or in time first.
 
 #![forbid(unsafe_code)]
 
+// ── A download ─────────────────────────────────────────────────────────
+// Names and randomness every layer uses.
+pub mod ids;
+pub mod rng;
 pub mod error;
+// The .torrent: untrusted bytes to checked types, once.
 pub mod bencode;
 pub mod geometry;
 pub mod file_paths;
 pub mod metainfo;
+// Finding peers.
 pub mod tracker;
+// Talking to peers: the bytes, the messages between threads, the threads.
 pub mod wire;
 pub mod channels;
 pub mod peer;
-pub mod rng;
+pub mod listener;
+// Deciding on the main thread: what to ask for, whom to serve.
 pub mod picker;
-pub mod storage;
 pub mod rate;
 pub mod choker;
-pub mod listener;
+// Keeping verified pieces.
+pub mod storage;
+// The main thread that ties it together, and what it shows.
 pub mod progress;
 pub mod session;
+
+// ── The other commands ─────────────────────────────────────────────────
 pub mod verify;
 pub mod create;
 pub mod tracker_server;

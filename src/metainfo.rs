@@ -40,10 +40,10 @@ use lava_torrent::bencode::BencodeElem;
 use lava_torrent::torrent::v1::Torrent;
 
 use crate::bencode::{self, BencodeError, Limits, Value};
-use crate::channels::InfoHash;
 use crate::error::Error;
 use crate::file_paths::{self, PathError};
 use crate::geometry::{Geometry, GeometryError, PieceIndex};
+use crate::ids::InfoHash;
 
 // Keys bitsy reads from the decoded value itself (the rest come through
 // lava_torrent). BEP 3:

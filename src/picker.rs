@@ -14,7 +14,7 @@
 //!   for pieces in progress is `max_partial × piece length`, whatever the
 //!   size of the torrent.
 //!
-//! Policy, in order (see DESIGN.md, "Piece picker"):
+//! Policy, in order (see DESIGN.md, "Who downloads what"):
 //! 1. blocks of pieces already in progress, fullest piece first, so
 //!    pieces complete and free their memory;
 //! 2. a new piece, rarest first among those the peer has, ties broken at
@@ -27,8 +27,8 @@
 //! The picker does no I/O and never sees a socket; it neither hashes nor
 //! writes pieces (the session does).
 
-use crate::channels::ConnId;
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
+use crate::ids::ConnId;
 use crate::rng::Rng;
 use crate::wire::bitfield::Bitfield;
 use std::collections::BTreeMap;

@@ -131,8 +131,24 @@ fn corrupt_seeder_is_routed_around() {
         bad = bad.corrupt_piece(p);
     }
     let liar = FakeSeeder::start(&t, bad);
-    let good = FakeSeeder::start(&t, Behaviour::normal());
-    fetch_all("corrupt", &t, &tracker, &[&liar, &good]);
+    // The honest seeder says what it has only after a second, so the liar
+    // is surely asked first: every piece it sends fails its hash.
+    let good = FakeSeeder::start(&t, Behaviour::normal().haves_later(Duration::from_secs(1)));
+    let dir = TempDir::new("corrupt");
+    let torrent = swarm(&t, &dir, &tracker, &[&liar, &good]);
+    let out = dir.0.join("out");
+    let run = download(&torrent, &out, &[]);
+    ok(&run);
+    assert_files(&t, &out);
+    // The liar was asked for data, sent bad blocks, and was banned by name.
+    assert!(liar.blocks_sent() > 0, "the liar was never asked");
+    let log = text(&run.stderr);
+    let banned = format!("peer {}: banned for sending bad data", liar.addr());
+    assert!(log.contains(&banned), "no ban of {}:\n{log}", liar.addr());
+    assert!(
+        !log.contains(&format!("peer {}: banned", good.addr())),
+        "the honest seeder was banned:\n{log}"
+    );
 }
 
 #[test]

@@ -1,15 +1,16 @@
 //! The peer thread over a real loopback socket, against a scripted remote
-//! peer written here. Every wait is bounded by `WAIT`.
+//! peer written here. Every wait is bounded by `WAIT`. The remote speaks
+//! through `common::wire_msg`, a hand-written codec independent of
+//! bitsy's `wire` module.
 
-use bitsy::channels::{
-    ConnId, InfoHash, PeerCommand, PeerContext, PeerEvent, PeerEventKind, PeerId, PieceReader,
-};
+mod common;
+
+use bitsy::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind, PieceReader};
 use bitsy::geometry::{BlockRef, Geometry};
+use bitsy::ids::{ConnId, InfoHash, PeerId};
 use bitsy::peer::{spawn_incoming, spawn_outgoing};
 use bitsy::wire::bitfield::Bitfield;
-use bitsy::wire::frame::FrameReader;
-use bitsy::wire::handshake::{HANDSHAKE_LEN, Handshake};
-use bitsy::wire::message::Message;
+use common::wire_msg::{self, HANDSHAKE_LEN, Hello, Msg as Message};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, unbounded};
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -61,27 +62,23 @@ fn pieces(raw: &[u32]) -> Bitfield {
 /// The far end of the connection, scripted by each test.
 struct Remote {
     stream: TcpStream,
-    frames: FrameReader,
 }
 
 impl Remote {
     fn new(stream: TcpStream) -> Self {
         stream.set_read_timeout(Some(WAIT)).unwrap();
         stream.set_write_timeout(Some(WAIT)).unwrap();
-        Remote {
-            stream,
-            frames: FrameReader::new(1 << 20),
-        }
+        Remote { stream }
     }
 
-    fn read_handshake(&mut self) -> Handshake {
+    fn read_handshake(&mut self) -> Hello {
         let mut b = [0u8; HANDSHAKE_LEN];
         self.stream.read_exact(&mut b).unwrap();
-        Handshake::parse(&b).unwrap()
+        wire_msg::parse_handshake(&b)
     }
 
     fn write_handshake(&mut self, info_hash: InfoHash, peer_id: PeerId) {
-        self.send_raw(&Handshake::new(info_hash, peer_id).encode());
+        self.send_raw(&wire_msg::handshake(info_hash, peer_id));
     }
 
     fn send(&mut self, m: &Message) {
@@ -102,19 +99,21 @@ impl Remote {
         self.stream.write_all(bytes).unwrap();
     }
 
-    /// The next message other than a keep-alive.
+    /// The next message other than a keep-alive (the read timeout is `WAIT`).
     fn recv(&mut self) -> Message {
-        let deadline = Instant::now() + WAIT;
-        while Instant::now() < deadline {
-            while let Some(f) = self.frames.next_frame().unwrap() {
-                match Message::decode(f).unwrap() {
-                    Message::KeepAlive => {}
-                    m => return m,
-                }
+        for _ in 0..1000 {
+            let mut len = [0u8; 4];
+            self.stream.read_exact(&mut len).unwrap();
+            let len = u32::from_be_bytes(len) as usize;
+            assert!(len <= 1 << 20, "a frame of {len} bytes");
+            let mut frame = vec![0u8; len];
+            self.stream.read_exact(&mut frame).unwrap();
+            match Message::decode(&frame) {
+                Message::KeepAlive => {}
+                m => return m,
             }
-            assert_ne!(self.frames.read_from(&mut self.stream).unwrap(), 0, "EOF");
         }
-        panic!("no message within {WAIT:?}");
+        panic!("1000 keep-alives in a row");
     }
 
     /// The peer thread closed the socket (nothing more arrives).
@@ -291,7 +290,7 @@ fn handshake_mismatches_drop_the_peer() {
 
     let mut h = outgoing(pieces(&[]));
     h.remote.read_handshake();
-    let mut bad = Handshake::new(INFO_HASH, THEIR_ID).encode();
+    let mut bad = wire_msg::handshake(INFO_HASH, THEIR_ID);
     bad[1] = b'X'; // "XitTorrent protocol"
     h.remote.send_raw(&bad);
     h.expect_closed(true);
@@ -349,21 +348,27 @@ fn a_second_bitfield_replaces_the_first() {
 #[test]
 fn protocol_violations_drop_the_peer() {
     #[rustfmt::skip]
-    let table: &[(&str, &[u8])] = &[
-        ("bitfield too long", &[0, 0, 0, 3, 5, 0x80, 0x00]),
-        ("bitfield spare bit", &[0, 0, 0, 2, 5, 0b0000_0100]),
-        ("have out of range", &[0, 0, 0, 5, 4, 0, 0, 0, 5]),
-        ("unchoke with payload", &[0, 0, 0, 2, 1, 0]),
-        ("request of 11 bytes", &[0, 0, 0, 12, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+    let table: &[(&[u8], &str)] = &[
+        (&[0, 0, 0, 3, 5, 0x80, 0x00], "bitfield of 2 bytes, expected 1"),
+        (&[0, 0, 0, 2, 5, 0b0000_0100], "bitfield has spare bits set"),
+        (&[0, 0, 0, 5, 4, 0, 0, 0, 5], "have for piece 5, which does not exist"),
+        (&[0, 0, 0, 2, 1, 0], "message id 1 with a payload of 1 bytes"), // unchoke + payload
+        (
+            &[0, 0, 0, 12, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            "message id 6 with a payload of 11 bytes", // request of 11 bytes
+        ),
         // A 2 GiB frame: refused from its prefix alone, nothing allocated
         // and nothing more needs to arrive.
-        ("oversize length prefix", &[0x7f, 0xff, 0xff, 0xff]),
+        (&[0x7f, 0xff, 0xff, 0xff], "message of 2147483647 bytes"),
     ];
-    for (what, bytes) in table {
+    for (bytes, want) in table {
         let mut h = ready(pieces(&[]));
         h.remote.send_raw(bytes);
         let reason = h.expect_closed(true);
-        eprintln!("{what}: {reason}");
+        assert!(
+            reason.contains(want),
+            "{bytes:?}: {reason:?}, want {want:?}"
+        );
     }
 }
 
@@ -680,4 +685,33 @@ fn our_choke_discards_queued_requests() {
         Message::Have(4),
         "no piece after our choke"
     );
+}
+
+#[test]
+fn the_test_codec_matches_bep_3() {
+    // The remote's own codec, checked against BEP 3 bytes first.
+    // request index=1 begin=16384 length=16384: <0000000d><06><00000001><00004000><00004000>
+    let mut b = Vec::new();
+    Message::Request {
+        index: 1,
+        begin: 16384,
+        length: 16384,
+    }
+    .encode_into(&mut b);
+    assert_eq!(
+        b,
+        [0, 0, 0, 13, 6, 0, 0, 0, 1, 0, 0, 0x40, 0, 0, 0, 0x40, 0]
+    );
+    assert_eq!(
+        Message::decode(&b[4..]),
+        Message::Request {
+            index: 1,
+            begin: 16384,
+            length: 16384
+        }
+    );
+    // keep-alive: four zero bytes.
+    let mut k = Vec::new();
+    Message::KeepAlive.encode_into(&mut k);
+    assert_eq!(k, [0, 0, 0, 0]);
 }

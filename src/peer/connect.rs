@@ -12,7 +12,8 @@
 //! the handshake, reads go through the frame reader instead.
 
 use super::{CONNECT_TIMEOUT, Close, HANDSHAKE_TIMEOUT, WRITE_TIMEOUT};
-use crate::channels::{PeerContext, PeerId};
+use crate::channels::PeerContext;
+use crate::ids::PeerId;
 use crate::wire::handshake::{HANDSHAKE_LEN, Handshake};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};

@@ -19,7 +19,8 @@ use super::{
     ANSWER_TICK, ANSWER_WAIT_LIMIT, Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, SERVE_TICK,
     TICK,
 };
-use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent, PeerEventKind};
+use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
+use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
 use crate::wire::frame::{FrameReader, max_frame_len};
 use crate::wire::message::{Message, piece_header_into};

@@ -35,7 +35,8 @@ mod connection;
 mod requests;
 mod upload;
 
-use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent, PeerEventKind, PeerId};
+use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
+use crate::ids::{ConnId, PeerId};
 use crate::wire::bitfield::Bitfield;
 use crossbeam_channel::Receiver;
 use std::io;

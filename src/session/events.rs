@@ -7,9 +7,10 @@
 use super::blame::Verdict;
 use super::peers::Peer;
 use super::{DEPARTED, MAX_PIPELINE, Session};
-use crate::channels::{ConnId, PeerCommand, PeerEvent, PeerEventKind};
+use crate::channels::{PeerCommand, PeerEvent, PeerEventKind};
 use crate::error::{Error, Result};
 use crate::geometry::{BlockRef, PieceIndex};
+use crate::ids::ConnId;
 use crate::listener::Incoming;
 use crate::picker::Received;
 use crossbeam_channel::unbounded;

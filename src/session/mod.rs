@@ -22,18 +22,21 @@
 //! share a lock with peers, or keep more than the picker's bounded set of
 //! partial pieces in memory.
 
-mod announce;
-mod blame;
+// Setting up (options, where files go), the peers table, then the loop's
+// concerns in the order a block meets them.
 mod config;
-mod events;
 pub mod layout;
 mod peers;
+mod events;
 mod requests;
+mod blame;
 mod tick;
+mod announce;
 
-use crate::channels::{ConnId, PeerCommand, PeerContext, PeerEvent};
+use crate::channels::{PeerCommand, PeerContext, PeerEvent};
 use crate::choker::Choker;
 use crate::error::{Error, Result};
+use crate::ids::{self, ConnId};
 use crate::listener::{self, Incoming};
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
@@ -150,7 +153,7 @@ pub fn run(
         context: format!("cannot listen on port {} (or the next ones)", cfg.port),
         source: e,
     })?;
-    let our_id = tracker::peer_id::generate();
+    let our_id = ids::new_peer_id();
     let trackers = Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port);
     for m in trackers.skipped() {
         progress.message(m);

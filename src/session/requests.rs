@@ -5,8 +5,9 @@
 //! blocks; this decides *how many*, and to whom they go back.
 
 use super::{MAX_IN_FLIGHT, SNUB_TIMEOUT, Session};
-use crate::channels::{ConnId, PeerCommand};
+use crate::channels::PeerCommand;
 use crate::geometry::BlockRef;
+use crate::ids::ConnId;
 use std::time::Instant;
 
 impl Session<'_> {

@@ -19,9 +19,10 @@
 //! What it deliberately does not do: check hashes on write (the caller
 //! verified the piece), keep a write cache, or delete files.
 
-mod check;
+// Where bytes live, opening the files, checking what is already there.
 mod layout;
 mod open;
+mod check;
 #[cfg(test)]
 pub(crate) mod testutil;
 

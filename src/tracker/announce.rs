@@ -24,7 +24,7 @@
 //! Parsing the body is `response`'s job; this module only fetches bytes.
 
 use super::{AnnounceEvent, AnnounceRequest};
-use crate::channels::{InfoHash, PeerId};
+use crate::ids::{InfoHash, PeerId};
 use std::fmt::Write as _;
 use std::time::Duration;
 

@@ -14,12 +14,13 @@
 //! Deliberately not here: UDP trackers (BEP 15), DHT, PEX, scrape, and
 //! deciding how often to announce.
 
-pub mod announce;
-pub mod peer_id;
-pub mod response;
+// Which tracker (tiers), the request (announce), the answer (response).
 pub mod tiers;
+pub mod announce;
+pub mod response;
 
-use crate::channels::{InfoHash, PeerId};
+use crate::ids::{InfoHash, PeerId};
+use crate::rng;
 use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
 use std::thread;
@@ -107,7 +108,9 @@ impl Trackers {
             info_hash,
             peer_id,
             port,
-            key: peer_id::generate_key(),
+            // BEP 3 `key`: lets a tracker recognise us when our address
+            // changes. Random, not secret.
+            key: rng::random_u64() as u32,
             agent: announce::agent(announce::CONNECT_TIMEOUT, announce::OVERALL_TIMEOUT),
         }
     }

@@ -15,7 +15,7 @@
 //! This module does not talk to the network: [`Tiers::try_in_order`] takes
 //! the function that does.
 
-use super::peer_id::fill_random;
+use crate::rng::Rng;
 
 /// The tracker URLs of a torrent, grouped and ordered per BEP 12.
 #[derive(Debug)]
@@ -141,15 +141,9 @@ fn unsupported_reason(url: &str, https: bool) -> Option<String> {
     }
 }
 
-/// Fisher-Yates with the OS random source. The modulo bias over a 64-bit
-/// draw is below 2^-50 for any tier length we will see: irrelevant here.
+/// BEP 12: each tier is shuffled once, when the torrent is loaded.
 fn shuffle(urls: &mut [String]) {
-    for i in (1..urls.len()).rev() {
-        let mut bytes = [0u8; 8];
-        fill_random(&mut bytes);
-        let j = u64::from_le_bytes(bytes) % (i as u64 + 1);
-        urls.swap(i, j as usize);
-    }
+    Rng::from_os().shuffle(urls);
 }
 
 #[cfg(test)]

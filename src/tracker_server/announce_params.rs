@@ -23,7 +23,7 @@
 //!   treated as a regular announce.
 
 use super::query::Query;
-use crate::channels::{InfoHash, PeerId};
+use crate::ids::{InfoHash, PeerId};
 use std::net::{IpAddr, SocketAddr};
 
 /// Most peers one answer carries, and the default when `numwant` is absent.

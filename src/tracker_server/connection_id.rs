@@ -2,7 +2,7 @@
 //! from us) before it may announce or scrape.
 //!
 //! Design: no per-client table. The tracker holds two random 64-bit ids
-//! (getrandom), the current one and the previous one; every connect gets
+//! (`rng`), the current one and the previous one; every connect gets
 //! the current one, and the pair rotates every [`ROTATION`] on a fixed
 //! schedule. An id is therefore accepted for between one and two rotation
 //! periods after it was issued (2 to 4 minutes: at least the two minutes
@@ -19,7 +19,7 @@
 //! That was seen with python3-libtorrent 2.0.8: every session but the
 //! first was refused until its cached id expired.
 
-use sha1_smol::Sha1;
+use crate::rng;
 use std::time::{Duration, Instant};
 
 /// How often the ids change. An id is accepted for one to two periods
@@ -36,14 +36,14 @@ pub struct ConnectionIds {
 }
 
 impl ConnectionIds {
-    /// Fresh ids. Fails only if the OS has no randomness to give.
-    pub fn new(rotation: Duration, now: Instant) -> Result<Self, getrandom::Error> {
-        Ok(ConnectionIds {
-            current: random_u64()?,
-            previous: random_u64()?,
+    /// Fresh ids.
+    pub fn new(rotation: Duration, now: Instant) -> Self {
+        ConnectionIds {
+            current: rng::random_u64(),
+            previous: rng::random_u64(),
             since: now,
             rotation,
-        })
+        }
     }
 
     /// The id to hand a connecting client.
@@ -66,35 +66,14 @@ impl ConnectionIds {
         // `since` advances by whole periods, so an id lives at most two.
         // After two or more periods of silence both ids are stale.
         if age >= self.rotation.saturating_mul(2) {
-            self.previous = self.fresh(now);
+            self.previous = rng::random_u64();
             self.since = now;
         } else {
             self.previous = self.current;
             self.since += self.rotation;
         }
-        self.current = self.fresh(now);
+        self.current = rng::random_u64();
     }
-
-    /// A random id; if the OS cannot give one, a hash of the secret ids
-    /// and the clock (unpredictable to clients all the same).
-    fn fresh(&self, now: Instant) -> u64 {
-        random_u64().unwrap_or_else(|_| {
-            let mut h = Sha1::new();
-            h.update(&self.current.to_be_bytes());
-            h.update(&self.previous.to_be_bytes());
-            h.update(format!("{now:?}").as_bytes());
-            let digest = h.digest().bytes();
-            let mut first = [0u8; 8];
-            first.copy_from_slice(digest.get(..8).unwrap_or(&[0; 8]));
-            u64::from_be_bytes(first)
-        })
-    }
-}
-
-fn random_u64() -> Result<u64, getrandom::Error> {
-    let mut buf = [0u8; 8];
-    getrandom::fill(&mut buf)?;
-    Ok(u64::from_be_bytes(buf))
 }
 
 #[cfg(test)]
@@ -104,7 +83,7 @@ mod tests {
     #[test]
     fn only_issued_ids_pass() {
         let t0 = Instant::now();
-        let mut ids = ConnectionIds::new(ROTATION, t0).unwrap();
+        let mut ids = ConnectionIds::new(ROTATION, t0);
         let id = ids.issue(t0);
         assert!(ids.check(id, t0));
         assert!(!ids.check(id ^ 1, t0));
@@ -117,7 +96,7 @@ mod tests {
     #[test]
     fn ids_live_one_to_two_rotations() {
         let t0 = Instant::now();
-        let mut ids = ConnectionIds::new(ROTATION, t0).unwrap();
+        let mut ids = ConnectionIds::new(ROTATION, t0);
         let id = ids.issue(t0);
         // Rotated once (a little late): the id is now the previous one.
         assert!(ids.check(id, t0 + ROTATION + Duration::from_secs(30)));
@@ -132,7 +111,7 @@ mod tests {
     #[test]
     fn long_silence_expires_everything() {
         let t0 = Instant::now();
-        let mut ids = ConnectionIds::new(ROTATION, t0).unwrap();
+        let mut ids = ConnectionIds::new(ROTATION, t0);
         let id = ids.issue(t0);
         assert!(!ids.check(id, t0 + ROTATION * 5));
     }

@@ -20,7 +20,7 @@
 
 use super::swarm::{AnnounceOutcome, PeerInfo, SwarmCounts};
 use crate::bencode::Encoder;
-use crate::channels::InfoHash;
+use crate::ids::InfoHash;
 use std::net::IpAddr;
 use std::time::Duration;
 

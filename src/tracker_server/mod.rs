@@ -25,19 +25,20 @@
 //! restarts, no HTTPS, no BEP 41 UDP options, no keep-alive. Memory is
 //! bounded by `max_torrents × max_peers_per_torrent` peer entries.
 
-mod announce_params;
-mod connection_id;
-mod http;
-mod http_answer;
-mod http_request;
+// Reading order (see above): requests, state, HTTP, then UDP.
 mod query;
+mod announce_params;
 mod swarm;
-mod udp;
-mod udp_answer;
+mod http_request;
+mod http_answer;
+mod http;
 mod udp_request;
+mod udp_answer;
+mod connection_id;
+mod udp;
 
-use crate::channels::InfoHash;
 use crate::error::Error;
+use crate::ids::InfoHash;
 use announce_params::Announce;
 use http_answer::Intervals;
 use std::io;

@@ -21,7 +21,7 @@
 //! in a `Mutex` (see `mod.rs` for why).
 
 use super::announce_params::{Announce, Event};
-use crate::channels::{InfoHash, PeerId};
+use crate::ids::{InfoHash, PeerId};
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::fmt;

@@ -32,7 +32,7 @@ const RECV_POLL: Duration = Duration::from_millis(100);
 /// Starts the UDP thread.
 pub fn spawn(socket: UdpSocket, shared: Arc<Shared>) -> io::Result<JoinHandle<()>> {
     socket.set_read_timeout(Some(RECV_POLL))?;
-    let mut ids = ConnectionIds::new(ROTATION, Instant::now()).map_err(io::Error::other)?;
+    let mut ids = ConnectionIds::new(ROTATION, Instant::now());
     thread::Builder::new()
         .name("tracker-udp".into())
         .spawn(move || {

@@ -30,7 +30,7 @@
 use super::announce_params::{
     Announce, Event, MAX_NUMWANT, MAX_SCRAPE_HASHES, cap_numwant, peer_ip,
 };
-use crate::channels::InfoHash;
+use crate::ids::InfoHash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// The magic `connection_id` of a connect request.

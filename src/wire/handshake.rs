@@ -17,7 +17,7 @@
 //! This module does no I/O and interprets no reserved bit: bitsy speaks
 //! plain BEP 3 and advertises no extension.
 
-use crate::channels::{InfoHash, PeerId};
+use crate::ids::{InfoHash, PeerId};
 use std::fmt;
 
 /// The protocol string every BEP 3 peer sends.

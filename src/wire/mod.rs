@@ -4,7 +4,10 @@
 //! every byte layout is tested without a network (see `peer` for the
 //! connection itself).
 
-pub mod bitfield;
-pub mod frame;
+// In the order bytes arrive: the handshake, then length-prefixed messages
+// (their layouts, then how frames are read off a socket), then the piece
+// set that `bitfield` and `have` messages describe.
 pub mod handshake;
 pub mod message;
+pub mod frame;
+pub mod bitfield;

@@ -6,8 +6,9 @@
 //! Everything binds to loopback only, bounds its loops in count and time,
 //! and stops (threads joined) when dropped.
 //!
-//! The seeder and torrent builder are written independently of bitsy's own
-//! wire and bencode code on purpose: a shared bug would otherwise pass.
+//! The seeder, the raw peer, the message codec (`wire_msg`) and the torrent
+//! builder are written independently of bitsy's own wire and bencode code
+//! on purpose: a shared bug would otherwise pass.
 
 // Each test binary uses a different part of this module.
 #![allow(dead_code, unused_imports)]
@@ -18,6 +19,7 @@ pub mod fake_tracker;
 pub mod raw_peer;
 pub mod seeder_behaviour;
 pub mod test_torrent;
+pub mod wire_msg;
 
 pub use bitsy::{Bitsy, TempDir, text};
 pub use fake_seeder::{Behaviour, FakeSeeder, PieceAnnounce, SeederStats};

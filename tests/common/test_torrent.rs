@@ -189,17 +189,10 @@ fn put_int(out: &mut Vec<u8>, n: u64) {
     out.extend_from_slice(format!("i{n}e").as_bytes());
 }
 
-/// Deterministic, incompressible-looking bytes (xorshift64*), so a wrong
-/// offset shows up as wrong data, not as equal zeros.
+/// Deterministic, incompressible-looking bytes (bitsy's own `Rng`), so a
+/// wrong offset shows up as wrong data, not as equal zeros.
 pub fn pseudo_random_bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        out.extend_from_slice(&state.wrapping_mul(0x2545_F491_4F6C_DD1D).to_le_bytes());
-    }
-    out.truncate(len);
+    let mut out = vec![0u8; len];
+    bitsy::rng::Rng::from_seed(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)).fill(&mut out);
     out
 }
