@@ -21,8 +21,8 @@
 //!    [`Storage::open_existing`] (for `bitsy seed` and `bitsy verify`) opens
 //!    read-only and never creates, resizes or writes anything.
 //!
-//! Each file has one record, the metainfo's [`FileEntry`]; [`Layout`]
-//! places them in the content, [`Disk`] (one per file) says where each is
+//! Each file has one record, the metainfo's [`FileEntry`]; `Layout`
+//! places them in the content, `Disk` (one per file) says where each is
 //! on disk and whether it exists yet. See `open.rs` for what opening does
 //! to existing files.
 //!
