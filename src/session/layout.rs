@@ -72,3 +72,62 @@ pub fn for_existing(meta: &Metainfo, data: &Path) -> (PathBuf, Vec<FileEntry>) {
 fn named(path: &Path, name: &str) -> bool {
     path.file_name().is_some_and(|n| n == name)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testutil::TempDir;
+
+    fn fixture(name: &str) -> Metainfo {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data")
+            .join(name);
+        Metainfo::load(&path).unwrap()
+    }
+
+    /// Only the paths change: lengths, offsets and pad flags are the
+    /// metainfo's own.
+    fn same_but_paths(got: &[FileEntry], meta: &Metainfo) {
+        assert_eq!(got.len(), meta.files.len());
+        for (g, m) in got.iter().zip(&meta.files) {
+            assert_eq!((g.length, g.offset, g.pad), (m.length, m.offset, m.pad));
+        }
+    }
+
+    #[test]
+    fn existing_data_gets_paths_relative_to_itself() {
+        let dir = TempDir::new("layout");
+        let multi = fixture("mktorrent-multi.torrent");
+        let single = fixture("mktorrent-single.torrent");
+        std::fs::create_dir_all(dir.path().join(&multi.name)).unwrap();
+        let content = dir.path().join(&multi.name);
+        let stripped: Vec<PathBuf> = multi
+            .files
+            .iter()
+            .map(|f| f.path.strip_prefix(&multi.name).unwrap().to_path_buf())
+            .collect();
+        // (torrent, PATH given, root wanted, relative paths wanted)
+        let renamed = vec![PathBuf::from("renamed.bin")];
+        let table: &[(&Metainfo, PathBuf, PathBuf, &[PathBuf])] = &[
+            (&multi, content.clone(), content.clone(), &stripped),
+            // The folder holding the content.
+            (&multi, dir.path().to_path_buf(), content.clone(), &stripped),
+            // A single file under any name: its folder is the root.
+            (
+                &single,
+                dir.path().join("renamed.bin"),
+                dir.path().to_path_buf(),
+                &renamed,
+            ),
+        ];
+        for (meta, data, root, paths) in table {
+            let (got_root, files) = for_existing(meta, data);
+            assert_eq!(&got_root, root, "{}", data.display());
+            let got: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+            assert_eq!(&got, paths, "{}", data.display());
+            same_but_paths(&files, meta);
+        }
+        let (root, files) = for_download(&multi, dir.path());
+        assert_eq!((root.as_path(), &files), (dir.path(), &multi.files));
+    }
+}
