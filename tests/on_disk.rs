@@ -136,6 +136,8 @@ fn a_download_without_a_tracker_creates_nothing() {
     });
     let refused = format!("http://127.0.0.1:{}/announce", refused_port());
     let udp_only = "udp://127.0.0.1:9/announce".to_string();
+    // Skipped without the `https` feature; refused with it.
+    let https_only = format!("https://127.0.0.1:{}/announce", refused_port());
     let a = pseudo_random_bytes(100_000, 51);
     let files: Vec<(&str, &[u8])> = vec![("a.bin", &a), ("sub/b.bin", &a), ("sub/empty", &[])];
     // (tracker URL, whether the output directory exists before)
@@ -144,6 +146,7 @@ fn a_download_without_a_tracker_creates_nothing() {
         (&refused, true),
         (&garbage.url(), false),
         (&udp_only, false),
+        (&https_only, false),
     ];
     for (url, out_exists) in table {
         let dir = TempDir::new("notracker");

@@ -24,8 +24,8 @@ const PROGRESS_STEPS: u32 = 100;
 
 /// Hashes the existing data piece by piece and returns the pieces that
 /// match `hashes`. Pieces with no pre-existing byte, or with a byte not
-/// on disk, are skipped (see the module docs). Calls `progress(done, total)` at the start, about every
-/// percent, and at the end.
+/// on disk, are skipped (see the module docs). Calls `progress(done,
+/// total)` at the start, about every percent, and at the end.
 pub fn check_existing(
     storage: &Storage,
     hashes: &[[u8; 20]],
