@@ -354,12 +354,17 @@ fn transfer(
     };
     let (have, reused) = session::check_storage(meta, &storage, &mut progress)?;
     if must_be_complete && !have.is_full() {
+        // The data itself: a single file by its name, else its folder.
+        let place = match (meta.multi_file, storage.file(0)) {
+            (false, Some(f)) => root.join(&f.path),
+            _ => root.to_path_buf(),
+        };
         return Err(Error::Incomplete(format!(
-            "{} of {} pieces are missing or wrong under {}; nothing was changed; \
+            "{} of {} pieces are missing or wrong in {}; nothing was changed; \
              `bitsy verify` says which files, `bitsy download` can fetch them",
             meta.geometry.num_pieces() - have.count(),
             meta.geometry.num_pieces(),
-            root.display()
+            place.display()
         )));
     }
     let summary = session::run(meta, storage, have, reused, config, &stop, &mut progress)?;
