@@ -9,6 +9,7 @@ use crate::error::{Error, Result};
 use crate::metainfo::Metainfo;
 use crate::progress::{Progress, format_bytes};
 use crate::session::{self, Config, SeedPolicy, layout};
+use crate::storage::Storage;
 use crate::tracker_server::{TrackerConfig, TrackerServer};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -336,23 +337,34 @@ pub fn run(cmd: Command) -> Result<()> {
     Ok(())
 }
 
-/// Download or seed one torrent.
+/// Download or seed one torrent. A seed (`must_be_complete`) only reads:
+/// its storage is read-only, so incomplete data is left as it was.
 fn transfer(
     meta: &Metainfo,
     root: &std::path::Path,
-    specs: Vec<crate::storage::FileSpec>,
+    files: Vec<crate::metainfo::FileEntry>,
     config: &Config,
     must_be_complete: bool,
 ) -> Result<()> {
     let stop = stop_flag()?;
     let mut progress = Progress::new(config.quiet);
-    let (storage, have, reused) = session::open_storage(meta, root, specs, &mut progress)?;
+    let storage = match must_be_complete {
+        true => Storage::open_existing(root, files, meta.geometry)?,
+        false => Storage::open(root, files, meta.geometry)?,
+    };
+    let (have, reused) = session::check_storage(meta, &storage, &mut progress)?;
     if must_be_complete && !have.is_full() {
+        // The data itself: a single file by its name, else its folder.
+        let place = match (meta.multi_file, storage.file(0)) {
+            (false, Some(f)) => root.join(&f.path),
+            _ => root.to_path_buf(),
+        };
         return Err(Error::Incomplete(format!(
-            "{} of {} pieces are missing or wrong under {}; `bitsy download` can fetch them",
+            "{} of {} pieces are missing or wrong in {}; nothing was changed; \
+             `bitsy verify` says which files, `bitsy download` can fetch them",
             meta.geometry.num_pieces() - have.count(),
             meta.geometry.num_pieces(),
-            root.display()
+            place.display()
         )));
     }
     let summary = session::run(meta, storage, have, reused, config, &stop, &mut progress)?;

@@ -13,7 +13,8 @@
 //! - *partial*: it exists but some piece is not good. A piece shared with
 //!   a missing or damaged neighbour counts against both files: the hash
 //!   covers the whole piece, so it cannot say which file is at fault;
-//! - *missing*: nothing is at its path.
+//! - *missing*: nothing is at its path. A missing PATH (the root itself)
+//!   makes every file missing: the data is incomplete, not an I/O error.
 //!
 //! Pad files (BEP 47) are not on disk and not listed. Bytes past the
 //! torrent's length in a longer file are ignored by the check and noted in
@@ -21,7 +22,8 @@
 
 use crate::error::Error;
 use crate::geometry::Geometry;
-use crate::storage::{FileSpec, Storage};
+use crate::metainfo::FileEntry;
+use crate::storage::Storage;
 use crate::wire::bitfield::Bitfield;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -64,7 +66,7 @@ pub struct VerifyReport {
 /// percent, and at the end).
 pub fn verify(
     root: &Path,
-    files: Vec<FileSpec>,
+    files: Vec<FileEntry>,
     geometry: Geometry,
     hashes: &[[u8; 20]],
     progress: &mut dyn FnMut(u32, u32),
@@ -74,7 +76,8 @@ pub fn verify(
 }
 
 /// [`verify`] on a storage already open (normally with
-/// [`Storage::open_existing`]; a writable one counts every file as there).
+/// [`Storage::open_existing`]; a writable one counts the files it created
+/// since opening as missing).
 pub fn verify_storage(
     storage: &Storage,
     hashes: &[[u8; 20]],
@@ -108,7 +111,7 @@ pub fn verify_storage(
         };
         files.push(FileReport {
             extra_bytes: on_disk.unwrap_or(0).saturating_sub(spec.length),
-            path: spec.path,
+            path: spec.path.clone(),
             length: spec.length,
             status,
         });
@@ -174,21 +177,21 @@ fn printable(path: &std::path::Path) -> String {
 mod tests {
     use super::*;
     use crate::geometry::Geometry;
-    use crate::storage::FileSpec;
-    use crate::storage::testutil::{TempDir, content, hashes, spec};
+    use crate::metainfo::FileEntry;
+    use crate::storage::testutil::{TempDir, content, entries, hashes};
     use std::fs;
 
     /// 4 pieces of 1 KiB: a = piece 0 and half of 1; b = the rest of 1 and
     /// half of 2; an empty file; a pad to the end of piece 2; c = the short
     /// last piece 3 (600 bytes).
-    fn files() -> Vec<FileSpec> {
-        vec![
-            spec("v/a", 1536, false),
-            spec("v/b", 1024, false),
-            spec("v/empty", 0, false),
-            spec("v/.pad/512", 512, true),
-            spec("v/c", 600, false),
-        ]
+    fn files() -> Vec<FileEntry> {
+        entries(&[
+            ("v/a", 1536, false),
+            ("v/b", 1024, false),
+            ("v/empty", 0, false),
+            ("v/.pad/512", 512, true),
+            ("v/c", 600, false),
+        ])
     }
 
     /// Writes the files of `files()` whose names are in `present`.
@@ -295,13 +298,16 @@ mod tests {
     }
 
     #[test]
-    fn wrong_hash_count_and_missing_root_are_errors() {
+    fn wrong_hash_count_is_an_error_and_a_missing_root_is_all_missing() {
         let (dir, sums, g) = setup(&["a"]);
         let s = Storage::open_existing(dir.path(), files(), g).unwrap();
         let err = verify_storage(&s, &sums[..3], &mut |_, _| {}).unwrap_err();
         assert!(matches!(err, Error::Torrent(_)));
-        let err = verify(&dir.path().join("nope"), files(), g, &sums, &mut |_, _| {});
-        assert!(matches!(err, Err(Error::Io { .. })));
+        let nope = dir.path().join("nope");
+        let r = verify(&nope, files(), g, &sums, &mut |_, _| {}).unwrap();
+        assert_eq!(statuses(&r), vec![Missing; 4]);
+        assert!(!r.is_complete() && r.pieces.is_empty());
+        assert!(!nope.exists());
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Storage and verify through the public API, on a real temporary directory.
 
 use bitsy::geometry::Geometry;
-use bitsy::storage::{FileSpec, Storage, check_existing};
+use bitsy::metainfo::FileEntry;
+use bitsy::storage::{Storage, check_existing};
 use bitsy::verify::{FileStatus, verify};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,12 +31,21 @@ impl Drop for TempDir {
     }
 }
 
-fn spec(path: &str, length: u64, pad: bool) -> FileSpec {
-    FileSpec {
-        path: PathBuf::from(path),
-        length,
-        pad,
-    }
+/// File entries for (path, length, pad) rows, placed end to end.
+fn entries(list: &[(&str, u64, bool)]) -> Vec<FileEntry> {
+    let mut offset = 0;
+    list.iter()
+        .map(|&(path, length, pad)| {
+            let entry = FileEntry {
+                path: PathBuf::from(path),
+                length,
+                offset,
+                pad,
+            };
+            offset += length;
+            entry
+        })
+        .collect()
 }
 
 /// A multi-file torrent at 16 KiB pieces, 8 pieces, the last one short:
@@ -45,20 +55,20 @@ fn spec(path: &str, length: u64, pad: bool) -> FileSpec {
 ///   album/cd1/01.flac    50,000  (pieces 2-5)
 ///   album/cd1/02.flac         1  one byte, inside piece 5
 ///   album/notes.txt      46,224  (pieces 5-7; piece 7 is 14,305 bytes)
-fn album() -> (Vec<FileSpec>, Geometry) {
-    let files = vec![
-        spec("album/cover.jpg", 20_000, false),
-        spec("album/empty.txt", 0, false),
-        spec("album/.pad/12768", 12_768, true),
-        spec("album/cd1/01.flac", 50_000, false),
-        spec("album/cd1/02.flac", 1, false),
-        spec("album/notes.txt", 46_224, false),
-    ];
+fn album() -> (Vec<FileEntry>, Geometry) {
+    let files = entries(&[
+        ("album/cover.jpg", 20_000, false),
+        ("album/empty.txt", 0, false),
+        ("album/.pad/12768", 12_768, true),
+        ("album/cd1/01.flac", 50_000, false),
+        ("album/cd1/02.flac", 1, false),
+        ("album/notes.txt", 46_224, false),
+    ]);
     let total: u64 = files.iter().map(|f| f.length).sum();
     (files, Geometry::new(total, 16_384, 8).unwrap())
 }
 
-fn content(files: &[FileSpec]) -> Vec<u8> {
+fn content(files: &[FileEntry]) -> Vec<u8> {
     let mut out = Vec::new();
     for f in files {
         for _ in 0..f.length {
@@ -111,6 +121,9 @@ fn download_resume_and_verify() {
                 .unwrap();
         }
         assert_eq!(uploader.join().unwrap(), piece_data(&data, g, 3));
+        // The empty file owns no piece: it is made once all are written.
+        assert!(!dir.path().join("album/empty.txt").exists());
+        s.create_empty_files().unwrap();
         s.sync().unwrap();
     }
 
@@ -179,19 +192,19 @@ fn a_large_torrent_costs_no_memory_or_disk_up_front() {
     // is read back; nothing holds more than one piece.
     let dir = TempDir::new("large");
     let total = 4u64 << 30;
-    let files = vec![
-        spec("big/a.iso", total - 1000, false),
-        spec("big/b", 1000, false),
-    ];
+    let files = entries(&[("big/a.iso", total - 1000, false), ("big/b", 1000, false)]);
     let g = Geometry::new(total, 16 << 20, 256).unwrap();
     let s = Storage::open(dir.path(), files, g).unwrap();
+    assert!(!dir.path().join("big").exists(), "open creates nothing");
+    let last = g.piece(255).unwrap();
+    let piece: Vec<u8> = (0..g.piece_len(last)).map(|i| (i % 199) as u8).collect();
+    s.write_piece(last, &piece).unwrap();
+    // The last piece made both files, each at its final length.
     assert_eq!(
         fs::metadata(dir.path().join("big/a.iso")).unwrap().len(),
         total - 1000
     );
-    let last = g.piece(255).unwrap();
-    let piece: Vec<u8> = (0..g.piece_len(last)).map(|i| (i % 199) as u8).collect();
-    s.write_piece(last, &piece).unwrap();
+    assert_eq!(fs::metadata(dir.path().join("big/b")).unwrap().len(), 1000);
     let mut buf = Vec::new();
     s.read_piece(last, &mut buf).unwrap();
     assert!(buf == piece);

@@ -6,29 +6,23 @@
 //! torrent or the folder of a multi-file one, or the folder that holds
 //! either. This module turns both into a storage root plus relative paths.
 //!
-//! Paths come from `metainfo`, where every component was checked to be
-//! one normal path part, so joining them under a root cannot escape it.
+//! Both give storage the metainfo's own [`FileEntry`]s (lengths, offsets
+//! and pad flags unchanged), only with paths relative to the new root.
+//! Those paths come from `metainfo`, where every component was checked to
+//! be one normal path part; this module only drops the leading `name` or
+//! puts the data's own file name in its place, so joining them under a
+//! root cannot escape it.
 
-use crate::metainfo::Metainfo;
-use crate::storage::FileSpec;
+use crate::metainfo::{FileEntry, Metainfo};
 use std::path::{Component, Path, PathBuf};
 
 /// Files under `out_dir` exactly as the torrent names them.
-pub fn for_download(meta: &Metainfo, out_dir: &Path) -> (PathBuf, Vec<FileSpec>) {
-    let specs = meta
-        .files
-        .iter()
-        .map(|f| FileSpec {
-            path: f.path.clone(),
-            length: f.length,
-            pad: f.pad,
-        })
-        .collect();
-    (out_dir.to_path_buf(), specs)
+pub fn for_download(meta: &Metainfo, out_dir: &Path) -> (PathBuf, Vec<FileEntry>) {
+    (out_dir.to_path_buf(), meta.files.clone())
 }
 
 /// Files of existing data at `data`: the content itself, or its parent.
-pub fn for_existing(meta: &Metainfo, data: &Path) -> (PathBuf, Vec<FileSpec>) {
+pub fn for_existing(meta: &Metainfo, data: &Path) -> (PathBuf, Vec<FileEntry>) {
     let content = if data.join(&meta.name).exists() && data.is_dir() && !named(data, &meta.name) {
         data.join(&meta.name)
     } else {
@@ -45,22 +39,21 @@ pub fn for_existing(meta: &Metainfo, data: &Path) -> (PathBuf, Vec<FileSpec>) {
             .file_name()
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(&meta.name));
-        let specs = meta
+        let files = meta
             .files
             .iter()
-            .map(|f| FileSpec {
+            .map(|f| FileEntry {
                 path: file.clone(),
-                length: f.length,
-                pad: f.pad,
+                ..f.clone()
             })
             .collect();
-        return (root, specs);
+        return (root, files);
     }
     // Multi-file: drop the leading `name` component of every path.
-    let specs = meta
+    let files = meta
         .files
         .iter()
-        .map(|f| FileSpec {
+        .map(|f| FileEntry {
             path: f
                 .path
                 .components()
@@ -70,13 +63,71 @@ pub fn for_existing(meta: &Metainfo, data: &Path) -> (PathBuf, Vec<FileSpec>) {
                     _ => None,
                 })
                 .collect(),
-            length: f.length,
-            pad: f.pad,
+            ..f.clone()
         })
         .collect();
-    (content, specs)
+    (content, files)
 }
 
 fn named(path: &Path, name: &str) -> bool {
     path.file_name().is_some_and(|n| n == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::testutil::TempDir;
+
+    fn fixture(name: &str) -> Metainfo {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("data")
+            .join(name);
+        Metainfo::load(&path).unwrap()
+    }
+
+    /// Only the paths change: lengths, offsets and pad flags are the
+    /// metainfo's own.
+    fn same_but_paths(got: &[FileEntry], meta: &Metainfo) {
+        assert_eq!(got.len(), meta.files.len());
+        for (g, m) in got.iter().zip(&meta.files) {
+            assert_eq!((g.length, g.offset, g.pad), (m.length, m.offset, m.pad));
+        }
+    }
+
+    #[test]
+    fn existing_data_gets_paths_relative_to_itself() {
+        let dir = TempDir::new("layout");
+        let multi = fixture("mktorrent-multi.torrent");
+        let single = fixture("mktorrent-single.torrent");
+        std::fs::create_dir_all(dir.path().join(&multi.name)).unwrap();
+        let content = dir.path().join(&multi.name);
+        let stripped: Vec<PathBuf> = multi
+            .files
+            .iter()
+            .map(|f| f.path.strip_prefix(&multi.name).unwrap().to_path_buf())
+            .collect();
+        // (torrent, PATH given, root wanted, relative paths wanted)
+        let renamed = vec![PathBuf::from("renamed.bin")];
+        let table: &[(&Metainfo, PathBuf, PathBuf, &[PathBuf])] = &[
+            (&multi, content.clone(), content.clone(), &stripped),
+            // The folder holding the content.
+            (&multi, dir.path().to_path_buf(), content.clone(), &stripped),
+            // A single file under any name: its folder is the root.
+            (
+                &single,
+                dir.path().join("renamed.bin"),
+                dir.path().to_path_buf(),
+                &renamed,
+            ),
+        ];
+        for (meta, data, root, paths) in table {
+            let (got_root, files) = for_existing(meta, data);
+            assert_eq!(&got_root, root, "{}", data.display());
+            let got: Vec<PathBuf> = files.iter().map(|f| f.path.clone()).collect();
+            assert_eq!(&got, paths, "{}", data.display());
+            same_but_paths(&files, meta);
+        }
+        let (root, files) = for_download(&multi, dir.path());
+        assert_eq!((root.as_path(), &files), (dir.path(), &multi.files));
+    }
 }

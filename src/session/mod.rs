@@ -50,7 +50,6 @@ use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
 use peers::{Candidates, Peer};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -100,19 +99,18 @@ pub const EVENT_QUEUE: usize = 4096;
 /// Closed connections whose address we remember for blame.
 const DEPARTED: usize = 1024;
 
-/// Opens (creating and preallocating) the files under `root` and checks
-/// whatever data is already there. Returns the storage and the pieces that
-/// are already good.
-pub fn open_storage(
+/// Checks whatever data `storage` found on disk (the resume check; for
+/// `bitsy seed`, the full check). Returns the pieces that are already good
+/// and their bytes. Opening is the caller's: [`Storage::open`] to
+/// download, [`Storage::open_existing`] to seed.
+pub fn check_storage(
     meta: &Metainfo,
-    root: &Path,
-    specs: Vec<storage::FileSpec>,
+    storage: &Storage,
     progress: &mut Progress,
-) -> Result<(Storage, crate::wire::bitfield::Bitfield, u64)> {
-    let storage = Storage::open(root, specs, meta.geometry)?;
+) -> Result<(crate::wire::bitfield::Bitfield, u64)> {
     let have = if storage.existing_bytes() > 0 {
         let mut last = Instant::now();
-        storage::check_existing(&storage, &meta.piece_hashes, &mut |done, total| {
+        storage::check_existing(storage, &meta.piece_hashes, &mut |done, total| {
             if last.elapsed() >= Duration::from_millis(500) {
                 last = Instant::now();
                 progress.update_text(&format!("checking existing data: {done}/{total} pieces"));
@@ -134,11 +132,11 @@ pub fn open_storage(
             format_bytes(reused)
         ));
     }
-    Ok((storage, have, reused))
+    Ok((have, reused))
 }
 
 /// Runs a torrent until it is done (by `cfg.seed`), stopped by `stop`, or
-/// fails. `have` is what `open_storage` found on disk.
+/// fails. `have` is what `check_storage` found on disk.
 pub fn run(
     meta: &Metainfo,
     storage: Storage,

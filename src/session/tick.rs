@@ -44,7 +44,7 @@ impl Session<'_> {
         self.announce_if_due(now);
         self.progress.update(&self.status());
         if self.picker.is_complete() {
-            return Ok(self.on_complete(now));
+            return self.on_complete(now);
         }
         self.check_stalled(now)?;
         Ok(false)
@@ -99,9 +99,18 @@ impl Session<'_> {
         self.peers.values().filter(|p| !p.am_choking).count()
     }
 
-    pub(super) fn on_complete(&mut self, now: Instant) -> bool {
+    /// Every piece is verified: make the zero-length files (they own no
+    /// piece, so no write made them), flush, announce `completed` once;
+    /// then true when the seed policy says we are done.
+    pub(super) fn on_complete(&mut self, now: Instant) -> Result<bool> {
         if self.completed_at.is_none() {
             self.completed_at = Some(now);
+            self.storage
+                .create_empty_files()
+                .map_err(|e| Error::Other {
+                    context: "cannot create the empty files of the torrent".into(),
+                    source: e,
+                })?;
             if let Err(e) = self.storage.sync() {
                 self.progress.message(&format!("warning: sync failed: {e}"));
             }
@@ -117,14 +126,14 @@ impl Session<'_> {
         let since = self
             .completed_at
             .map_or(Duration::ZERO, |t| now.duration_since(t));
-        match self.cfg.seed {
+        Ok(match self.cfg.seed {
             SeedPolicy::Exit => true,
             SeedPolicy::Forever => false,
             SeedPolicy::Ratio(r) => {
                 self.uploaded as f64 >= r * self.meta.geometry.total_len() as f64
             }
             SeedPolicy::Time(t) => since >= t,
-        }
+        })
     }
 
     pub(super) fn check_stalled(&mut self, now: Instant) -> Result<()> {

@@ -2,11 +2,13 @@
 //!
 //! Memory is one piece buffer, reused for every piece. A piece is hashed
 //! only if at least one of its bytes was on disk before [`Storage::open`]
-//! (see [`Storage::existing_bytes`]): the rest of every file is zeros that
-//! `open` made, so a piece lying wholly in new files or in the grown tail
-//! of a short file is skipped and reported missing, without reading. (A
-//! piece that really is all zeros is thus downloaded again; that is rare
-//! and harmless.)
+//! (see [`Storage::existing_bytes`]) and all of its bytes are in files on
+//! disk: a piece lying wholly in the grown tail of a short file (sparse
+//! zeros `open` made) is skipped, and so is one touching a file that is not
+//! there yet; both are reported missing, without reading. (A piece that
+//! really is all zeros is thus downloaded again; that is rare and
+//! harmless.) The same check serves `bitsy seed` on read-only storage,
+//! where a short file is not extended: a piece past its end is skipped.
 //!
 //! This module does not decide what to do with the result; the session
 //! marks the good pieces as had and downloads the rest.
@@ -21,9 +23,9 @@ use std::io;
 const PROGRESS_STEPS: u32 = 100;
 
 /// Hashes the existing data piece by piece and returns the pieces that
-/// match `hashes`. Pieces with no pre-existing byte are skipped (see the
-/// module docs). Calls `progress(done, total)` at the start, about every
-/// percent, and at the end.
+/// match `hashes`. Pieces with no pre-existing byte, or with a byte not
+/// on disk, are skipped (see the module docs). Calls `progress(done,
+/// total)` at the start, about every percent, and at the end.
 pub fn check_existing(
     storage: &Storage,
     hashes: &[[u8; 20]],
@@ -37,7 +39,7 @@ pub fn check_existing(
     Ok(hash_pieces(
         storage,
         hashes,
-        &|p| storage.has_prior_data(p),
+        &|p| storage.has_prior_data(p) && storage.is_on_disk(p),
         progress,
     )?)
 }
@@ -77,17 +79,17 @@ pub(crate) fn hash_pieces(
 mod tests {
     use super::*;
     use crate::geometry::Geometry;
-    use crate::storage::testutil::{TempDir, content, hashes, spec};
+    use crate::storage::testutil::{TempDir, content, entries, hashes};
 
     #[test]
     fn finds_exactly_the_good_pieces_after_corruption() {
         let dir = TempDir::new("check");
         // 4 pieces of 1 KiB; piece 1 spans a, b and c.
-        let files = vec![
-            spec("t/a", 1500, false),
-            spec("t/b", 10, false),
-            spec("t/c", 2586, false),
-        ];
+        let files = entries(&[
+            ("t/a", 1500, false),
+            ("t/b", 10, false),
+            ("t/c", 2586, false),
+        ]);
         let data = content(&files);
         let sums = hashes(&data, 1024);
         let g = Geometry::new(4096, 1024, 4).unwrap();
@@ -121,11 +123,11 @@ mod tests {
         let dir = TempDir::new("check-skip");
         // a (2 pieces) exists with its data; b (2 pieces) is new; c holds
         // only its first half piece on disk, so the grown tail is skipped.
-        let files = vec![
-            spec("t/a", 2048, false),
-            spec("t/b", 2048, false),
-            spec("t/c", 2048, false),
-        ];
+        let files = entries(&[
+            ("t/a", 2048, false),
+            ("t/b", 2048, false),
+            ("t/c", 2048, false),
+        ]);
         let data = content(&files);
         let sums = hashes(&data, 1024);
         std::fs::create_dir_all(dir.path().join("t")).unwrap();
@@ -149,7 +151,7 @@ mod tests {
     fn refuses_a_wrong_hash_count() {
         let dir = TempDir::new("check-count");
         let g = Geometry::new(100, 1024, 1).unwrap();
-        let s = Storage::open(dir.path(), vec![spec("x", 100, false)], g).unwrap();
+        let s = Storage::open(dir.path(), entries(&[("x", 100, false)]), g).unwrap();
         let err = check_existing(&s, &[], &mut |_, _| {}).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }

@@ -1,16 +1,22 @@
 //! Where each byte of the content lives: the piece → file-span mapping.
 //!
 //! The content of a torrent is its files concatenated in order (BEP 3). A
-//! [`Layout`] gives each file its offset in that byte string and cuts any
-//! range of it (a piece, a block) into [`Span`]s: one per file the range
-//! touches, in order, together covering the range exactly.
+//! [`Layout`] holds the metainfo's [`FileEntry`]s (the one record of each
+//! file: path, length, offset, pad flag) and cuts any range of the content
+//! (a piece, a block) into [`Span`]s: one per file the range touches, in
+//! order, together covering the range exactly.
 //!
-//! Invariants, established once by [`Layout::new`]:
-//! - each file's offset is the sum of the lengths before it, and the last
-//!   file ends exactly at `geometry.total_len()` (checked arithmetic);
-//! - every path is relative, made of plain names only (no root, no `.`,
-//!   no `..`); no two files share a path, and no file's path is the
-//!   directory of another.
+//! Invariant, checked once by [`Layout::new`]: each file's offset is the
+//! sum of the lengths before it, and the last file ends exactly at
+//! `geometry.total_len()` (checked arithmetic). That is a fact about the
+//! numbers, which the span arithmetic below relies on.
+//!
+//! What it deliberately does not check: the paths. `metainfo` (with
+//! `file_paths`) owns path safety: every component is one plain name, no
+//! two real files share a path, no file is another's directory. Pad files
+//! may share a path (libtorrent names them by size); they are never on
+//! disk. `session::layout` only drops or replaces whole components of
+//! those checked paths, so they stay safe under any root.
 //!
 //! Zero-length files own no bytes, so they never appear in a span. Pad
 //! files (BEP 47) do appear, marked `pad`, so callers can produce zeros
@@ -19,36 +25,24 @@
 //! This module does no I/O.
 
 use crate::geometry::{Geometry, PieceIndex};
-use std::collections::BTreeSet;
+use crate::metainfo::FileEntry;
 use std::fmt;
 use std::ops::Range;
-use std::path::{Component, PathBuf};
+use std::path::PathBuf;
 
-/// One file of the torrent, as storage needs it. The coordinator builds
-/// these from the metainfo's file list, in the torrent's order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileSpec {
-    /// Path relative to the output directory: `name` or `name/dir/file`.
-    pub path: PathBuf,
-    /// Length in bytes (may be zero).
-    pub length: u64,
-    /// A BEP 47 pad file: its bytes are zeros and it never exists on disk.
-    pub pad: bool,
-}
-
-/// Why a file list does not fit its torrent.
+/// Why a file list does not fit its torrent's geometry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayoutError {
     /// The file lengths do not add up to the torrent's total length.
     Length { files: u64, total: u64 },
     /// The file lengths overflow a `u64`.
     Overflow,
-    /// A path is empty, absolute, or has a `.` or `..` component.
-    Path(PathBuf),
-    /// Two files have the same path.
-    Duplicate(PathBuf),
-    /// A file's path is also a directory of another file's path.
-    Conflict(PathBuf),
+    /// A file's offset is not the sum of the lengths before it.
+    Offset {
+        path: PathBuf,
+        offset: u64,
+        want: u64,
+    },
 }
 
 impl fmt::Display for LayoutError {
@@ -59,28 +53,16 @@ impl fmt::Display for LayoutError {
                 "the files add up to {files} bytes but the torrent holds {total}"
             ),
             LayoutError::Overflow => write!(f, "the file lengths overflow"),
-            LayoutError::Path(p) => write!(f, "unsafe file path {:?}", p.display()),
-            LayoutError::Duplicate(p) => write!(f, "file path {:?} appears twice", p.display()),
-            LayoutError::Conflict(p) => write!(
+            LayoutError::Offset { path, offset, want } => write!(
                 f,
-                "file path {:?} is also the directory of another file",
-                p.display()
+                "file {:?} starts at {offset}, not at {want} where the file before it ends",
+                path.display()
             ),
         }
     }
 }
 
 impl std::error::Error for LayoutError {}
-
-/// A file placed in the content.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Slot {
-    pub path: PathBuf,
-    pub length: u64,
-    /// Where the file starts in the content.
-    pub offset: u64,
-    pub pad: bool,
-}
 
 /// The part of one file that a content range covers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,62 +80,39 @@ pub(crate) struct Span {
 /// The files of one torrent, placed in its content.
 #[derive(Debug, Clone)]
 pub(crate) struct Layout {
-    files: Vec<Slot>,
+    files: Vec<FileEntry>,
     geometry: Geometry,
 }
 
 impl Layout {
-    /// Places `files` in order and checks them against `geometry`.
-    pub fn new(files: Vec<FileSpec>, geometry: Geometry) -> Result<Layout, LayoutError> {
-        let mut seen = BTreeSet::new();
-        let mut offset: u64 = 0;
-        let mut slots = Vec::with_capacity(files.len());
-        for spec in files {
-            let plain = spec.path.components().next().is_some()
-                && spec
-                    .path
-                    .components()
-                    .all(|c| matches!(c, Component::Normal(_)));
-            if !plain {
-                return Err(LayoutError::Path(spec.path));
+    /// Checks that `files` (in the torrent's order) tile the content of
+    /// `geometry` exactly: no gap, no overlap, nothing past the end.
+    pub fn new(files: Vec<FileEntry>, geometry: Geometry) -> Result<Layout, LayoutError> {
+        let mut end: u64 = 0;
+        for f in &files {
+            if f.offset != end {
+                return Err(LayoutError::Offset {
+                    path: f.path.clone(),
+                    offset: f.offset,
+                    want: end,
+                });
             }
-            if !seen.insert(spec.path.clone()) {
-                return Err(LayoutError::Duplicate(spec.path));
-            }
-            let start = offset;
-            offset = offset
-                .checked_add(spec.length)
-                .ok_or(LayoutError::Overflow)?;
-            slots.push(Slot {
-                path: spec.path,
-                length: spec.length,
-                offset: start,
-                pad: spec.pad,
-            });
+            end = end.checked_add(f.length).ok_or(LayoutError::Overflow)?;
         }
-        // A file named like another file's directory could not be created.
-        for path in &seen {
-            if let Some(dir) = path.ancestors().skip(1).find(|a| seen.contains(*a)) {
-                return Err(LayoutError::Conflict(dir.to_path_buf()));
-            }
-        }
-        if offset != geometry.total_len() {
+        if end != geometry.total_len() {
             return Err(LayoutError::Length {
-                files: offset,
+                files: end,
                 total: geometry.total_len(),
             });
         }
-        Ok(Layout {
-            files: slots,
-            geometry,
-        })
+        Ok(Layout { files, geometry })
     }
 
     pub fn geometry(&self) -> Geometry {
         self.geometry
     }
 
-    pub fn files(&self) -> &[Slot] {
+    pub fn files(&self) -> &[FileEntry] {
         &self.files
     }
 
@@ -210,14 +169,7 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn spec(path: &str, length: u64, pad: bool) -> FileSpec {
-        FileSpec {
-            path: PathBuf::from(path),
-            length,
-            pad,
-        }
-    }
+    use crate::storage::testutil::entries;
 
     /// (file index, offset in file, buffer range, pad) of each span.
     type Want = &'static [(usize, u64, Range<usize>, bool)];
@@ -240,15 +192,15 @@ mod tests {
         //   4 pad    1500..2048 (BEP 47 pad up to the piece boundary)
         //   5 d      2048..3500
         //   6 e      3500..5000 (the last piece is 5000 - 4096 = 904 bytes)
-        let files = vec![
-            spec("t/a", 1000, false),
-            spec("t/empty", 0, false),
-            spec("t/b", 1, false),
-            spec("t/c", 499, false),
-            spec("t/.pad/548", 548, true),
-            spec("t/d", 1452, false),
-            spec("t/e", 1500, false),
-        ];
+        let files = entries(&[
+            ("t/a", 1000, false),
+            ("t/empty", 0, false),
+            ("t/b", 1, false),
+            ("t/c", 499, false),
+            ("t/.pad/548", 548, true),
+            ("t/d", 1452, false),
+            ("t/e", 1500, false),
+        ]);
         let layout = Layout::new(files, Geometry::new(5000, 1024, 5).unwrap()).unwrap();
         let table: &[(u32, Want)] = &[
             // Piece 0 spans 3 files: a, the one-byte b, and the start of c.
@@ -275,13 +227,13 @@ mod tests {
 
     #[test]
     fn zero_length_files_at_a_boundary_and_at_the_end() {
-        let files = vec![
-            spec("x/empty0", 0, false),
-            spec("x/a", 1024, false),
-            spec("x/empty1", 0, false),
-            spec("x/b", 1024, false),
-            spec("x/empty2", 0, false),
-        ];
+        let files = entries(&[
+            ("x/empty0", 0, false),
+            ("x/a", 1024, false),
+            ("x/empty1", 0, false),
+            ("x/b", 1024, false),
+            ("x/empty2", 0, false),
+        ]);
         let layout = Layout::new(files, Geometry::new(2048, 1024, 2).unwrap()).unwrap();
         assert_eq!(spans_of(&layout, 0), vec![(1, 0, 0..1024, false)]);
         assert_eq!(spans_of(&layout, 1), vec![(3, 0, 0..1024, false)]);
@@ -296,7 +248,7 @@ mod tests {
     #[test]
     fn block_spans_inside_a_piece() {
         // A 16 KiB + 10 byte file then a 20 byte file, one 32 KiB piece.
-        let files = vec![spec("f/a", 16394, false), spec("f/b", 20, false)];
+        let files = entries(&[("f/a", 16394, false), ("f/b", 20, false)]);
         let layout = Layout::new(files, Geometry::new(16414, 32768, 1).unwrap()).unwrap();
         let got: Vec<_> = layout
             .spans(16384, 30)
@@ -307,57 +259,57 @@ mod tests {
 
     #[test]
     fn pieces_of_a_file_across_pieces() {
-        let files = vec![spec("p/a", 1500, false), spec("p/b", 2596, false)];
+        let files = entries(&[("p/a", 1500, false), ("p/b", 2596, false)]);
         let layout = Layout::new(files, Geometry::new(4096, 1024, 4).unwrap()).unwrap();
         let pieces = |f| layout.pieces_of(f).map(|p| p.get()).collect::<Vec<_>>();
         assert_eq!(pieces(0), vec![0, 1]);
         assert_eq!(pieces(1), vec![1, 2, 3]);
     }
 
+    /// `entries` with the offset of file `index` replaced.
+    fn moved(list: &[(&str, u64, bool)], index: usize, offset: u64) -> Vec<FileEntry> {
+        let mut files = entries(list);
+        files[index].offset = offset;
+        files
+    }
+
     #[test]
-    fn new_refuses_bad_lists() {
+    fn new_refuses_lists_that_do_not_tile_the_content() {
         let g = Geometry::new(100, 1024, 1).unwrap();
-        let table: &[(Vec<FileSpec>, LayoutError)] = &[
+        let two = &[("a", 50, false), ("b", 50, false)];
+        let offset = |offset, want| LayoutError::Offset {
+            path: "b".into(),
+            offset,
+            want,
+        };
+        let table: &[(Vec<FileEntry>, LayoutError)] = &[
             (
-                vec![spec("a", 99, false)],
+                entries(&[("a", 99, false)]),
                 LayoutError::Length {
                     files: 99,
                     total: 100,
                 },
             ),
             (
-                vec![spec("a", u64::MAX, false), spec("b", 1, false)],
+                entries(&[("a", u64::MAX, false), ("b", 1, false)]),
                 LayoutError::Overflow,
             ),
-            (
-                vec![spec("../a", 100, false)],
-                LayoutError::Path("../a".into()),
-            ),
-            (
-                vec![spec("/etc/a", 100, false)],
-                LayoutError::Path("/etc/a".into()),
-            ),
-            (vec![spec("", 100, false)], LayoutError::Path("".into())),
-            (
-                vec![spec("a", 50, false), spec("a", 50, false)],
-                LayoutError::Duplicate("a".into()),
-            ),
-            (
-                vec![spec("a/b", 50, false), spec("a/b/c", 50, false)],
-                LayoutError::Conflict("a/b".into()),
-            ),
-            (
-                vec![spec("a/b/c", 50, false), spec("a", 50, false)],
-                LayoutError::Conflict("a".into()),
-            ),
+            // A gap, and an overlap.
+            (moved(two, 1, 51), offset(51, 50)),
+            (moved(two, 1, 49), offset(49, 50)),
         ];
         for (files, want) in table {
             let got = Layout::new(files.clone(), g).err();
             assert_eq!(got.as_ref(), Some(want), "{files:?}");
         }
-        assert!(Layout::new(vec![spec("a/b", 100, false)], g).is_ok());
-        // Siblings whose names share a prefix do not conflict.
-        let siblings = vec![spec("a/b", 50, false), spec("a/bc", 50, false)];
-        assert!(Layout::new(siblings, g).is_ok());
+        assert!(Layout::new(entries(two), g).is_ok());
+        // Paths are metainfo's to check: two pad files may share one.
+        let pads = entries(&[
+            ("t/a", 10, false),
+            ("t/.pad/20", 20, true),
+            ("t/b", 50, false),
+            ("t/.pad/20", 20, true),
+        ]);
+        assert!(Layout::new(pads, g).is_ok());
     }
 }

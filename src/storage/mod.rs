@@ -11,16 +11,29 @@
 //!    position to race on.
 //! 3. It is synchronous: a piece write is a few pwrite calls into the page
 //!    cache, cheaper than the channel hop an I/O thread would cost.
+//! 4. The user's disk is touched only with cause. [`Storage::open`] (for a
+//!    download) creates nothing: it checks what it can without writing and
+//!    opens the files already there. A missing file, its folders and the
+//!    output directory are made when the first verified piece touching the
+//!    file is written (`disk.rs`), so a download that gets no data leaves
+//!    nothing behind. Zero-length files own no piece: they are made by
+//!    [`Storage::create_empty_files`] when the download is complete.
+//!    [`Storage::open_existing`] (for `bitsy seed` and `bitsy verify`) opens
+//!    read-only and never creates, resizes or writes anything.
 //!
-//! [`Storage::open`] creates what is missing and sizes every file; see
-//! `open.rs` for what it does to existing files. [`Storage::open_existing`]
-//! (for `bitsy verify`) opens read-only and creates nothing.
+//! Each file has one record, the metainfo's [`FileEntry`]; `Layout`
+//! places them in the content, `Disk` (one per file) says where each is
+//! on disk and whether it exists yet. See `open.rs` for what opening does
+//! to existing files.
 //!
 //! What it deliberately does not do: check hashes on write (the caller
-//! verified the piece), keep a write cache, or delete files.
+//! verified the piece), keep a write cache, check paths (metainfo did), or
+//! delete files.
 
-// Where bytes live, opening the files, checking what is already there.
+// Where bytes live, one file on disk, opening the files, checking what
+// is already there.
 mod layout;
+mod disk;
 mod open;
 mod check;
 #[cfg(test)]
@@ -28,13 +41,14 @@ pub(crate) mod testutil;
 
 pub use check::check_existing;
 pub(crate) use check::hash_pieces;
-pub use layout::{FileSpec, LayoutError};
+pub use layout::LayoutError;
 
 use crate::channels::PieceReader;
 use crate::error::Error;
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
+use crate::metainfo::FileEntry;
+use disk::Disk;
 use layout::Layout;
-use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
@@ -52,34 +66,14 @@ pub struct Storage {
 
 struct Inner {
     layout: Layout,
+    /// The directory the layout's relative paths are under.
+    root: PathBuf,
     /// One per file of the layout, in the same order.
     disks: Vec<Disk>,
     /// Opened by [`Storage::open`] (true) or [`Storage::open_existing`].
     writable: bool,
     /// Sum of `Disk::before`.
     existing: u64,
-}
-
-/// One file's place on disk.
-struct Disk {
-    /// The full path (root joined with the torrent's relative path).
-    path: PathBuf,
-    handle: Handle,
-    /// Bytes of this file that were on disk before we opened it, at most
-    /// the torrent's length for it (0 for pad files and new files).
-    before: u64,
-    /// The file's length on disk once opened; `None` if it is missing (or
-    /// a pad file).
-    on_disk: Option<u64>,
-}
-
-enum Handle {
-    /// Nothing to read: a pad file, an empty file or a missing one.
-    None,
-    /// Open for the storage's life.
-    Open(File),
-    /// Past [`MAX_OPEN_FILES`]: opened by path on each access.
-    Reopen,
 }
 
 /// An I/O error on a named file, convertible to both error types callers use.
@@ -109,11 +103,12 @@ fn other(msg: String) -> io::Error {
 }
 
 impl Storage {
-    fn new(layout: Layout, disks: Vec<Disk>, writable: bool) -> Storage {
+    fn new(layout: Layout, root: PathBuf, disks: Vec<Disk>, writable: bool) -> Storage {
         let existing = disks.iter().map(|d| d.before).sum();
         Storage {
             inner: Arc::new(Inner {
                 layout,
+                root,
                 disks,
                 writable,
                 existing,
@@ -126,19 +121,45 @@ impl Storage {
     }
 
     /// Writes a whole verified piece; `data.len()` must be
-    /// `geometry.piece_len(piece)`. Pad ranges in `data` are skipped.
+    /// `geometry.piece_len(piece)`. Pad ranges in `data` are skipped. Files
+    /// the piece touches that are not on disk yet are created first (see
+    /// the module docs).
     pub fn write_piece(&self, piece: PieceIndex, data: &[u8]) -> io::Result<()> {
         let want = self.geometry().piece_len(piece) as usize;
         if data.len() != want {
             let msg = format!("piece {piece} is {want} bytes, not {}", data.len());
             return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
         }
-        if !self.inner.writable {
-            let msg = "storage is open read-only";
-            return Err(io::Error::new(io::ErrorKind::PermissionDenied, msg));
-        }
+        self.writable()?;
         let start = self.geometry().piece_offset(piece);
         Ok(self.inner.write_range(start, data)?)
+    }
+
+    /// Creates the zero-length files of the torrent that are not on disk
+    /// (with their folders). Called when every piece is verified: such a
+    /// file owns no piece, so no write would ever make it. A no-op for
+    /// read-only storage, which never creates anything.
+    pub fn create_empty_files(&self) -> io::Result<()> {
+        if self.writable().is_err() {
+            return Ok(());
+        }
+        let inner = &*self.inner;
+        for (entry, disk) in inner.layout.files().iter().zip(&inner.disks) {
+            if entry.length == 0 && !entry.pad {
+                disk.create(&inner.root, &entry.path, 0)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn writable(&self) -> io::Result<()> {
+        match self.inner.writable {
+            true => Ok(()),
+            false => Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "storage is open read-only",
+            )),
+        }
     }
 
     /// Reads a whole piece into `buf` (resized to the piece's length).
@@ -168,27 +189,22 @@ impl Storage {
         self.inner.existing
     }
 
-    /// Flushes every file to disk (on finish and on shutdown). A no-op
+    /// Flushes every file on disk (on finish and on shutdown). A no-op
     /// for read-only storage.
     pub fn sync(&self) -> io::Result<()> {
         if !self.inner.writable {
             return Ok(());
         }
-        for disk in &self.inner.disks {
-            if !matches!(disk.handle, Handle::None) {
-                self.inner.with_file(disk, |f| f.sync_all())?;
-            }
+        for disk in self.inner.disks.iter().filter(|d| d.exists()) {
+            disk.with_file(true, |f| f.sync_all())?;
         }
         Ok(())
     }
 
-    /// The torrent's relative path, length and pad flag of file `index`.
-    pub fn file(&self, index: usize) -> Option<FileSpec> {
-        self.inner.layout.files().get(index).map(|s| FileSpec {
-            path: s.path.clone(),
-            length: s.length,
-            pad: s.pad,
-        })
+    /// The torrent's record of file `index`, with the path relative to
+    /// the storage's root.
+    pub fn file(&self, index: usize) -> Option<&FileEntry> {
+        self.inner.layout.files().get(index)
     }
 
     /// Number of files, pad and zero-length ones included.
@@ -196,8 +212,8 @@ impl Storage {
         self.inner.layout.files().len()
     }
 
-    /// The length of file `index` on disk when opened; `None` if it was
-    /// missing (read-only storage) or is a pad file.
+    /// The length of file `index` on disk when opened (after a download
+    /// extended it); `None` if it was not there or is a pad file.
     pub fn file_len(&self, index: usize) -> Option<u64> {
         self.inner.disks.get(index).and_then(|d| d.on_disk)
     }
@@ -208,7 +224,8 @@ impl Storage {
     }
 
     /// True if some byte of the piece was on disk before opening (the
-    /// rest are zeros we made, so a piece without one is not worth hashing).
+    /// rest are zeros we made or missing, so a piece without one is not
+    /// worth hashing).
     pub(crate) fn has_prior_data(&self, piece: PieceIndex) -> bool {
         let inner = &*self.inner;
         inner.layout.piece_spans(piece).any(|s| {
@@ -220,8 +237,9 @@ impl Storage {
         })
     }
 
-    /// True if every non-pad byte of the piece is in a file on disk (so
-    /// reading it cannot hit a missing file or the end of a short one).
+    /// True if every non-pad byte of the piece was in a file on disk when
+    /// opened (so reading it cannot hit a missing file or the end of a
+    /// short one).
     pub(crate) fn is_on_disk(&self, piece: PieceIndex) -> bool {
         let inner = &*self.inner;
         inner.layout.piece_spans(piece).all(|s| {
@@ -236,27 +254,6 @@ impl Storage {
 }
 
 impl Inner {
-    /// Runs `f` on the open file of `disk`, opening it by path if needed.
-    fn with_file<T>(
-        &self,
-        disk: &Disk,
-        f: impl FnOnce(&File) -> io::Result<T>,
-    ) -> Result<T, PathError> {
-        let result = match &disk.handle {
-            Handle::Open(file) => f(file),
-            Handle::Reopen => OpenOptions::new()
-                .read(true)
-                .write(self.writable)
-                .open(&disk.path)
-                .and_then(|file| f(&file)),
-            Handle::None => Err(io::Error::new(io::ErrorKind::NotFound, "file is missing")),
-        };
-        result.map_err(|source| PathError {
-            path: disk.path.clone(),
-            source,
-        })
-    }
-
     /// The disk of a span's file, or an error if the layout and disks
     /// disagree (a bug, reported rather than panicking).
     fn disk(&self, file: usize) -> Result<&Disk, PathError> {
@@ -267,6 +264,7 @@ impl Inner {
     }
 
     /// Fills `out` with content from `start`; pad ranges read as zeros.
+    /// Reading from a file not on disk is an error naming it.
     fn read_range(&self, start: u64, out: &mut [u8]) -> Result<(), PathError> {
         for span in self.layout.spans(start, out.len() as u64) {
             let disk = self.disk(span.file)?;
@@ -275,20 +273,25 @@ impl Inner {
             if span.pad {
                 dest.fill(0);
             } else {
-                self.with_file(disk, |f| f.read_exact_at(dest, span.file_offset))?;
+                disk.with_file(false, |f| f.read_exact_at(dest, span.file_offset))?;
             }
         }
         Ok(())
     }
 
-    /// Writes `data` at content offset `start`, skipping pad ranges.
+    /// Writes `data` at content offset `start`, skipping pad ranges and
+    /// creating files not on disk yet. Main thread only.
     fn write_range(&self, start: u64, data: &[u8]) -> Result<(), PathError> {
         for span in self.layout.spans(start, data.len() as u64) {
+            if span.pad {
+                continue;
+            }
             let disk = self.disk(span.file)?;
             let src = data.get(span.buf).ok_or_else(|| outside(disk))?;
-            if !span.pad {
-                self.with_file(disk, |f| f.write_all_at(src, span.file_offset))?;
+            if let Some(entry) = self.layout.files().get(span.file) {
+                disk.create(&self.root, &entry.path, entry.length)?;
             }
+            disk.with_file(true, |f| f.write_all_at(src, span.file_offset))?;
         }
         Ok(())
     }
@@ -315,3 +318,5 @@ impl PieceReader for Inner {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod lazy_tests;

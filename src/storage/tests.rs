@@ -1,6 +1,6 @@
 //! Storage tests on a real temporary directory.
 
-use super::testutil::{TempDir, content, hashes, spec};
+use super::testutil::{TempDir, content, entries, hashes};
 use super::*;
 use crate::geometry::Geometry;
 
@@ -16,17 +16,17 @@ fn write_all(s: &Storage, data: &[u8]) {
 
 /// A torrent with every edge: a 3-file piece, a one-byte file, empty
 /// files, a file smaller than a block, a pad file, a short last piece.
-fn edge_files() -> (Vec<FileSpec>, Geometry) {
-    let files = vec![
-        spec("t/a", 1000, false),
-        spec("t/empty", 0, false),
-        spec("t/b", 1, false),
-        spec("t/sub/c", 499, false),
-        spec("t/.pad/548", 548, true),
-        spec("t/d", 1452, false),
-        spec("t/e", 1500, false),
-        spec("t/deep/er/empty", 0, false),
-    ];
+fn edge_files() -> (Vec<FileEntry>, Geometry) {
+    let files = entries(&[
+        ("t/a", 1000, false),
+        ("t/empty", 0, false),
+        ("t/b", 1, false),
+        ("t/sub/c", 499, false),
+        ("t/.pad/548", 548, true),
+        ("t/d", 1452, false),
+        ("t/e", 1500, false),
+        ("t/deep/er/empty", 0, false),
+    ]);
     (files, Geometry::new(5000, 1024, 5).unwrap())
 }
 
@@ -38,6 +38,9 @@ fn round_trip_and_files_on_disk() {
     let s = Storage::open(dir.path(), files.clone(), g).unwrap();
     assert_eq!(s.existing_bytes(), 0);
     write_all(&s, &data);
+    // Zero-length files own no piece: made only when asked, at the end.
+    assert!(!dir.path().join("t/empty").exists());
+    s.create_empty_files().unwrap();
     s.sync().unwrap();
 
     let mut buf = Vec::new();
@@ -83,7 +86,7 @@ fn pad_ranges_read_as_zeros_even_when_written_non_zero() {
 #[test]
 fn reader_serves_blocks_across_files() {
     let dir = TempDir::new("reader");
-    let files = vec![spec("r/a", 16394, false), spec("r/b", 20000, false)];
+    let files = entries(&[("r/a", 16394, false), ("r/b", 20000, false)]);
     let data = content(&files);
     let g = Geometry::new(36394, 32768, 2).unwrap();
     let s = Storage::open(dir.path(), files, g).unwrap();
@@ -116,7 +119,7 @@ fn reader_serves_blocks_across_files() {
 fn write_piece_checks_its_length() {
     let dir = TempDir::new("len");
     let g = Geometry::new(1500, 1024, 2).unwrap();
-    let s = Storage::open(dir.path(), vec![spec("x", 1500, false)], g).unwrap();
+    let s = Storage::open(dir.path(), entries(&[("x", 1500, false)]), g).unwrap();
     let last = g.piece(1).unwrap();
     assert!(s.write_piece(last, &[0; 1024]).is_err());
     assert!(s.write_piece(last, &[0; 476]).is_ok());
@@ -125,7 +128,7 @@ fn write_piece_checks_its_length() {
 #[test]
 fn reopen_keeps_existing_data_and_extends_short_files() {
     let dir = TempDir::new("resume");
-    let files = vec![spec("x/a", 1024, false), spec("x/b", 1024, false)];
+    let files = entries(&[("x/a", 1024, false), ("x/b", 1024, false)]);
     std::fs::create_dir_all(dir.path().join("x")).unwrap();
     std::fs::write(dir.path().join("x/a"), [7u8; 100]).unwrap();
     let g = Geometry::new(2048, 1024, 2).unwrap();
@@ -134,23 +137,25 @@ fn reopen_keeps_existing_data_and_extends_short_files() {
     let a = std::fs::read(dir.path().join("x/a")).unwrap();
     assert_eq!(a.len(), 1024);
     assert!(a[..100].iter().all(|&b| b == 7) && a[100..].iter().all(|&b| b == 0));
-    assert_eq!(
-        std::fs::metadata(dir.path().join("x/b")).unwrap().len(),
-        1024
-    );
+    // The missing file waits for its first piece.
+    assert!(!dir.path().join("x/b").exists());
+    assert_eq!((s.file_len(0), s.file_len(1)), (Some(1024), None));
 }
 
 #[test]
 fn many_files_past_the_open_limit() {
     let dir = TempDir::new("many");
     let n = MAX_OPEN_FILES + 20;
-    let files: Vec<_> = (0..n).map(|i| spec(&format!("m/{i}"), 2, false)).collect();
+    let names: Vec<String> = (0..n).map(|i| format!("m/{i}")).collect();
+    let list: Vec<_> = names.iter().map(|name| (name.as_str(), 2, false)).collect();
+    let files = entries(&list);
     let data = content(&files);
     let total = data.len() as u64;
     let g = Geometry::new(total, 1024, total.div_ceil(1024)).unwrap();
     let s = Storage::open(dir.path(), files, g).unwrap();
     // No sync here: 532 fsyncs take seconds, and the page cache is enough.
     write_all(&s, &data);
+    // Past the limit, files are still created and written, by path.
     let last = format!("m/{}", n - 1);
     assert_eq!(
         std::fs::read(dir.path().join(last)).unwrap(),
@@ -162,7 +167,7 @@ fn many_files_past_the_open_limit() {
 }
 
 /// The error message of a failed open, for matching.
-fn open_err(root: &std::path::Path, files: Vec<FileSpec>, g: Geometry) -> String {
+fn open_err(root: &std::path::Path, files: Vec<FileEntry>, g: Geometry) -> String {
     match Storage::open(root, files, g) {
         Ok(_) => panic!("open succeeded"),
         Err(e) => e.to_string(),
@@ -196,25 +201,26 @@ fn open_refuses_what_it_must_not_touch() {
             "long",
             "long: exists with 200 bytes, more than the torrent's 100",
         ),
-        (root.to_path_buf(), "../f", "unsafe file path"),
+        // A missing root below a file: the file is named.
+        (root.join("plain/out"), "f", "plain: is not a directory"),
     ];
     for (r, path, want) in table {
-        let got = open_err(r, vec![spec(path, 100, false)], g);
+        let got = open_err(r, entries(&[(path, 100, false)]), g);
         assert!(got.contains(want), "{path}: {got}");
     }
     // A FIFO is refused, not opened (reading it would block).
     let fifo = root.join("fifo");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status();
     if made.is_ok_and(|s| s.success()) {
-        let got = open_err(root, vec![spec("fifo", 100, false)], g);
+        let got = open_err(root, entries(&[("fifo", 100, false)]), g);
         assert!(got.contains("fifo: is not a regular file"), "{got}");
-        let got = Storage::open_existing(root, vec![spec("fifo", 100, false)], g).err();
+        let got = Storage::open_existing(root, entries(&[("fifo", 100, false)]), g).err();
         assert!(got.is_some_and(|e| e.to_string().contains("not a regular file")));
     }
     // The longer file is left alone.
     assert_eq!(std::fs::metadata(root.join("long")).unwrap().len(), 200);
     // A file list that does not add up.
-    let got = open_err(root, vec![spec("short", 99, false)], g);
+    let got = open_err(root, entries(&[("short", 99, false)]), g);
     assert!(got.contains("add up to 99 bytes"), "{got}");
 }
 
@@ -225,12 +231,12 @@ fn open_existing_creates_nothing_and_cannot_write() {
     std::fs::create_dir_all(root.join("t")).unwrap();
     std::fs::write(root.join("t/a"), [3u8; 1024]).unwrap();
     std::fs::write(root.join("t/short"), [3u8; 10]).unwrap();
-    let files = vec![
-        spec("t/a", 1024, false),
-        spec("t/missing", 1024, false),
-        spec("t/short", 1024, false),
-        spec("t/gone/empty", 0, false),
-    ];
+    let files = entries(&[
+        ("t/a", 1024, false),
+        ("t/missing", 1024, false),
+        ("t/short", 1024, false),
+        ("t/gone/empty", 0, false),
+    ]);
     let g = Geometry::new(3072, 1024, 3).unwrap();
     let s = Storage::open_existing(root, files, g).unwrap();
     assert_eq!(s.existing_bytes(), 1024 + 10);
@@ -252,6 +258,9 @@ fn open_existing_creates_nothing_and_cannot_write() {
     assert!(err.to_string().contains("t/missing"), "{err}");
     s.sync().unwrap();
 
-    let err = Storage::open_existing(&root.join("nope"), vec![spec("a", 3072, false)], g);
-    assert!(matches!(err, Err(Error::Io { .. })));
+    // A missing root is all missing, and stays missing.
+    let nope = root.join("nope");
+    let s = Storage::open_existing(&nope, entries(&[("a", 3072, false)]), g).unwrap();
+    assert_eq!((s.existing_bytes(), s.file_len(0)), (0, None));
+    assert!(!nope.exists());
 }

@@ -1,7 +1,7 @@
 //! Test helpers: a temporary directory removed on drop, and content with
 //! its piece hashes.
 
-use super::FileSpec;
+use crate::metainfo::FileEntry;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -30,17 +30,27 @@ impl Drop for TempDir {
     }
 }
 
-pub(crate) fn spec(path: &str, length: u64, pad: bool) -> FileSpec {
-    FileSpec {
-        path: PathBuf::from(path),
-        length,
-        pad,
-    }
+/// File entries for (path, length, pad) rows, each starting where the
+/// one before it ends, as metainfo places them.
+pub(crate) fn entries(list: &[(&str, u64, bool)]) -> Vec<FileEntry> {
+    let mut offset = 0;
+    list.iter()
+        .map(|&(path, length, pad)| {
+            let entry = FileEntry {
+                path: PathBuf::from(path),
+                length,
+                offset,
+                pad,
+            };
+            offset = offset.saturating_add(length);
+            entry
+        })
+        .collect()
 }
 
 /// The torrent's content for `files`: a byte pattern that differs at every
 /// offset within 251 bytes, with zeros in pad files.
-pub(crate) fn content(files: &[FileSpec]) -> Vec<u8> {
+pub(crate) fn content(files: &[FileEntry]) -> Vec<u8> {
     let mut out = Vec::new();
     for f in files {
         for _ in 0..f.length {
