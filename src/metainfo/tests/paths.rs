@@ -1,0 +1,1 @@
+//! Path cleaning seen through `Metainfo`: the exact paths and notes.
