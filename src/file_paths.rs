@@ -246,6 +246,22 @@ fn refused(text: &str, problem: Problem) -> PathError {
     }
 }
 
+/// Raw name bytes for messages: UTF-8 as is, each invalid byte as `<e9>`,
+/// kept short.
+pub fn escaped(raw: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in raw.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("<{b:02x}>"));
+        }
+        if out.len() > 4 * MAX_COMPONENT_LEN {
+            break;
+        }
+    }
+    shorten(&out)
+}
+
 /// Keeps messages short when a hostile name is huge.
 pub fn shorten(text: &str) -> String {
     match text.char_indices().nth(64) {

@@ -209,7 +209,8 @@ fn info_span_is_the_raw_bytes() {
 #[test]
 fn decode_prefix_stops_after_the_first_value() {
     // (input, end, info span): what follows the value is never read.
-    let table: &[(&[u8], usize, Option<std::ops::Range<usize>>)] = &[
+    type Row<'a> = (&'a [u8], usize, Option<Range<usize>>);
+    let table: &[Row<'_>] = &[
         (b"i1e", 3, None),
         (b"i1ejunk", 3, None),
         (b"d4:infodee\n\0\xff", 10, Some(7..9)),

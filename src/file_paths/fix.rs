@@ -68,8 +68,8 @@ pub struct PathFix {
     /// `None` for the torrent's name, else the file's index in the
     /// torrent (from 0, pad files counted).
     pub file: Option<usize>,
-    /// As written in the torrent: components joined by `/`, not-UTF-8
-    /// bytes shown as U+FFFD, shortened if huge.
+    /// As written in the torrent: components joined by `/`, bytes that
+    /// are not UTF-8 shown as `<e9>`, shortened if huge.
     pub was: String,
     /// What bitsy uses: relative to the torrent's folder for a file.
     pub now: String,

@@ -57,7 +57,13 @@ fn absolute_components_are_refused() {
     for raw in [&b"/etc"[..], b"/", b"\\x", b"//a"] {
         let err = clean_component(raw, &mut Vec::new()).unwrap_err();
         assert!(
-            matches!(err, PathError::Component { problem: Problem::Absolute, .. }),
+            matches!(
+                err,
+                PathError::Component {
+                    problem: Problem::Absolute,
+                    ..
+                }
+            ),
             "{raw:?}: {err:?}"
         );
     }
@@ -65,7 +71,10 @@ fn absolute_components_are_refused() {
 
 #[test]
 fn paths_are_cleaned_or_refused() {
-    type Row<'a> = (&'a [&'a [u8]], Result<(&'a [&'a str], &'a [Fix]), PathError>);
+    type Row<'a> = (
+        &'a [&'a [u8]],
+        Result<(&'a [&'a str], &'a [Fix]), PathError>,
+    );
     let parent = PathError::Component {
         text: "..".into(),
         problem: Problem::ParentDir,
@@ -100,7 +109,10 @@ fn paths_are_cleaned_or_refused() {
 #[test]
 fn names_fall_back_or_are_refused() {
     assert_eq!(clean_name(b"movie"), Ok((Some("movie".into()), vec![])));
-    assert_eq!(clean_name(b"a/b"), Ok((Some("a_b".into()), vec![Separator])));
+    assert_eq!(
+        clean_name(b"a/b"),
+        Ok((Some("a_b".into()), vec![Separator]))
+    );
     assert_eq!(clean_name(b""), Ok((None, vec![NameFallback])));
     assert_eq!(clean_name(b"."), Ok((None, vec![NameFallback])));
     assert!(clean_name(b"..").is_err());
@@ -112,9 +124,15 @@ fn strict_component_for_create() {
     assert_eq!(component(b"a.txt"), Ok("a.txt"));
     let table: &[(&[u8], &str)] = &[
         (b"", "path component \"\" has an empty or \".\" component"),
-        (b"a\nb", "path component \"a\\nb\" contains a control character"),
+        (
+            b"a\nb",
+            "path component \"a\\nb\" contains a control character",
+        ),
         (b"\xff", "path component \"\u{fffd}\" is not valid UTF-8"),
-        (b"..", "path component \"..\" is \"..\" (leads out of the download directory)"),
+        (
+            b"..",
+            "path component \"..\" is \"..\" (leads out of the download directory)",
+        ),
     ];
     for (raw, want) in table {
         assert_eq!(component(raw).unwrap_err().to_string(), *want);
@@ -131,7 +149,10 @@ fn extensions_and_fitting() {
         (".bashrc", (".bashrc", "")),
         ("noext", ("noext", "")),
         ("a.tar.gz", ("a.tar", ".gz")),
-        ("x.this-is-not-an-extension", ("x.this-is-not-an-extension", "")),
+        (
+            "x.this-is-not-an-extension",
+            ("x.this-is-not-an-extension", ""),
+        ),
     ];
     for (name, want) in table {
         assert_eq!(split_extension(name), want, "{name}");
@@ -143,7 +164,12 @@ fn extensions_and_fitting() {
 }
 
 /// (paths, pad flags, wanted paths, wanted renames)
-type ClashRow<'a> = (&'a [&'a [&'a str]], &'a [bool], &'a [&'a [&'a str]], &'a [(usize, Fix)]);
+type ClashRow<'a> = (
+    &'a [&'a [&'a str]],
+    &'a [bool],
+    &'a [&'a [&'a str]],
+    &'a [(usize, Fix)],
+);
 
 #[test]
 fn clashes_are_renamed_deterministically() {
@@ -173,7 +199,11 @@ fn clashes_are_renamed_deterministically() {
         let mut got: Vec<Vec<String>> = paths.iter().map(|p| strings(p)).collect();
         let renames = clash::resolve_clashes(&mut got, pads).unwrap();
         let want: Vec<Vec<String>> = want.iter().map(|p| strings(p)).collect();
-        assert_eq!((&got, renames.as_slice()), (&want, *want_renames), "{paths:?}");
+        assert_eq!(
+            (&got, renames.as_slice()),
+            (&want, *want_renames),
+            "{paths:?}"
+        );
     }
 }
 

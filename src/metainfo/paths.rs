@@ -34,7 +34,7 @@ pub(super) fn layout(
     if !name_fixes.is_empty() {
         fixes.push(PathFix {
             file: None,
-            was: file_paths::shorten(&String::from_utf8_lossy(name)),
+            was: file_paths::escaped(name),
             now: name_text.clone(),
             fixes: name_fixes,
         });
@@ -104,10 +104,10 @@ fn note(index: usize, file: &RawFile<'_>, path: &[String], fixes: Vec<Fix>) -> P
     }
 }
 
-/// A raw path for messages: lossy UTF-8, joined by `/`, kept short.
+/// A raw path for messages: joined by `/`, invalid UTF-8 escaped, short.
 fn shown(parts: &[&[u8]]) -> String {
-    let texts: Vec<_> = parts.iter().map(|p| String::from_utf8_lossy(p)).collect();
-    file_paths::shorten(&texts.join("/"))
+    let joined = parts.join(&b'/');
+    file_paths::escaped(&joined)
 }
 
 /// The file entries under `name`, with offsets in `u64` on every target.

@@ -93,7 +93,10 @@ fn decoder_rules_hold_for_torrents() {
         assert!(err.contains(want), "want {want:?}, got {err:?}");
     }
     let whole: &[(&[u8], &str)] = &[
-        (b"d4:infoi1ee", "the info value at byte 7 is not a dictionary"),
+        (
+            b"d4:infoi1ee",
+            "the info value at byte 7 is not a dictionary",
+        ),
         (b"d8:announce1:xe", "no info dictionary"),
         (b"le", "no info dictionary"),
         (b"d4:infod", "input ends too early"),
@@ -103,7 +106,10 @@ fn decoder_rules_hold_for_torrents() {
         assert!(err.contains(want), "want {want:?}, got {err:?}");
     }
     let err = Metainfo::from_info_bytes(b"i1e").unwrap_err().to_string();
-    assert!(err.contains("the info value at byte 0 is not a dictionary"), "{err}");
+    assert!(
+        err.contains("the info value at byte 0 is not a dictionary"),
+        "{err}"
+    );
     let too_big = vec![b'x'; 10 * 1024 * 1024 + 1];
     for err in [
         Metainfo::from_bytes(&too_big).unwrap_err(),
@@ -127,7 +133,10 @@ fn unsorted_keys_load_with_the_raw_infohash() {
     ]);
     let a = load(&sorted).unwrap();
     let b = load(&unsorted).unwrap();
-    assert_eq!(b.info_hash, sha1_smol::Sha1::from(&unsorted).digest().bytes());
+    assert_eq!(
+        b.info_hash,
+        sha1_smol::Sha1::from(&unsorted).digest().bytes()
+    );
     assert_ne!(a.info_hash, b.info_hash);
     assert_eq!((a.geometry, a.files), (b.geometry, b.files));
     // The top level may be unsorted too.
@@ -166,13 +175,23 @@ fn fields_outside_info() {
     let tier = |urls: &[&[u8]]| l(&urls.iter().map(|u| s(u)).collect::<Vec<_>>());
     let m = build(&[
         (b"announce", s(b"http://a")),
-        (b"announce-list", l(&[tier(&[b"http://b", b"", b"\xff"]), tier(&[]), tier(&[b"udp://c"])])),
+        (
+            b"announce-list",
+            l(&[
+                tier(&[b"http://b", b"", b"\xff"]),
+                tier(&[]),
+                tier(&[b"udp://c"]),
+            ]),
+        ),
         (b"comment", s(b"caf\xe9")),
         (b"created by", s(b"hand")),
         (b"creation date", i(1_700_000_000)),
         (b"url-list", tier(&[b"http://w1/", b"http://w2/"])),
     ]);
-    assert_eq!(m.trackers, [vec!["http://b".to_string()], vec!["udp://c".to_string()]]);
+    assert_eq!(
+        m.trackers,
+        [vec!["http://b".to_string()], vec!["udp://c".to_string()]]
+    );
     assert_eq!(m.web_seeds, ["http://w1/", "http://w2/"]);
     assert_eq!(m.comment.as_deref(), Some("caf\u{fffd}"));
     assert_eq!(m.created_by.as_deref(), Some("hand"));
@@ -186,8 +205,15 @@ fn fields_outside_info() {
     assert_eq!(m.trackers, [vec!["http://a".to_string()]]);
     assert_eq!(m.web_seeds, ["http://w/"]);
     // Wrong types outside `info` are ignored, not fatal.
-    let m = build(&[(b"announce", i(3)), (b"comment", l(&[])), (b"url-list", i(1))]);
-    assert_eq!((m.trackers.len(), m.web_seeds.len(), m.comment), (0, 0, None));
+    let m = build(&[
+        (b"announce", i(3)),
+        (b"comment", l(&[])),
+        (b"url-list", i(1)),
+    ]);
+    assert_eq!(
+        (m.trackers.len(), m.web_seeds.len(), m.comment),
+        (0, 0, None)
+    );
 }
 
 #[test]
@@ -209,7 +235,10 @@ fn private_flag() {
 
 /// A BEP 52 `file tree` leaf.
 fn leaf(len: i64) -> Vec<u8> {
-    d(&[(b"", d(&[(b"length", i(len)), (b"pieces root", s(&[7; 32]))]))])
+    d(&[(
+        b"",
+        d(&[(b"length", i(len)), (b"pieces root", s(&[7; 32]))]),
+    )])
 }
 
 /// A hybrid info dictionary: v1 `files` (with a pad) and a v2 tree.
@@ -231,9 +260,8 @@ fn hybrid_file_lists_must_agree() {
         file(&[b".pad", b"11384"], 11_384, Some(b"p")),
         file(&[b"sub", b"b.bin"], 7_000, None),
     ];
-    let tree = |a: &[u8], a_len, b_len| {
-        d(&[(a, leaf(a_len)), (b"sub", d(&[(b"b.bin", leaf(b_len))]))])
-    };
+    let tree =
+        |a: &[u8], a_len, b_len| d(&[(a, leaf(a_len)), (b"sub", d(&[(b"b.bin", leaf(b_len))]))]);
     let m = load(&hybrid(&v1, tree(b"a.txt", 5_000, 7_000))).unwrap();
     assert_eq!(m.files.len(), 3);
     assert_eq!(m.geometry.total_len(), 23_384);

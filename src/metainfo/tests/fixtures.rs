@@ -82,24 +82,40 @@ fn hostile_fixtures_are_refused_by_name() {
 /// Clashing paths are an honest tool's mistake: renamed, and said so.
 #[test]
 fn clash_fixtures_load_with_renamed_paths() {
-    let table: &[(&str, &[(&str, u64, u64, bool)], &str)] = &[
+    /// (fixture, (path, length, offset, pad) of each file, the one note)
+    type Row<'a> = (&'a str, &'a [(&'a str, u64, u64, bool)], &'a str);
+    let table: &[Row<'_>] = &[
         (
             "hostile-duplicate.torrent",
-            &[("hostile/dir/a.txt", 10, 0, false), ("hostile/dir/a.1.txt", 10, 10, false)],
+            &[
+                ("hostile/dir/a.txt", 10, 0, false),
+                ("hostile/dir/a.1.txt", 10, 10, false),
+            ],
             "file 1: \"dir/a.txt\" is now \"dir/a.1.txt\" (it is the path of an earlier file: renamed)",
         ),
         (
             "hostile-file-dir-clash.torrent",
-            &[("hostile/a.1", 10, 0, false), ("hostile/a/b", 10, 10, false)],
+            &[
+                ("hostile/a.1", 10, 0, false),
+                ("hostile/a/b", 10, 10, false),
+            ],
             "file 0: \"a\" is now \"a.1\" (it is also a folder of another file: renamed)",
         ),
     ];
     for (file, want, note) in table {
         let m = Metainfo::load(&fixture(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
-        let want: Vec<_> = want.iter().map(|&(p, l, o, pad)| (p.to_string(), l, o, pad)).collect();
+        let want: Vec<_> = want
+            .iter()
+            .map(|&(p, l, o, pad)| (p.to_string(), l, o, pad))
+            .collect();
         assert_eq!(layout(&m), want, "{file}");
         assert_eq!(notes(&m), vec![note.to_string()], "{file}");
-        assert!(m.report().contains(&format!("path fixes: (paths changed so they can be written safely)\n  {note}\n")), "{file}");
+        assert!(
+            m.report().contains(&format!(
+                "path fixes: (paths changed so they can be written safely)\n  {note}\n"
+            )),
+            "{file}"
+        );
     }
 }
 

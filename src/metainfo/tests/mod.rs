@@ -119,7 +119,9 @@ fn load(info: &[u8]) -> Result<Metainfo, MetainfoError> {
 fn same_kind(a: &MetainfoError, b: &MetainfoError) -> bool {
     use std::mem::discriminant;
     match (a, b) {
-        (MetainfoError::Bencode(x), MetainfoError::Bencode(y)) => discriminant(x) == discriminant(y),
+        (MetainfoError::Bencode(x), MetainfoError::Bencode(y)) => {
+            discriminant(x) == discriminant(y)
+        }
         _ => a.to_string() == b.to_string(),
     }
 }
