@@ -135,12 +135,13 @@ impl Metainfo {
         } = bencode::decode_prefix(bytes, Limits::TORRENT).map_err(MetainfoError::Bencode)?;
         let span = info.ok_or(MetainfoError::Bencode(BencodeError::NoInfo))?;
         let info_bytes = bytes.get(span.clone()).unwrap_or_default();
-        let info =
-            root.get(INFO)
-                .filter(|v| v.as_dict().is_some())
-                .ok_or(MetainfoError::Bencode(BencodeError::InfoNotDict {
-                    offset: span.start,
-                }))?;
+        let info = match root.get(INFO) {
+            Some(v @ Value::Dict(_)) => v,
+            _ => {
+                let offset = span.start;
+                return Err(MetainfoError::Bencode(BencodeError::InfoNotDict { offset }));
+            }
+        };
         let outside = fields::outside(&root);
         Ok(Metainfo {
             trackers: outside.trackers,
