@@ -11,7 +11,8 @@
 //! - a `..` that climbs above the torrent's folder (a `..` that stays
 //!   inside, as in `a/../b`, is resolved to `b`);
 //! - a component that starts with `/` or `\` (an absolute path);
-//! - a file whose path is empty once empty components are dropped.
+//! - a file whose path is empty once empty components are dropped
+//!   (`metainfo` names such a pad file `.pad/<length>`, as libtorrent does).
 //!
 //! The rules for one component, in order ([`clean_component`]):
 //! 1. bytes that are not UTF-8 become U+FFFD (see below);

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use super::files::RawFile;
 use super::{FileEntry, MetainfoError, to_hex};
-use crate::file_paths::{self, Fix, PathFix, clash};
+use crate::file_paths::{self, Fix, PathError, PathFix, clash};
 use crate::geometry::{GeometryError, MAX_TOTAL_LEN};
 
 /// The torrent's name and files, ready for the disk.
@@ -68,12 +68,18 @@ fn clean_files(raw: &[RawFile<'_>]) -> Result<(Vec<Vec<String>>, Vec<PathFix>), 
     let mut paths = Vec::with_capacity(raw.len());
     let mut notes: BTreeMap<usize, PathFix> = BTreeMap::new();
     for (index, file) in raw.iter().enumerate() {
-        let (path, fixes) =
-            file_paths::clean_path(&file.shown).map_err(|error| MetainfoError::File {
-                index,
-                path: shown(&file.shown),
-                error,
-            })?;
+        let (path, fixes) = match file_paths::clean_path(&file.shown) {
+            Ok(cleaned) => cleaned,
+            // A pad file needs no name (libtorrent's `.pad/<length>`).
+            Err(PathError::NoComponents) if file.pad => (pad_path(file.length), Vec::new()),
+            Err(error) => {
+                return Err(MetainfoError::File {
+                    index,
+                    path: shown(&file.shown),
+                    error,
+                });
+            }
+        };
         if !fixes.is_empty() {
             notes.insert(index, note(index, file, &path, fixes));
         }
@@ -92,6 +98,11 @@ fn clean_files(raw: &[RawFile<'_>]) -> Result<(Vec<Vec<String>>, Vec<PathFix>), 
         entry.fixes.push(why);
     }
     Ok((paths, notes.into_values().collect()))
+}
+
+/// The path of a pad file that has none: never written, only shown.
+fn pad_path(length: u64) -> Vec<String> {
+    vec![".pad".to_string(), length.to_string()]
 }
 
 /// A note for file `index`: as written, and as bitsy names it now.

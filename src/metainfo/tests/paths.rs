@@ -189,6 +189,27 @@ fn unusable_names_fall_back_to_the_infohash() {
     assert_eq!(m.name, "a_b");
 }
 
+/// A pad file without a path is named like libtorrent names it; only
+/// real files need a name.
+#[test]
+fn pad_files_need_no_path() {
+    let files = [
+        file(&[b"a"], 10, None),
+        file(&[], 6, Some(b"p")),
+        file(&[b"b"], 1, None),
+    ];
+    let m = load(&multi_info(&files, 16_384, 1)).unwrap();
+    assert_eq!(
+        layout(&m),
+        [
+            ("top/a".into(), 10, 0, false),
+            ("top/.pad/6".into(), 6, 10, true),
+            ("top/b".into(), 1, 16, false),
+        ]
+    );
+    assert_eq!(m.path_fixes, []);
+}
+
 #[test]
 fn attacks_are_refused() {
     let multi =
