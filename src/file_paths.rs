@@ -146,7 +146,9 @@ pub fn clean_component(raw: &[u8], fixes: &mut Vec<Fix>) -> Result<Cleaned, Path
                 continue;
             }
         };
-        fixes.push(fix);
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
         text.push(REPLACEMENT);
     }
     if text.len() > MAX_COMPONENT_LEN {
