@@ -32,21 +32,43 @@ const ROOT: usize = 0;
 struct Tree<'a> {
     /// (parent node, name) -> node.
     nodes: HashMap<(usize, &'a str), usize>,
-    /// Nodes that have children: folders.
-    folders: HashSet<usize>,
+    /// By node: whether it has children (is a folder).
+    folder: Vec<bool>,
+}
+
+/// A file's place in the [`Tree`].
+#[derive(Copy, Clone)]
+struct Leaf {
+    parent: usize,
+    node: usize,
 }
 
 impl<'a> Tree<'a> {
-    /// Adds `path` and returns its node.
-    fn insert(&mut self, path: &'a [String]) -> usize {
-        let mut at = ROOT;
+    /// Adds `path` and returns where it ends.
+    fn insert(&mut self, path: &'a [String]) -> Leaf {
+        let mut leaf = Leaf {
+            parent: ROOT,
+            node: ROOT,
+        };
         for name in path {
-            let fresh = self.nodes.len() + 1;
-            let parent = at;
-            at = *self.nodes.entry((parent, name.as_str())).or_insert(fresh);
-            self.folders.insert(parent);
+            leaf.parent = leaf.node;
+            let fresh = self.folder.len();
+            leaf.node = *self
+                .nodes
+                .entry((leaf.parent, name.as_str()))
+                .or_insert(fresh);
+            if leaf.node == fresh {
+                self.folder.push(false);
+            }
+            if let Some(f) = self.folder.get_mut(leaf.parent) {
+                *f = true;
+            }
         }
-        at
+        leaf
+    }
+
+    fn is_folder(&self, node: usize) -> bool {
+        self.folder.get(node).copied().unwrap_or(false)
     }
 }
 
@@ -70,11 +92,13 @@ pub fn resolve_clashes(
 /// Which files get which new last component, without changing anything.
 fn plan(paths: &[Vec<String>], exempt: &[bool]) -> Result<Vec<(usize, Fix, String)>, PathError> {
     let real = |i: usize| !exempt.get(i).copied().unwrap_or(false);
+    let components: usize = paths.iter().map(Vec::len).sum();
     let mut tree = Tree {
-        nodes: HashMap::with_capacity(paths.len()),
-        folders: HashSet::new(),
+        nodes: HashMap::with_capacity(components),
+        folder: Vec::with_capacity(components + 1),
     };
-    let leaves: Vec<Option<usize>> = (0..paths.len())
+    tree.folder.push(false); // the root
+    let leaves: Vec<Option<Leaf>> = (0..paths.len())
         .map(|i| real(i).then(|| tree.insert(&paths[i])))
         .collect();
     let mut budget = 2 * (tree.nodes.len() + paths.len()) + 1;
@@ -83,24 +107,17 @@ fn plan(paths: &[Vec<String>], exempt: &[bool]) -> Result<Vec<(usize, Fix, Strin
     let mut next: HashMap<usize, u64> = HashMap::new();
     let mut renames = Vec::new();
     for (i, leaf) in leaves.into_iter().enumerate() {
-        let (Some(leaf), Some((last, parents))) = (leaf, paths[i].split_last()) else {
+        let (Some(Leaf { parent, node }), Some(last)) = (leaf, paths[i].last()) else {
             continue;
         };
-        let why = if tree.folders.contains(&leaf) {
+        let why = if tree.is_folder(node) {
             Fix::FileIsFolder
-        } else if !used.insert(leaf) {
+        } else if !used.insert(node) {
             Fix::Duplicate
         } else {
             continue;
         };
-        // The parent folder's node: it exists, the file's path went through it.
-        let parent = parents
-            .iter()
-            .try_fold(ROOT, |at, name| {
-                tree.nodes.get(&(at, name.as_str())).copied()
-            })
-            .unwrap_or(ROOT);
-        let n = next.entry(leaf).or_insert(1);
+        let n = next.entry(node).or_insert(1);
         let name = loop {
             budget = budget.checked_sub(1).ok_or(PathError::TooManyClashes)?;
             let (stem, ext) = split_extension(last);
