@@ -10,7 +10,10 @@
 //! - byte-string length prefixes with leading zeros, or longer than the
 //!   rest of the input (checked before anything is allocated or sliced);
 //! - dictionary keys that are not byte strings, and duplicate keys;
-//! - anything after the one top-level value.
+//! - anything after the one top-level value ([`decode`]); [`decode_prefix`]
+//!   instead stops after the first value and says where it ended, for
+//!   .torrent files that carry junk after their dictionary (libtorrent
+//!   reads those too).
 //!
 //! It deliberately does *not* enforce sorted dictionary keys: BEP 3 asks
 //! for them, but real .torrent files sometimes break the order and every
@@ -111,7 +114,24 @@ impl<'a> Value<'a> {
 
 /// Decodes exactly one value from `input`; trailing bytes are an error.
 pub fn decode(input: &[u8], limits: Limits) -> Result<Value<'_>, BencodeError> {
-    parse(input, limits).map(|(value, _)| value)
+    parse(input, limits, Trailing::Refuse).map(|p| p.value)
+}
+
+/// The first value of an input that may continue after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefix<'a> {
+    pub value: Value<'a>,
+    /// The offset just after the value: `input[..end]` is its encoding.
+    pub end: usize,
+    /// The byte range of the top-level dictionary's `info` value, if any.
+    pub info: Option<Range<usize>>,
+}
+
+/// Decodes the one value at the start of `input` with the same checks as
+/// [`decode`], but ignores whatever follows it. Only for .torrent files:
+/// tracker responses and peer messages go through [`decode`].
+pub fn decode_prefix(input: &[u8], limits: Limits) -> Result<Prefix<'_>, BencodeError> {
+    parse(input, limits, Trailing::Ignore)
 }
 
 /// Checks `input` like [`decode`] and returns the byte range of the
@@ -127,8 +147,8 @@ pub fn decode_with_info(
     input: &[u8],
     limits: Limits,
 ) -> Result<(Value<'_>, Range<usize>), BencodeError> {
-    let (value, span) = parse(input, limits)?;
-    let span = span.ok_or(BencodeError::NoInfo)?;
+    let Prefix { value, info, .. } = parse(input, limits, Trailing::Refuse)?;
+    let span = info.ok_or(BencodeError::NoInfo)?;
     match value.get(b"info") {
         Some(Value::Dict(_)) => Ok((value, span)),
         _ => Err(BencodeError::InfoNotDict { offset: span.start }),
@@ -149,8 +169,15 @@ enum Frame<'a> {
     },
 }
 
+/// What to do with bytes after the top-level value.
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Trailing {
+    Refuse,
+    Ignore,
+}
+
 /// The decoder proper. Also returns the span of the top-level `info` value.
-fn parse(input: &[u8], limits: Limits) -> Result<(Value<'_>, Option<Range<usize>>), BencodeError> {
+fn parse(input: &[u8], limits: Limits, trailing: Trailing) -> Result<Prefix<'_>, BencodeError> {
     let mut stack: Vec<Frame<'_>> = Vec::new();
     let mut pos = 0usize;
     let mut tokens = 0usize;
@@ -228,7 +255,13 @@ fn parse(input: &[u8], limits: Limits) -> Result<(Value<'_>, Option<Range<usize>
         };
         let depth = stack.len();
         match stack.last_mut() {
-            None if pos == input.len() => return Ok((value, info)),
+            None if pos == input.len() || trailing == Trailing::Ignore => {
+                return Ok(Prefix {
+                    value,
+                    end: pos,
+                    info,
+                });
+            }
             None => return Err(BencodeError::TrailingBytes { offset: pos }),
             Some(Frame::List { items, .. }) => items.push(value),
             Some(Frame::Dict { entries, key, .. }) => match (key.take(), value) {

@@ -1,148 +1,272 @@
 //! File paths from a .torrent: untrusted names that become paths on disk.
 //!
 //! A torrent names its files with a list of path components (BEP 3
-//! `path`) under the torrent's `name`. A hostile torrent can try to
-//! write outside the download directory (`..`, `/etc/passwd`, a component
-//! holding a separator), to make two entries fight over one file, or to
-//! make one entry a file and a directory at once (`a` and `a/b`).
+//! `path`) under the torrent's `name`. Real torrents get this wrong in
+//! honest ways (an empty component, a `/` inside a name, a name longer
+//! than the file system allows, two files with one path), and hostile
+//! ones try to write outside the download directory. Like libtorrent and
+//! Transmission, bitsy makes the honest mistakes safe and records what it
+//! changed ([`Fix`], [`PathFix`]); it refuses only what is plainly an
+//! attack or has no safe reading ([`PathError`]):
+//! - a `..` that climbs above the torrent's folder (a `..` that stays
+//!   inside, as in `a/../b`, is resolved to `b`);
+//! - a component that starts with `/` or `\` (an absolute path);
+//! - a file whose path is empty once empty components are dropped
+//!   (`metainfo` names such a pad file `.pad/<length>`, as libtorrent does).
 //!
-//! Invariants after the checks here:
-//! - every component (and the torrent's `name`) is exactly one normal
-//!   path part: valid UTF-8, not empty, not `.` or `..`, no `/`, `\`,
-//!   NUL or other control characters, at most [`MAX_COMPONENT_LEN`] bytes;
-//! - [`check_tree`]: no two files have the same path, and no file's
-//!   path is a directory of another file.
+//! The rules for one component, in order ([`clean_component`]):
+//! 1. bytes that are not UTF-8 become U+FFFD (see below);
+//! 2. empty and `.` components are dropped;
+//! 3. `/`, `\` and control characters (C0, DEL, C1; NUL included)
+//!    become `_`;
+//! 4. more than [`MAX_COMPONENT_LEN`] bytes: shortened on a character
+//!    boundary, keeping an extension of up to [`MAX_KEPT_EXTENSION`] bytes.
 //!
-//! Names that are not UTF-8 are refused with a message saying so: on
-//! Linux they could be written as raw bytes, but they could not be shown
-//! or typed, and BEP 3 says names are UTF-8.
+//! Then the whole list ([`clash::resolve_clashes`]): a file whose path is
+//! another file's, or a folder of another file, is renamed `stem.N.ext`
+//! with the smallest `N` that clashes with nothing. Pad files (BEP 47) are
+//! never written, so they neither get renamed nor cause a rename.
+//!
+//! Invariant after this module: every component is one normal path part
+//! (not empty, not `.` or `..`, no separator, no control character, at
+//! most 255 bytes), so joining the components under the download
+//! directory cannot leave it, and no two real files fight over a path.
+//!
+//! Names that are not UTF-8: invalid bytes are replaced by U+FFFD, the
+//! replacement character, one per invalid sequence (Rust's
+//! `String::from_utf8_lossy`, Transmission's choice; libtorrent writes
+//! `_`). The name stays readable, and the mark shows a character was lost
+//! rather than posing as a real `_`. Guessing a legacy code page (CP1251,
+//! Shift-JIS...) is not attempted: without encoding tables a guess is
+//! silently wrong, and creators that use them add `name.utf-8` /
+//! `path.utf-8`, which `metainfo` prefers when present.
 //!
 //! Not done here: case-insensitive clashes (`A` vs `a`) and Windows
 //! reserved names (`CON`, `a:b`); bitsy targets Linux file systems,
 //! where these are ordinary distinct names.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::path::{Component, Path};
+
+pub mod clash;
+mod fix;
+pub use fix::{Fix, PathFix};
 
 /// The longest file-name component Linux file systems accept (NAME_MAX).
 pub const MAX_COMPONENT_LEN: usize = 255;
 
-/// What is wrong with one path component.
+/// The longest extension (with its dot) kept when a name is shortened or
+/// renamed: enough for `.torrent`, `.tar.gz`'s `.gz`, `.flac`; a "dot"
+/// further from the end is part of the name, not an extension.
+pub const MAX_KEPT_EXTENSION: usize = 16;
+
+/// What replaces a separator or control character.
+const REPLACEMENT: char = '_';
+
+/// Why a path cannot be used at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Problem {
-    Empty,
-    NotUtf8,
-    CurrentDir,
+    /// `..` above the torrent's folder.
     ParentDir,
-    Separator,
-    Nul,
-    Control,
-    TooLong,
-    /// Not a single normal path part for some other reason of the OS.
-    NotNormal,
-}
-
-impl Problem {
-    fn words(self) -> &'static str {
-        match self {
-            Problem::Empty => "is empty",
-            Problem::NotUtf8 => "is not valid UTF-8",
-            Problem::CurrentDir => "is \".\"",
-            Problem::ParentDir => "is \"..\" (leads out of the download directory)",
-            Problem::Separator => "contains a path separator",
-            Problem::Nul => "contains a NUL byte",
-            Problem::Control => "contains a control character",
-            Problem::TooLong => "is longer than 255 bytes",
-            Problem::NotNormal => "is not a plain file name",
-        }
-    }
+    /// Starts with a path separator: an absolute path.
+    Absolute,
+    /// Would be changed on loading ([`component`] only, for `bitsy create`).
+    WouldChange(Fix),
 }
 
 /// Why a torrent's file paths were refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PathError {
-    /// One component is bad; `text` is its lossy, escaped rendering.
+    /// One component is bad; `text` is its lossy, shortened rendering.
     Component { text: String, problem: Problem },
-    /// A file entry with an empty `path` list.
+    /// A file entry whose path is empty (or only empty components).
     NoComponents,
-    /// Two files share this path (relative to the torrent's name).
-    Duplicate(String),
-    /// This path is a file and also a directory of another file.
-    FileIsDirectory(String),
+    /// Renaming clashing files did not finish within its bound (only a
+    /// torrent built to defeat the renaming can get here).
+    TooManyClashes,
 }
 
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PathError::Component { text, problem } => {
-                write!(f, "path component {text:?} {}", problem.words())
+                write!(f, "path component {text:?} ")?;
+                match problem {
+                    Problem::ParentDir => {
+                        write!(f, "is \"..\" (leads out of the download directory)")
+                    }
+                    Problem::Absolute => write!(f, "starts with a path separator (absolute path)"),
+                    Problem::WouldChange(fix) => write!(f, "{}", fix.problem()),
+                }
             }
             PathError::NoComponents => write!(f, "empty path"),
-            PathError::Duplicate(p) => write!(f, "two files have the path {p:?}"),
-            PathError::FileIsDirectory(p) => {
-                write!(f, "{p:?} is both a file and a directory")
-            }
+            PathError::TooManyClashes => write!(f, "too many files with clashing paths"),
         }
     }
 }
 
 impl std::error::Error for PathError {}
 
-/// Checks one path component (or the torrent's name) and returns it as text.
-pub fn component(raw: &[u8]) -> Result<&str, PathError> {
-    let fail = |problem| PathError::Component {
-        text: shorten(&String::from_utf8_lossy(raw)),
-        problem,
-    };
-    let text = std::str::from_utf8(raw).map_err(|_| fail(Problem::NotUtf8))?;
-    let problem = match text {
-        "" => Some(Problem::Empty),
-        "." => Some(Problem::CurrentDir),
-        ".." => Some(Problem::ParentDir),
-        _ if text.contains(['/', '\\']) => Some(Problem::Separator),
-        _ if text.contains('\0') => Some(Problem::Nul),
-        _ if text.chars().any(char::is_control) => Some(Problem::Control),
-        _ if text.len() > MAX_COMPONENT_LEN => Some(Problem::TooLong),
-        _ => None,
-    };
-    if let Some(problem) = problem {
-        return Err(fail(problem));
+/// One component after [`clean_component`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cleaned {
+    /// Empty or `.`: left out.
+    Dropped,
+    /// `..`: the caller knows whether it leads out.
+    Parent,
+    /// One normal path part.
+    Part(String),
+}
+
+/// Makes one component safe (rules 1-4 of the module docs), adding to
+/// `fixes` what was changed. Refuses only an absolute component.
+pub fn clean_component(raw: &[u8], fixes: &mut Vec<Fix>) -> Result<Cleaned, PathError> {
+    let lossy = String::from_utf8_lossy(raw);
+    if matches!(raw.first(), Some(b'/' | b'\\')) {
+        return Err(refused(&lossy, Problem::Absolute));
     }
+    if std::str::from_utf8(raw).is_err() {
+        fixes.push(Fix::NotUtf8);
+    }
+    match &*lossy {
+        "" | "." => {
+            fixes.push(Fix::EmptyDropped);
+            return Ok(Cleaned::Dropped);
+        }
+        ".." => return Ok(Cleaned::Parent),
+        _ => {}
+    }
+    let mut text = String::with_capacity(lossy.len());
+    for c in lossy.chars() {
+        let fix = match c {
+            '/' | '\\' => Fix::Separator,
+            c if c.is_control() => Fix::Control,
+            c => {
+                text.push(c);
+                continue;
+            }
+        };
+        if !fixes.contains(&fix) {
+            fixes.push(fix);
+        }
+        text.push(REPLACEMENT);
+    }
+    if text.len() > MAX_COMPONENT_LEN {
+        fixes.push(Fix::Shortened);
+        let (stem, ext) = split_extension(&text);
+        text = fit(stem, ext);
+    }
+    fixes.sort_unstable();
+    fixes.dedup();
     // The OS's own view must agree: one normal part, nothing absolute.
-    let mut parts = Path::new(text).components();
+    let mut parts = Path::new(&text).components();
     match (parts.next(), parts.next()) {
-        (Some(Component::Normal(_)), None) => Ok(text),
-        _ => Err(fail(Problem::NotNormal)),
+        (Some(Component::Normal(_)), None) => Ok(Cleaned::Part(text)),
+        _ => Err(refused(&text, Problem::Absolute)),
     }
 }
 
-/// Checks that the files (each a list of checked components) can all be
-/// created side by side: no duplicates, no file that is also a directory.
-pub fn check_tree(files: &[&[String]]) -> Result<(), PathError> {
-    let mut seen: HashSet<&[String]> = HashSet::with_capacity(files.len());
-    let mut dirs: HashSet<&[String]> = HashSet::new();
-    for &path in files {
-        if path.is_empty() {
-            return Err(PathError::NoComponents);
-        }
-        if !seen.insert(path) {
-            return Err(PathError::Duplicate(path.join("/")));
-        }
-        for end in 1..path.len() {
-            if let Some(dir) = path.get(..end) {
-                dirs.insert(dir);
+/// Makes a file's `path` list safe: components relative to the torrent's
+/// folder, and what was changed. `..` pops the previous component; one
+/// with nothing to pop leads out and is refused.
+pub fn clean_path(raw: &[&[u8]]) -> Result<(Vec<String>, Vec<Fix>), PathError> {
+    let mut out: Vec<String> = Vec::with_capacity(raw.len());
+    let mut fixes = Vec::new();
+    for part in raw {
+        match clean_component(part, &mut fixes)? {
+            Cleaned::Dropped => {}
+            Cleaned::Part(text) => out.push(text),
+            Cleaned::Parent => {
+                if out.pop().is_none() {
+                    return Err(refused("..", Problem::ParentDir));
+                }
+                fixes.push(Fix::ParentResolved);
             }
         }
     }
-    match files.iter().find(|path| dirs.contains(**path)) {
-        Some(path) => Err(PathError::FileIsDirectory(path.join("/"))),
-        None => Ok(()),
+    if out.is_empty() {
+        return Err(PathError::NoComponents);
+    }
+    fixes.sort_unstable();
+    fixes.dedup();
+    Ok((out, fixes))
+}
+
+/// Makes the torrent's `name` safe. `None` if nothing usable is left
+/// (empty or `.`): the caller falls back to the infohash in hex.
+pub fn clean_name(raw: &[u8]) -> Result<(Option<String>, Vec<Fix>), PathError> {
+    let mut fixes = Vec::new();
+    match clean_component(raw, &mut fixes)? {
+        Cleaned::Part(text) => Ok((Some(text), fixes)),
+        Cleaned::Dropped => Ok((None, vec![Fix::NameFallback])),
+        Cleaned::Parent => Err(refused("..", Problem::ParentDir)),
     }
 }
 
-/// Keeps error messages short when a hostile name is huge.
-fn shorten(text: &str) -> String {
+/// Checks that `raw` is a component loading keeps exactly as it is, and
+/// returns it as text. For `bitsy create`, so the torrents it writes load
+/// unchanged, here and in other clients.
+pub fn component(raw: &[u8]) -> Result<&str, PathError> {
+    let mut fixes = Vec::new();
+    let problem = match clean_component(raw, &mut fixes)? {
+        Cleaned::Parent => Problem::ParentDir,
+        Cleaned::Dropped => Problem::WouldChange(Fix::EmptyDropped),
+        Cleaned::Part(_) => match (fixes.first(), std::str::from_utf8(raw)) {
+            (None, Ok(text)) => return Ok(text),
+            (Some(fix), _) => Problem::WouldChange(*fix),
+            (None, Err(_)) => Problem::WouldChange(Fix::NotUtf8),
+        },
+    };
+    Err(refused(&String::from_utf8_lossy(raw), problem))
+}
+
+/// `name` split before its extension: `("movie", ".mkv")`. No extension
+/// for dot files (`.bashrc`) or a last dot more than
+/// [`MAX_KEPT_EXTENSION`] bytes from the end.
+pub fn split_extension(name: &str) -> (&str, &str) {
+    match name.rfind('.') {
+        Some(dot) if dot > 0 && name.len() - dot <= MAX_KEPT_EXTENSION => name.split_at(dot),
+        _ => (name, ""),
+    }
+}
+
+/// `stem` + `tail`, with `stem` cut on a character boundary so that the
+/// result is at most [`MAX_COMPONENT_LEN`] bytes.
+pub fn fit(stem: &str, tail: &str) -> String {
+    let room = MAX_COMPONENT_LEN.saturating_sub(tail.len());
+    let mut cut = stem.len().min(room);
+    while !stem.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{tail}", &stem[..cut])
+}
+
+/// A refusal naming the component, kept short when a hostile name is huge.
+fn refused(text: &str, problem: Problem) -> PathError {
+    PathError::Component {
+        text: shorten(text),
+        problem,
+    }
+}
+
+/// Raw name bytes for messages: UTF-8 as is, each invalid byte as `<e9>`,
+/// kept short.
+pub fn escaped(raw: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in raw.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("<{b:02x}>"));
+        }
+        if out.len() > 4 * MAX_COMPONENT_LEN {
+            break;
+        }
+    }
+    shorten(&out)
+}
+
+/// Keeps messages short when a hostile name is huge.
+pub fn shorten(text: &str) -> String {
     match text.char_indices().nth(64) {
         Some((cut, _)) => format!("{}...", &text[..cut]),
         None => text.to_owned(),
@@ -150,100 +274,4 @@ fn shorten(text: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_bad_component_is_refused() {
-        let long = "x".repeat(256);
-        let table: &[(&[u8], Problem)] = &[
-            (b"", Problem::Empty),
-            (b".", Problem::CurrentDir),
-            (b"..", Problem::ParentDir),
-            (b"/", Problem::Separator),
-            (b"/etc", Problem::Separator), // absolute
-            (b"a/b", Problem::Separator),
-            (b"../x", Problem::Separator),
-            (b"a\\b", Problem::Separator),
-            (b"C:\\x", Problem::Separator),
-            (b"a\0b", Problem::Nul),
-            (b"a\nb", Problem::Control),
-            (b"\x1b[31m", Problem::Control),
-            (b"a\x7fb", Problem::Control),
-            ("a\u{85}b".as_bytes(), Problem::Control), // C1 control (NEL)
-            (b"\xff\xfe", Problem::NotUtf8),
-            (b"a\xc0\xafb", Problem::NotUtf8), // overlong '/'
-            (long.as_bytes(), Problem::TooLong),
-        ];
-        for (raw, want) in table {
-            match component(raw) {
-                Err(PathError::Component { problem, .. }) => {
-                    assert_eq!(problem, *want, "{raw:?}")
-                }
-                other => panic!("{raw:?} gave {other:?}"),
-            }
-        }
-    }
-
-    #[test]
-    fn good_components_pass() {
-        let max = "y".repeat(255);
-        let table: &[&str] = &[
-            "a.txt",
-            ".hidden",
-            "...",
-            "..a",
-            "with space",
-            "Movie: Part 2",
-            "Ünïcödé ファイル",
-            &max,
-        ];
-        for text in table {
-            assert_eq!(component(text.as_bytes()), Ok(*text));
-        }
-    }
-
-    fn paths(list: &[&[&str]]) -> Vec<Vec<String>> {
-        list.iter()
-            .map(|p| p.iter().map(|c| c.to_string()).collect())
-            .collect()
-    }
-
-    #[test]
-    fn tree_clashes_are_refused() {
-        let table: &[(&[&[&str]], Option<PathError>)] = &[
-            (&[&["a"], &["b"], &["d", "a"]], None),
-            (&[&["a", "b"], &["a", "c"]], None),
-            (&[&["a"], &["a"]], Some(PathError::Duplicate("a".into()))),
-            (
-                &[&["d", "x"], &["e"], &["d", "x"]],
-                Some(PathError::Duplicate("d/x".into())),
-            ),
-            (
-                &[&["a"], &["a", "b"]],
-                Some(PathError::FileIsDirectory("a".into())),
-            ),
-            (
-                &[&["a", "b", "c"], &["a", "b"]],
-                Some(PathError::FileIsDirectory("a/b".into())),
-            ),
-            (&[&[]], Some(PathError::NoComponents)),
-        ];
-        for (list, want) in table {
-            let owned = paths(list);
-            let refs: Vec<&[String]> = owned.iter().map(Vec::as_slice).collect();
-            assert_eq!(check_tree(&refs).err(), *want, "{list:?}");
-        }
-    }
-
-    #[test]
-    fn messages_name_the_component() {
-        let e = component(b"..").unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "path component \"..\" is \"..\" (leads out of the download directory)"
-        );
-        let e = component(&[b'z'; 1000]).unwrap_err();
-        assert!(e.to_string().len() < 150, "{e}");
-    }
-}
+mod tests;

@@ -1,65 +1,60 @@
-//! Metainfo (BEP 3): a .torrent file, loaded once into bitsy's own types.
+//! Metainfo (BEP 3): a .torrent file, or a bare info dictionary, loaded
+//! once into bitsy's own types.
 //!
-//! A .torrent is untrusted input. [`Metainfo::from_bytes`] checks it in
-//! this order, and nothing past it sees unchecked data:
+//! Both are untrusted input, and both entry points run the same checks:
+//! [`Metainfo::from_bytes`] for a .torrent file, [`Metainfo::from_info_bytes`]
+//! for the `info` dictionary alone (as BEP 9 `ut_metadata` delivers it
+//! from peers). In order, and nothing past them sees unchecked data:
 //! 1. size: at most [`MAX_TORRENT_FILE_LEN`] bytes;
 //! 2. bitsy's bounded decoder (`bencode`, [`Limits::TORRENT`]): depth,
-//!    token count, canonical integers, no duplicate keys; it also yields
-//!    the raw bytes of the `info` dictionary, whose SHA-1 is the infohash
-//!    (never a re-encoding, which would be wrong for unusual keys);
-//! 3. `name` and every file path (`file_paths`), from the decoded value;
-//! 4. lava_torrent parses the v1 fields;
-//! 5. `Geometry::new`: total length, piece length, hash count.
+//!    token count, canonical integers, no duplicate keys. Keys need not be
+//!    sorted. A .torrent file is read with `decode_prefix`, so bytes after
+//!    its dictionary are ignored (as libtorrent does); a bare info
+//!    dictionary must be exactly one value;
+//! 3. the infohash: the SHA-1 of the raw `info` bytes exactly as they
+//!    appear (never a re-encoding, which would change unsorted or unknown
+//!    keys);
+//! 4. the fields (`fields`, `files`): every one bitsy uses is read from the
+//!    decoded value, lengths as `u64` on every target, so a 32-bit build
+//!    loads a torrent over 4 GiB like a 64-bit one;
+//! 5. a hybrid (v1+v2, BEP 52) torrent: its v1 `files` must match its
+//!    v2 `file tree` (`files::check_hybrid`);
+//! 6. paths (`paths`, `file_paths`): `name.utf-8` / `path.utf-8` preferred
+//!    when present; honest mistakes fixed and recorded in
+//!    [`Metainfo::path_fixes`], attacks (`..` out of the folder, absolute
+//!    paths) refused; an empty name becomes the infohash in hex;
+//! 7. `Geometry::new`: total length, piece length, hash count.
 //!
-//! Which parser provides which field:
-//! - lava_torrent: announce, announce-list, piece length, pieces, file
-//!   lengths, `private`, comment, created by, creation date, url-list.
-//! - bitsy's `Value`: the infohash span; the `path` components (lava_torrent
-//!   joins them into a `PathBuf`, so it cannot tell `["a/b"]` from
-//!   `["a", "b"]`, and lets `["/etc"]` make an absolute path); the BEP 47
-//!   `attr` of pad files (kept in lava_torrent's untyped extra fields); and
-//!   `meta version`, to say clearly that a v2-only torrent is unsupported.
+//! Hybrid torrents (libtorrent 2.x's default) are read through their v1
+//! view (`files` with pad files, `pieces`); `piece layers` are ignored.
+//! v2-only torrents are refused with a message saying so. Symlink entries
+//! (BEP 47 `attr` `l`) are treated as ordinary files.
 //!
-//! Hybrid v1+v2 torrents (libtorrent 2.x's default) are read through their
-//! v1 view (`files` with pad files, `pieces`); `file tree` and `piece
-//! layers` are ignored. Names that are not UTF-8 are refused (see
-//! `file_paths`). Known limit: lava_torrent refuses dictionaries whose
-//! keys are out of order, so such torrents are refused at step 4 even
-//! though the bitsy decoder accepts them; so are torrents whose `pieces`
-//! happen to be valid UTF-8 (about one in 100,000 one-piece torrents,
-//! vanishingly rare with more pieces).
-//! lava_torrent also refuses non-UTF-8 text in the fields it reads
-//! (`announce`, `name`). Symlink entries (BEP 47 `attr` `l`) are treated
-//! as ordinary files.
+//! lava_torrent is not used here (only by `bitsy create`): it computes
+//! lengths in `usize` and refuses unsorted keys and non-UTF-8 names.
 
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
-use lava_torrent::bencode::BencodeElem;
-use lava_torrent::torrent::v1::Torrent;
-
-use crate::bencode::{self, BencodeError, Limits, Value};
+use crate::bencode::{self, BencodeError, Limits, Prefix, Value};
 use crate::error::Error;
-use crate::file_paths::{self, PathError};
-use crate::geometry::{Geometry, GeometryError, PieceIndex};
+use crate::file_paths::PathFix;
+use crate::geometry::{Geometry, PieceIndex};
 use crate::ids::InfoHash;
 
-// Keys bitsy reads from the decoded value itself (the rest come through
-// lava_torrent). BEP 3:
+// BEP 3 keys read here; the rest are in `fields` and `files`.
 const INFO: &[u8] = b"info";
 const NAME: &[u8] = b"name";
 const PIECES: &[u8] = b"pieces";
-const FILES: &[u8] = b"files";
-const PATH: &[u8] = b"path";
-// BEP 47: `attr` is a string of flags in any order; `p` marks a pad file.
-const ATTR: &[u8] = b"attr";
-const ATTR_PAD: u8 = b'p';
+// Written by BitComet and others: the name in UTF-8 when `name` is not.
+const NAME_UTF8: &[u8] = b"name.utf-8";
 // BEP 52: `meta version` 2 marks a v2 (or hybrid) torrent.
 const META_VERSION: &[u8] = b"meta version";
 
-/// The largest .torrent we read. A 10 MiB file holds ~500,000 piece hashes
-/// (10 TiB at 16 MiB pieces) or ~100,000 files: more than any real torrent.
+/// The largest .torrent (or info dictionary) we read. A 10 MiB file holds
+/// ~500,000 piece hashes (10 TiB at 16 MiB pieces) or ~100,000 files:
+/// more than any real torrent.
 pub const MAX_TORRENT_FILE_LEN: u64 = 10 * 1024 * 1024;
 
 /// A checked .torrent file.
@@ -67,7 +62,7 @@ pub const MAX_TORRENT_FILE_LEN: u64 = 10 * 1024 * 1024;
 pub struct Metainfo {
     /// SHA-1 of the raw `info` bytes as they appear in the file.
     pub info_hash: InfoHash,
-    /// The torrent's name: one checked path component.
+    /// The torrent's name: one safe path component (see `file_paths`).
     pub name: String,
     pub geometry: Geometry,
     /// One hash per piece; `len() == geometry.num_pieces()`.
@@ -86,6 +81,12 @@ pub struct Metainfo {
     pub creation_date: Option<i64>,
     /// Whether the torrent has a `files` list (content under a directory).
     pub multi_file: bool,
+    /// What was changed in the name and paths to make them safe, in
+    /// order (name first, then by file); empty for most torrents.
+    pub path_fixes: Vec<PathFix>,
+    /// The raw `info` dictionary, whose SHA-1 is `info_hash` (what BEP 9
+    /// `ut_metadata` serves to peers).
+    pub info_bytes: Vec<u8>,
 }
 
 /// One file of the content.
@@ -100,12 +101,6 @@ pub struct FileEntry {
     /// A BEP 47 pad file: zeros that align the next file to a piece; not
     /// written to disk.
     pub pad: bool,
-}
-
-/// A file entry as read from the decoded value: checked components, pad flag.
-struct RawFile {
-    components: Vec<String>,
-    pad: bool,
 }
 
 impl Metainfo {
@@ -131,78 +126,46 @@ impl Metainfo {
         Metainfo::from_bytes(&bytes).map_err(|e| Error::Torrent(format!("{}: {e}", path.display())))
     }
 
-    /// Checks the bytes of a .torrent file (see the module docs for the steps).
+    /// Checks the bytes of a .torrent file (see the module docs for the
+    /// steps). Bytes after the top-level dictionary are ignored.
     pub fn from_bytes(bytes: &[u8]) -> Result<Metainfo, MetainfoError> {
-        let len = bytes.len() as u64;
-        if len > MAX_TORRENT_FILE_LEN {
-            return Err(MetainfoError::TooLarge(len));
-        }
-        let (root, span) =
-            bencode::decode_with_info(bytes, Limits::TORRENT).map_err(MetainfoError::Bencode)?;
-        let info_bytes = bytes.get(span).unwrap_or_default();
-        let info_hash = sha1_smol::Sha1::from(info_bytes).digest().bytes();
-        let Some(info) = root.get(INFO) else {
-            return Err(MetainfoError::Bencode(BencodeError::NoInfo));
-        };
-        if info.get(PIECES).is_none() && info.get(META_VERSION) == Some(&Value::Int(2)) {
-            return Err(MetainfoError::V2Only);
-        }
-        let name = info
-            .get(NAME)
-            .and_then(Value::as_bytes)
-            .ok_or_else(|| MetainfoError::Invalid("\"name\" is missing or not a string".into()))?;
-        let name = file_paths::component(name).map_err(MetainfoError::Name)?;
-        let raw_files = raw_files(info)?;
-
-        let torrent = Torrent::read_from_bytes(bytes)
-            .map_err(|e| MetainfoError::Invalid(format!("lava_torrent: {e}")))?;
-        let files = file_entries(name, raw_files, &torrent)?;
-        let total = files.last().map_or(0, |f| f.offset + f.length);
-        let piece_len = u64::try_from(torrent.piece_length).unwrap_or(0);
-        let piece_hashes = torrent
-            .pieces
-            .iter()
-            .map(|p| <[u8; 20]>::try_from(p.as_slice()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| MetainfoError::Invalid("a piece hash is not 20 bytes".into()))?;
-        let geometry = Geometry::new(total, piece_len, piece_hashes.len() as u64)
-            .map_err(MetainfoError::Geometry)?;
-
-        let extra = |key: &str| torrent.extra_fields.as_ref().and_then(|d| d.get(key));
-        let text = |key: &str| match extra(key) {
-            Some(BencodeElem::String(s)) => Some(s.clone()),
-            _ => None,
-        };
-        Ok(Metainfo {
-            info_hash,
-            name: name.to_owned(),
-            geometry,
-            piece_hashes,
-            multi_file: torrent.files.is_some(),
-            files,
-            trackers: tiers(&torrent),
-            web_seeds: match extra("url-list") {
-                Some(BencodeElem::String(s)) => vec![s.clone()],
-                Some(BencodeElem::List(l)) => l
-                    .iter()
-                    .filter_map(|e| match e {
-                        BencodeElem::String(s) => Some(s.clone()),
-                        _ => None,
-                    })
-                    .collect(),
-                _ => Vec::new(),
+        check_size(bytes)?;
+        let Prefix {
+            value: root, info, ..
+        } = bencode::decode_prefix(bytes, Limits::TORRENT).map_err(MetainfoError::Bencode)?;
+        let span = info.ok_or(MetainfoError::Bencode(BencodeError::NoInfo))?;
+        let info_bytes = bytes.get(span.clone()).unwrap_or_default();
+        let info = match root.get(INFO) {
+            Some(v @ Value::Dict(_)) => v,
+            _ => {
+                let offset = span.start;
+                return Err(MetainfoError::Bencode(BencodeError::InfoNotDict { offset }));
             }
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect(),
-            private: torrent.is_private(),
-            comment: text("comment"),
-            created_by: text("created by"),
-            creation_date: match extra("creation date") {
-                Some(BencodeElem::Integer(n)) => Some(*n),
-                _ => None,
-            },
+        };
+        let outside = fields::outside(&root);
+        Ok(Metainfo {
+            trackers: outside.trackers,
+            web_seeds: outside.web_seeds,
+            comment: outside.comment,
+            created_by: outside.created_by,
+            creation_date: outside.creation_date,
+            ..from_info(info, info_bytes)?
         })
+    }
+
+    /// Checks the raw bytes of an `info` dictionary alone, exactly as a
+    /// peer sends them (BEP 9): the same checks as [`Self::from_bytes`],
+    /// and the infohash is the SHA-1 of exactly `bytes`. Trackers, web
+    /// seeds and the descriptive fields live outside `info`: empty here.
+    pub fn from_info_bytes(bytes: &[u8]) -> Result<Metainfo, MetainfoError> {
+        check_size(bytes)?;
+        let info = bencode::decode(bytes, Limits::TORRENT).map_err(MetainfoError::Bencode)?;
+        if info.as_dict().is_none() {
+            return Err(MetainfoError::Bencode(BencodeError::InfoNotDict {
+                offset: 0,
+            }));
+        }
+        from_info(&info, bytes)
     }
 
     /// The expected SHA-1 of a piece.
@@ -215,119 +178,64 @@ impl Metainfo {
     }
 }
 
-/// Reads `files` from the decoded info dictionary, checking every path.
-/// `None` for a single-file torrent.
-fn raw_files(info: &Value<'_>) -> Result<Option<Vec<RawFile>>, MetainfoError> {
-    let Some(list) = info.get(FILES) else {
-        return Ok(None);
-    };
-    let list = list
-        .as_list()
-        .ok_or_else(|| MetainfoError::Invalid("\"files\" is not a list".into()))?;
-    let mut files = Vec::with_capacity(list.len());
-    for (index, entry) in list.iter().enumerate() {
-        let parts = entry
-            .get(PATH)
-            .and_then(Value::as_list)
-            .ok_or_else(|| MetainfoError::Invalid(format!("file {index} has no \"path\" list")))?;
-        let shown = || {
-            let texts: Vec<String> = parts
-                .iter()
-                .map(|p| String::from_utf8_lossy(p.as_bytes().unwrap_or(b"?")).into_owned())
-                .collect();
-            texts.join("/")
-        };
-        let bad = |error| MetainfoError::File {
-            index,
-            path: shown(),
-            error,
-        };
-        if parts.is_empty() {
-            return Err(bad(PathError::NoComponents));
-        }
-        let mut components = Vec::with_capacity(parts.len());
-        for part in parts {
-            let raw = part.as_bytes().ok_or_else(|| {
-                MetainfoError::Invalid(format!("file {index}: a path part is not a string"))
-            })?;
-            components.push(file_paths::component(raw).map_err(bad)?.to_owned());
-        }
-        let pad = entry
-            .get(ATTR)
-            .and_then(Value::as_bytes)
-            .is_some_and(|a| a.contains(&ATTR_PAD));
-        files.push(RawFile { components, pad });
+/// Refuses input over [`MAX_TORRENT_FILE_LEN`] before decoding it.
+fn check_size(bytes: &[u8]) -> Result<(), MetainfoError> {
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if len > MAX_TORRENT_FILE_LEN {
+        return Err(MetainfoError::TooLarge(len));
     }
-    Ok(Some(files))
+    Ok(())
 }
 
-/// Joins the checked paths with lava_torrent's lengths, computing offsets.
-fn file_entries(
-    name: &str,
-    raw: Option<Vec<RawFile>>,
-    torrent: &Torrent,
-) -> Result<Vec<FileEntry>, MetainfoError> {
-    let length = |n: i64| {
-        u64::try_from(n).map_err(|_| MetainfoError::Invalid(format!("negative length {n}")))
+/// Everything that comes from the info dictionary `info`, whose raw
+/// bytes are `info_bytes`; the fields outside it are left empty.
+fn from_info(info: &Value<'_>, info_bytes: &[u8]) -> Result<Metainfo, MetainfoError> {
+    let info_hash = sha1_smol::Sha1::from(info_bytes).digest().bytes();
+    if info.get(PIECES).is_none() && info.get(META_VERSION) == Some(&Value::Int(2)) {
+        return Err(MetainfoError::V2Only);
+    }
+    let name = match info.get(NAME) {
+        None => &[][..],
+        Some(v) => v
+            .as_bytes()
+            .ok_or_else(|| MetainfoError::Invalid("\"name\" is not a string".into()))?,
     };
-    let (Some(raw), Some(lava)) = (raw, torrent.files.as_ref()) else {
-        return Ok(vec![FileEntry {
-            path: PathBuf::from(name),
-            length: length(torrent.length)?,
-            offset: 0,
-            pad: false,
-        }]);
+    let shown_name = info
+        .get(NAME_UTF8)
+        .and_then(Value::as_bytes)
+        .unwrap_or(name);
+    let piece_len = fields::piece_length(info)?;
+    let piece_hashes = fields::piece_hashes(info)?;
+    let multi = files::multi(info)?;
+    let multi_file = multi.is_some();
+    let raw = match multi {
+        Some(list) => list,
+        None => vec![files::single(info, name, shown_name)?],
     };
-    if raw.len() != lava.len() {
-        return Err(MetainfoError::Invalid(
-            "the file list was read two ways".into(),
-        ));
-    }
-    let real: Vec<&[String]> = raw
-        .iter()
-        .filter(|f| !f.pad)
-        .map(|f| f.components.as_slice())
-        .collect();
-    // Pad files are never written, and libtorrent names them by size, so
-    // two pads may share a path: only real files must not clash.
-    file_paths::check_tree(&real).map_err(MetainfoError::Tree)?;
-    let mut offset = 0u64;
-    let mut files = Vec::with_capacity(raw.len());
-    for (r, l) in raw.into_iter().zip(lava) {
-        let len = length(l.length)?;
-        let mut path = PathBuf::from(name);
-        for c in &r.components {
-            path.push(c);
-        }
-        files.push(FileEntry {
-            path,
-            length: len,
-            offset,
-            pad: r.pad,
-        });
-        offset = offset
-            .checked_add(len)
-            .ok_or(MetainfoError::Geometry(GeometryError::TooLarge(u64::MAX)))?;
-    }
-    Ok(files)
-}
-
-/// BEP 12: `announce-list` if it names any tracker, else `announce`.
-fn tiers(torrent: &Torrent) -> Vec<Vec<String>> {
-    let tiers: Vec<Vec<String>> = torrent
-        .announce_list
-        .iter()
-        .flatten()
-        .map(|tier| tier.iter().filter(|u| !u.is_empty()).cloned().collect())
-        .filter(|tier: &Vec<String>| !tier.is_empty())
-        .collect();
-    if !tiers.is_empty() {
-        return tiers;
-    }
-    match &torrent.announce {
-        Some(url) if !url.is_empty() => vec![vec![url.clone()]],
-        _ => Vec::new(),
-    }
+    files::check_hybrid(info, &raw)?;
+    let layout = paths::layout(shown_name, &raw, multi_file, &info_hash)?;
+    let total = layout
+        .files
+        .last()
+        .map_or(0, |f| f.offset.saturating_add(f.length));
+    let geometry = Geometry::new(total, piece_len, piece_hashes.len() as u64)
+        .map_err(MetainfoError::Geometry)?;
+    Ok(Metainfo {
+        info_hash,
+        name: layout.name,
+        geometry,
+        piece_hashes,
+        files: layout.files,
+        trackers: Vec::new(),
+        web_seeds: Vec::new(),
+        private: fields::private(info),
+        comment: None,
+        created_by: None,
+        creation_date: None,
+        multi_file,
+        path_fixes: layout.fixes,
+        info_bytes: info_bytes.to_vec(),
+    })
 }
 
 /// Lowercase hexadecimal, two digits per byte.
@@ -336,6 +244,9 @@ pub fn to_hex(bytes: &[u8]) -> String {
 }
 
 mod error;
+mod fields;
+mod files;
+mod paths;
 mod report;
 pub use error::MetainfoError;
 

@@ -193,6 +193,39 @@ fn multi_file_with_tiny_and_empty_files() {
     fetch_all("multi", &t, &tracker, &[&seeder]);
 }
 
+/// Clashing paths are renamed at load (see `file_paths`), and the
+/// download lands at the renamed paths, every file whole.
+#[test]
+fn clashing_paths_download_to_renamed_files() {
+    let tracker = FakeTracker::start();
+    let first = pseudo_random_bytes(20_000, 11);
+    let second = pseudo_random_bytes(30_000, 12);
+    let inner = pseudo_random_bytes(5_000, 13);
+    let files: Vec<(&str, &[u8])> = vec![
+        ("dir/a.txt", &first),
+        ("dir/a.txt", &second),
+        ("f", &inner),
+        ("f/g", &first),
+    ];
+    let t = TestTorrent::multi_file("clash", &files, 16 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    let dir = TempDir::new("clash");
+    let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
+    let out = dir.0.join("out");
+    ok(&download(&torrent, &out, &[]));
+    let want: [(&str, &[u8]); 4] = [
+        ("dir/a.txt", &first),
+        ("dir/a.1.txt", &second),
+        ("f.1", &inner),
+        ("f/g", &first),
+    ];
+    for (path, bytes) in want {
+        let p = out.join("clash").join(path);
+        let got = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+        assert!(got == bytes, "{} differs from the original", p.display());
+    }
+}
+
 #[test]
 fn resume_reuses_good_pieces_and_repairs_bad_ones() {
     let tracker = FakeTracker::start();

@@ -207,6 +207,46 @@ fn info_span_is_the_raw_bytes() {
 }
 
 #[test]
+fn decode_prefix_stops_after_the_first_value() {
+    // (input, end, info span): what follows the value is never read.
+    type Row<'a> = (&'a [u8], usize, Option<Range<usize>>);
+    let table: &[Row<'_>] = &[
+        (b"i1e", 3, None),
+        (b"i1ejunk", 3, None),
+        (b"d4:infodee\n\0\xff", 10, Some(7..9)),
+        (b"d4:infod1:xi1eeed", 16, Some(7..15)),
+        (b"le3:abc", 2, None),
+    ];
+    for (input, end, info) in table {
+        let got = decode_prefix(input, Limits::TORRENT).unwrap();
+        assert_eq!((got.end, &got.info), (*end, info), "{input:?}");
+        // The same bytes without the tail decode exactly.
+        assert_eq!(decode(&input[..*end], Limits::TORRENT), Ok(got.value));
+    }
+    // Every check of `decode` still applies inside the value.
+    let table: &[(&[u8], BencodeError)] = &[
+        (
+            b"d1:ai1e1:ai2eejunk",
+            E::DuplicateKey {
+                offset: 0,
+                key: "a".into(),
+            },
+        ),
+        (b"i03ejunk", E::BadInteger { offset: 0 }),
+        (b"d4:info", E::UnexpectedEnd { offset: 7 }),
+        (b"", E::UnexpectedEnd { offset: 0 }),
+    ];
+    for (input, want) in table {
+        assert_eq!(&decode_prefix(input, Limits::TORRENT).unwrap_err(), want);
+    }
+    // `decode` itself still refuses the tail.
+    assert_eq!(
+        decode(b"i1ejunk", Limits::TORRENT),
+        Err(E::TrailingBytes { offset: 3 })
+    );
+}
+
+#[test]
 fn encoder_round_trips() {
     let mut e = Encoder::new();
     e.dict()

@@ -1,4 +1,4 @@
-//! Why a .torrent file was refused: each variant names what is wrong.
+//! Why a .torrent file (or an info dictionary) was refused: each variant names what is wrong.
 
 use super::MAX_TORRENT_FILE_LEN;
 use crate::bencode::BencodeError;
@@ -26,8 +26,11 @@ pub enum MetainfoError {
         path: String,
         error: PathError,
     },
-    /// Two files clash.
+    /// Clashing files could not be renamed.
     Tree(PathError),
+    /// A hybrid (BEP 52) torrent whose v1 `files` and v2 `file tree`
+    /// disagree; the text says where.
+    HybridMismatch(String),
     /// Sizes or hash count are wrong.
     Geometry(GeometryError),
 }
@@ -50,6 +53,10 @@ impl fmt::Display for MetainfoError {
                 write!(f, "bad file {index} ({path:?}): {error}")
             }
             MetainfoError::Tree(e) => write!(f, "bad file list: {e}"),
+            MetainfoError::HybridMismatch(m) => write!(
+                f,
+                "the v1 file list and the v2 file tree of this hybrid torrent disagree: {m}"
+            ),
             MetainfoError::Geometry(e) => write!(f, "{e}"),
         }
     }

@@ -38,6 +38,12 @@ impl Metainfo {
                 size(f.length)
             ));
         }
+        if !self.path_fixes.is_empty() {
+            out.push_str("path fixes: (paths changed so they can be written safely)\n");
+            for fix in &self.path_fixes {
+                out.push_str(&format!("  {fix}\n"));
+            }
+        }
         out.push_str(if self.trackers.is_empty() {
             "trackers:   none\n"
         } else {
