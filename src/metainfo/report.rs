@@ -50,22 +50,42 @@ impl Metainfo {
             "trackers:\n"
         });
         for (i, tier) in self.trackers.iter().enumerate() {
-            out.push_str(&format!("  tier {}: {}\n", i + 1, tier.join(" ")));
+            out.push_str(&format!(
+                "  tier {}: {}\n",
+                i + 1,
+                printable(&tier.join(" "))
+            ));
         }
         if !self.web_seeds.is_empty() {
-            out.push_str(&format!("web seeds:  {}\n", self.web_seeds.join(" ")));
+            let seeds = printable(&self.web_seeds.join(" "));
+            out.push_str(&format!("web seeds:  {seeds}\n"));
         }
         let private = if self.private { "yes" } else { "no" };
         out.push_str(&format!("private:    {private}\n"));
         if let Some(c) = &self.comment {
-            out.push_str(&format!("comment:    {c}\n"));
+            out.push_str(&format!("comment:    {}\n", printable(c)));
         }
         if let Some(c) = &self.created_by {
-            out.push_str(&format!("created by: {c}\n"));
+            out.push_str(&format!("created by: {}\n", printable(c)));
         }
         out.push_str(&format!("magnet:     {}\n", self.magnet_link()));
         out
     }
+}
+
+/// Free text from the torrent with its control characters escaped
+/// (`\u{1b}`, `\n`), so a hostile comment cannot move the cursor, clear
+/// the screen or forge lines on the user's terminal.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// RFC 3986 percent-encoding: everything but unreserved characters.
@@ -96,5 +116,23 @@ fn size(bytes: u64) -> String {
     match unit {
         Some(u) => format!("{bytes} bytes ({value:.1} {u})"),
         None => format!("{bytes} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod printable_tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let table = [
+            ("plain text, ünïcode", "plain text, ünïcode"),
+            ("\x1b[2Jgone", "\\u{1b}[2Jgone"),
+            ("two\nlines", "two\\nlines"),
+            ("bell\u{7}", "bell\\u{7}"),
+        ];
+        for (raw, shown) in table {
+            assert_eq!(printable(raw), shown, "{raw:?}");
+        }
     }
 }
