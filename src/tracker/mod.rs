@@ -17,6 +17,7 @@
 pub mod announce;
 pub mod peer_id;
 pub mod response;
+pub mod scheme;
 pub mod tiers;
 
 use crate::channels::{InfoHash, PeerId};
