@@ -225,13 +225,13 @@ fn create_and_verify_print_their_final_figure_in_a_pipe() {
     ]);
     ok(&run);
     let err = text(&run.stderr);
-    let last = err.lines().filter(|l| l.starts_with("hashing: ")).last();
+    let last = err.lines().rfind(|l| l.starts_with("hashing: "));
     assert_eq!(last, Some("hashing: 293.0 KiB of 293.0 KiB"), "{err}");
 
     let run = Bitsy::run(&["verify", s(&torrent), s(&data)]);
     ok(&run);
     let err = text(&run.stderr);
-    let last = err.lines().filter(|l| l.starts_with("checking: ")).last();
+    let last = err.lines().rfind(|l| l.starts_with("checking: "));
     assert_eq!(last, Some("checking: 19/19 pieces"), "{err}");
 
     let quiet = Bitsy::run(&["verify", "-q", s(&torrent), s(&data)]);
