@@ -9,7 +9,8 @@
 //! - `parse` finds the command word wherever it is, takes the options
 //!   (before or after the other arguments, `--opt value` or
 //!   `--opt=value`), then the positional arguments, and refuses anything
-//!   left over by name. It does no I/O, so it is tested without a network.
+//!   left over by name (`args` does the taking). It does no I/O, so it is
+//!   tested without a network.
 //! - `value` parses each option's value once, at this edge; an error
 //!   names the option, what it expected and what it got.
 //! - `usage` holds the help texts, one per command; README.md says the
@@ -23,6 +24,7 @@
 //! `download` stopped before it completed exits 130. A second signal
 //! exits at once with 130.
 
+mod args;
 mod parse;
 mod run;
 mod summary;

@@ -17,13 +17,14 @@
 //! `-V`/`--version` anywhere prints the version; `-h`/`--help` anywhere,
 //! or `bitsy help COMMAND`, prints the help of the command named (or the
 //! general help). A first word ending in `.torrent` means `download`.
-//! Every error is [`Error::Usage`] (exit 2) and ends with a hint to the
+//! Every error is [`Error::Usage`](crate::error::Error::Usage) (exit 2) and ends with a hint to the
 //! command's help.
 
-use super::value::{self, FLAGS, Opt, WITH_VALUE};
-use super::{Command, Topic, usage};
+use super::args::{Args, looks_like_option, usage_error};
+use super::value::{self, Opt, WITH_VALUE};
+use super::{Command, Topic};
 use crate::create::CreateOptions;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::session::{Config, SeedPolicy};
 use crate::tracker::scheme;
 use crate::tracker_server::TrackerConfig;
@@ -69,23 +70,12 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
     if let Some(problem) = scanned.problem {
         return Err(usage_error(Some(topic), &problem));
     }
-    let mut args = Args {
-        topic,
-        inner: pico_args::Arguments::from_vec(rest),
-    };
+    let args = Args::new(topic, rest);
     match topic {
         Topic::Download => download(args),
         Topic::Seed => seed(args),
         Topic::Create => create(args),
-        Topic::Verify => {
-            let quiet = args.flag(value::QUIET);
-            let [torrent, data] = args.positionals(["a .torrent file", "the data's PATH"])?;
-            Ok(Command::Verify {
-                torrent,
-                data,
-                quiet,
-            })
-        }
+        Topic::Verify => verify(args),
         Topic::Info => {
             let [torrent] = args.positionals(["a .torrent file"])?;
             Ok(Command::Info(torrent))
@@ -133,14 +123,6 @@ fn scan(args: &[OsString]) -> Scanned {
     found
 }
 
-/// `--x`, or `-` and a letter. A lone `-` and `-1` are not options.
-fn looks_like_option(s: &str) -> bool {
-    let b = s.as_bytes();
-    (b.len() > 2 && b.starts_with(b"--"))
-        || s == "--"
-        || (b.len() >= 2 && b[0] == b'-' && b[1].is_ascii_alphabetic())
-}
-
 fn help_topic(rest: &[OsString]) -> Result<Command> {
     let Some(at) = scan(rest).word_at else {
         return Ok(Command::Help(None));
@@ -157,116 +139,6 @@ fn help_topic(rest: &[OsString]) -> Result<Command> {
 
 fn command_list() -> String {
     Topic::ALL.map(Topic::name).join(", ")
-}
-
-fn usage_error(topic: Option<Topic>, msg: &str) -> Error {
-    Error::Usage(format!("{msg}\n{}", usage::hint(topic)))
-}
-
-/// The arguments of one command, as options are taken out.
-struct Args {
-    topic: Topic,
-    inner: pico_args::Arguments,
-}
-
-impl Args {
-    fn error(&self, msg: &str) -> Error {
-        usage_error(Some(self.topic), msg)
-    }
-
-    /// Whether the flag was given (any number of times).
-    fn flag(&mut self, flag: Opt) -> bool {
-        let mut seen = false;
-        while self.inner.contains(flag.keys()) {
-            seen = true;
-        }
-        seen
-    }
-
-    /// The option's value, parsed; at most once.
-    fn value<T>(&mut self, opt: Opt, parse: fn(&str) -> Option<T>) -> Result<Option<T>> {
-        let Some(text) = self.text(opt)? else {
-            return Ok(None);
-        };
-        if self.text(opt)?.is_some() {
-            return Err(self.error(&format!("{} given more than once", opt.long)));
-        }
-        self.parsed(opt, &text, parse).map(Some)
-    }
-
-    /// Every value of a repeatable option, parsed, in order.
-    fn values<T>(&mut self, opt: Opt, parse: fn(&str) -> Option<T>) -> Result<Vec<T>> {
-        let mut all = Vec::new();
-        while let Some(text) = self.text(opt)? {
-            all.push(self.parsed(opt, &text, parse)?);
-        }
-        Ok(all)
-    }
-
-    fn parsed<T>(&self, opt: Opt, text: &str, parse: fn(&str) -> Option<T>) -> Result<T> {
-        parse(text).ok_or_else(|| {
-            self.error(&format!(
-                "{}: expected {}, got {text:?}",
-                opt.long, opt.what
-            ))
-        })
-    }
-
-    fn text(&mut self, opt: Opt) -> Result<Option<String>> {
-        self.inner
-            .opt_value_from_str::<_, String>(opt.keys())
-            .map_err(|e| match e {
-                pico_args::Error::OptionWithoutAValue(key) => {
-                    self.error(&format!("{key}: missing its value (expected {})", opt.what))
-                }
-                pico_args::Error::NonUtf8Argument
-                | pico_args::Error::Utf8ArgumentParsingFailed { .. } => {
-                    self.error(&format!("{}: the value is not valid UTF-8", opt.long))
-                }
-                other => self.error(&format!("{}: {other}", opt.long)),
-            })
-    }
-
-    /// The `N` positional arguments `names` describes, once every option
-    /// of the command has been taken out. Refuses any option left.
-    fn positionals<const N: usize>(self, names: [&str; N]) -> Result<[PathBuf; N]> {
-        let topic = self.topic;
-        let rest = self.inner.finish();
-        let error = |msg: &str| usage_error(Some(topic), msg);
-        if let Some(opt) = rest
-            .iter()
-            .filter_map(|a| a.to_str())
-            .find(|s| looks_like_option(s))
-        {
-            return Err(error(&refused_option(topic, opt)));
-        }
-        if let Some(extra) = rest.get(N) {
-            return Err(error(&format!(
-                "unexpected argument `{}`",
-                extra.to_string_lossy()
-            )));
-        }
-        if let Some(missing) = names.get(rest.len()) {
-            return Err(error(&format!("{} needs {missing}", topic.name())));
-        }
-        let paths: Vec<PathBuf> = rest.into_iter().map(PathBuf::from).collect();
-        paths
-            .try_into()
-            .map_err(|_| error("wrong number of arguments"))
-    }
-}
-
-/// Why `arg`, an option the command did not take, is refused.
-fn refused_option(topic: Topic, arg: &str) -> String {
-    let key = arg.split('=').next().unwrap_or(arg);
-    let known = |list: &[Opt]| list.iter().any(|o| o.is(key));
-    if known(FLAGS) && arg.contains('=') {
-        format!("{key} takes no value")
-    } else if known(FLAGS) || known(WITH_VALUE) {
-        format!("`bitsy {}` does not take {key}", topic.name())
-    } else {
-        format!("unknown option {key}")
-    }
 }
 
 fn download(mut a: Args) -> Result<Command> {
@@ -354,6 +226,16 @@ fn create(mut a: Args) -> Result<Command> {
             comment,
         },
         out,
+        quiet,
+    })
+}
+
+fn verify(mut a: Args) -> Result<Command> {
+    let quiet = a.flag(value::QUIET);
+    let [torrent, data] = a.positionals(["a .torrent file", "the data's PATH"])?;
+    Ok(Command::Verify {
+        torrent,
+        data,
         quiet,
     })
 }
