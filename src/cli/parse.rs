@@ -17,8 +17,8 @@
 //! `-V`/`--version` anywhere prints the version; `-h`/`--help` anywhere,
 //! or `bitsy help COMMAND`, prints the help of the command named (or the
 //! general help). A first word ending in `.torrent` means `download`.
-//! Every error is [`Error::Usage`](crate::error::Error::Usage) (exit 2) and ends with a hint to the
-//! command's help.
+//! Every error is [`Error::Usage`](crate::error::Error::Usage) (exit 2)
+//! and ends with a hint to the command's help.
 
 use super::args::{Args, looks_like_option, usage_error};
 use super::value::{self, Opt, WITH_VALUE};

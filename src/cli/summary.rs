@@ -2,7 +2,7 @@
 //! files are.
 //!
 //! A download says what it fetched and at what average rate, what it
-//! reused from disk after a resume (never "complete: <size>" as if it had
+//! reused from disk after a resume (never `download complete: SIZE` as if it had
 //! fetched it all), what it uploaded, and the path of the file or folder.
 //! A seed says how long it served and what it uploaded. The words are
 //! pure functions of a [`Summary`], tested here; `run` prints them.
