@@ -16,7 +16,8 @@
 //!
 //! `-V`/`--version` anywhere prints the version; `-h`/`--help` anywhere,
 //! or `bitsy help COMMAND`, prints the help of the command named (or the
-//! general help). A first word ending in `.torrent` means `download`.
+//! general help). A first word ending in `.torrent` (any case) means
+//! `download`.
 //! Every error is [`Error::Usage`](crate::error::Error::Usage) (exit 2)
 //! and ends with a hint to the command's help.
 
@@ -56,7 +57,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
     } else if let Some(topic) = Topic::from_name(&word) {
         rest.remove(at);
         topic
-    } else if word.ends_with(".torrent") {
+    } else if word.to_ascii_lowercase().ends_with(".torrent") {
         Topic::Download // the word stays: it is the torrent
     } else {
         return Err(usage_error(

@@ -53,6 +53,8 @@ fn options_go_anywhere() {
     assert_eq!(out, PathBuf::from("out"));
     assert!(config.quiet);
     assert_eq!(config.seed, SeedPolicy::Exit);
+    let (torrent, _, _) = download_config(&["Album.TORRENT", "-v"]);
+    assert_eq!(torrent, PathBuf::from("Album.TORRENT"));
     let Command::Seed {
         torrent,
         data,
