@@ -146,24 +146,7 @@ pub fn run(
     progress: &mut Progress,
 ) -> Result<Summary> {
     let (incoming_tx, incoming_rx) = bounded::<Incoming>(64);
-    let port = listener::start(cfg.bind, cfg.port, incoming_tx).map_err(|e| Error::Other {
-        context: format!(
-            "cannot listen on {} port {} (or the next ones)",
-            cfg.bind, cfg.port
-        ),
-        source: e,
-    })?;
-    if port != cfg.port && cfg.port != 0 {
-        progress.message(&format!(
-            "port {} is taken; listening for peers on port {port}",
-            cfg.port
-        ));
-    } else if cfg.verbose {
-        progress.message(&format!(
-            "listening for peers on {}",
-            SocketAddr::new(cfg.bind, port)
-        ));
-    }
+    let port = listen(cfg, incoming_tx, progress)?;
     let our_id = tracker::peer_id::generate();
     let trackers = Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port);
     for m in trackers.skipped() {
@@ -237,6 +220,28 @@ pub fn run(
         port,
     };
     result.map(|_| summary)
+}
+
+/// Starts the listener on `cfg.bind` and `cfg.port` (or the next free
+/// port, which is then said, unless quiet) and returns the port used.
+fn listen(cfg: &Config, incoming: Sender<Incoming>, progress: &mut Progress) -> Result<u16> {
+    let port = listener::start(cfg.bind, cfg.port, incoming).map_err(|e| Error::Other {
+        context: format!(
+            "cannot listen on {} port {} (or the next ones)",
+            cfg.bind, cfg.port
+        ),
+        source: e,
+    })?;
+    if port != cfg.port && cfg.port != 0 {
+        progress.message(&format!(
+            "port {} is taken; listening for peers on port {port}",
+            cfg.port
+        ));
+    } else if cfg.verbose {
+        let addr = SocketAddr::new(cfg.bind, port);
+        progress.message(&format!("listening for peers on {addr}"));
+    }
+    Ok(port)
 }
 
 /// How the main loop ended without an error.
