@@ -47,7 +47,8 @@ pub enum Error {
     Other { context: String, source: io::Error },
     /// The data is not complete (`bitsy verify`).
     Incomplete(String),
-    /// Ctrl-C or SIGTERM.
+    /// Ctrl-C or SIGTERM before a download completed (after it, being
+    /// stopped is a normal end: see `cli`).
     Interrupted,
 }
 
@@ -84,7 +85,10 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "{}: {source}", path.display()),
             Error::Other { context, source } => write!(f, "{context}: {source}"),
             Error::Incomplete(m) => write!(f, "incomplete: {m}"),
-            Error::Interrupted => write!(f, "interrupted"),
+            Error::Interrupted => write!(
+                f,
+                "interrupted before the download completed (run it again to resume)"
+            ),
         }
     }
 }

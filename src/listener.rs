@@ -6,13 +6,19 @@
 //! ends when the main thread drops the receiving end of the channel (it
 //! notices at the next connection) or the process exits.
 //!
-//! Binding: the requested port on every IPv4 address; if it is taken the
-//! next ports are tried ([`PORT_TRIES`]). IPv6 gets its own socket on the
-//! same port when the system has IPv6; failing that is not an error.
+//! Binding: the requested port on the requested address (`--bind`, every
+//! IPv4 address by default); if it is taken the next ports are tried
+//! ([`PORT_TRIES`]) and the caller learns which one was used. With the
+//! default address, IPv6 gets its own socket on the same port when the
+//! system has IPv6; failing that is not an error. With a given address,
+//! only that one is bound (`::` is dual-stack on Linux).
+//!
+//! Outgoing connections do not go through here and are not bound to the
+//! address: the system picks the source address by its routes.
 
 use crossbeam_channel::Sender;
 use std::io;
-use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 
 /// How many ports after the requested one we try when it is taken.
 pub const PORT_TRIES: u16 = 16;
@@ -27,17 +33,19 @@ pub struct Incoming {
     pub addr: SocketAddr,
 }
 
-/// Binds the listening sockets and starts their accept threads. Returns
-/// the port actually bound.
-pub fn start(port: u16, tx: Sender<Incoming>) -> io::Result<u16> {
+/// Binds the listening sockets on `bind` and starts their accept
+/// threads. Returns the port actually bound.
+pub fn start(bind: IpAddr, port: u16, tx: Sender<Incoming>) -> io::Result<u16> {
     let mut last_err = None;
     for k in 0..PORT_TRIES {
         let Some(p) = port.checked_add(k) else { break };
-        match TcpListener::bind((Ipv4Addr::UNSPECIFIED, p)) {
-            Ok(v4) => {
-                let bound = v4.local_addr()?.port();
-                spawn_accept(v4, tx.clone())?;
-                if let Ok(v6) = TcpListener::bind((Ipv6Addr::UNSPECIFIED, bound)) {
+        match TcpListener::bind((bind, p)) {
+            Ok(first) => {
+                let bound = first.local_addr()?.port();
+                spawn_accept(first, tx.clone())?;
+                if bind == IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+                    && let Ok(v6) = TcpListener::bind((Ipv6Addr::UNSPECIFIED, bound))
+                {
                     spawn_accept(v6, tx)?;
                 }
                 return Ok(bound);

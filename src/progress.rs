@@ -1,12 +1,19 @@
 //! The status line: percent, bytes, rate, ETA, peers.
 //!
 //! On a terminal the line is redrawn in place (`\r`, cleared to the end)
-//! once a second; in a pipe or a log file a plain line is printed every
-//! [`PIPE_EVERY`] so logs stay readable. Everything goes to stderr, so
-//! stdout stays free for a command's real output.
+//! once a second, cut to the terminal's width so it never wraps (see
+//! `width` for where the width comes from); in a pipe or a log file a
+//! plain line is printed every [`PIPE_EVERY`] so logs stay readable, and
+//! the last one is printed at the end even if it came sooner, so a log
+//! always holds the final figure. Everything goes to stderr, so stdout
+//! stays free for a command's real output.
 //!
 //! Formatting is pure (see [`format_line`]) and tested; only [`Progress`]
 //! writes.
+
+mod width;
+
+pub use width::{DEFAULT_WIDTH, fit, terminal_width};
 
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
@@ -26,19 +33,31 @@ pub struct Status {
     pub seeding: bool,
 }
 
+/// Writes the status line and messages to stderr.
 pub struct Progress {
     tty: bool,
     quiet: bool,
+    /// Columns of the terminal (only looked up on a terminal).
+    width: usize,
     last_plain: Option<Instant>,
+    /// In a pipe: the latest line not yet printed (printed by `finish`).
+    pending: Option<String>,
     drawn: bool,
 }
 
 impl Progress {
     pub fn new(quiet: bool) -> Self {
+        let tty = std::io::stderr().is_terminal();
         Progress {
-            tty: std::io::stderr().is_terminal(),
+            tty,
             quiet,
+            width: if tty && !quiet {
+                terminal_width()
+            } else {
+                DEFAULT_WIDTH
+            },
             last_plain: None,
+            pending: None,
             drawn: false,
         }
     }
@@ -59,11 +78,14 @@ impl Progress {
         }
         let mut err = std::io::stderr().lock();
         if self.tty {
-            let _ = write!(err, "\r{line}\x1b[K");
+            let _ = write!(err, "\r{}\x1b[K", fit(line, self.width));
             self.drawn = true;
         } else if self.last_plain.is_none_or(|t| t.elapsed() >= PIPE_EVERY) {
             let _ = writeln!(err, "{line}");
             self.last_plain = Some(Instant::now());
+            self.pending = None;
+        } else {
+            self.pending = Some(line.to_string());
         }
         let _ = err.flush();
     }
@@ -81,11 +103,15 @@ impl Progress {
         let _ = writeln!(err, "{msg}");
     }
 
-    /// Ends the status line (moves to a new line) before the program exits.
+    /// Ends the status line (moves to a new line) before the program
+    /// exits; in a pipe, prints the last line if it was held back.
     pub fn finish(&mut self) {
         if self.drawn {
             let _ = writeln!(std::io::stderr());
             self.drawn = false;
+        }
+        if let Some(line) = self.pending.take() {
+            let _ = writeln!(std::io::stderr(), "{line}");
         }
     }
 }

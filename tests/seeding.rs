@@ -244,7 +244,7 @@ fn two_downloaders_trade_pieces_while_downloading() {
         let uploaded = err
             .lines()
             .find_map(|l| l.strip_prefix("done: "))
-            .and_then(|l| l.split(", ").nth(1))
+            .and_then(|l| l.split(", uploaded ").nth(1))
             .unwrap_or_default()
             .to_string();
         assert!(

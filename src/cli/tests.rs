@@ -1,42 +1,254 @@
-//! Unit tests for `cli`.
+//! Unit tests of `cli::parse`: every way people type a command line.
 
 use super::*;
+use crate::error::Error;
+use crate::session::SeedPolicy;
+use std::ffi::OsString;
+use std::net::IpAddr;
+use std::time::Duration;
 
-fn p(args: &[&str]) -> Result<Command> {
+fn p(args: &[&str]) -> crate::error::Result<Command> {
     parse(args.iter().map(OsString::from).collect())
 }
 
-#[test]
-fn download_and_shortcut() {
-    let full = p(&["download", "a.torrent", "-o", "out", "--port", "7000", "-q"]).unwrap();
-    let short = p(&["a.torrent", "-o", "out", "--port", "7000", "-q"]).unwrap();
-    assert_eq!(format!("{full:?}"), format!("{short:?}"));
-    let Command::Download { out, config, .. } = full else {
-        panic!("not a download")
-    };
-    assert_eq!(out, PathBuf::from("out"));
-    assert_eq!(config.port, 7000);
-    assert!(config.quiet);
-    assert_eq!(config.seed, SeedPolicy::Exit);
+fn usage_message(args: &[&str]) -> String {
+    match p(args) {
+        Err(Error::Usage(m)) => m,
+        other => panic!("{args:?}: not a usage error: {other:?}"),
+    }
+}
+
+fn download_config(args: &[&str]) -> (PathBuf, PathBuf, Config) {
+    match p(args) {
+        Ok(Command::Download {
+            torrent,
+            out,
+            config,
+        }) => (torrent, out, config),
+        other => panic!("{args:?}: not a download: {other:?}"),
+    }
 }
 
 #[test]
-fn seed_options() {
+fn options_go_anywhere() {
+    let want = format!(
+        "{:?}",
+        p(&["download", "a.torrent", "-o", "out", "--port", "7000", "-q"]).unwrap()
+    );
+    let same: &[&[&str]] = &[
+        &["download", "-o", "out", "--port", "7000", "-q", "a.torrent"],
+        &["download", "-q", "a.torrent", "--port=7000", "--output=out"],
+        &["-q", "download", "--port", "7000", "a.torrent", "-o", "out"],
+        &["-o", "out", "--port", "7000", "-q", "download", "a.torrent"],
+        &["a.torrent", "-o", "out", "--port", "7000", "-q"],
+        &["-q", "a.torrent", "-o=out", "--port", "7000"],
+        &["--port", "7000", "-q", "-o", "out", "a.torrent"],
+        &["-q", "-q", "a.torrent", "-o", "out", "--port", "7000"],
+    ];
+    for args in same {
+        assert_eq!(format!("{:?}", p(args).unwrap()), want, "{args:?}");
+    }
+    let (torrent, out, config) = download_config(&["-q", "a.torrent", "-o", "out"]);
+    assert_eq!(torrent, PathBuf::from("a.torrent"));
+    assert_eq!(out, PathBuf::from("out"));
+    assert!(config.quiet);
+    assert_eq!(config.seed, SeedPolicy::Exit);
+    let (torrent, _, _) = download_config(&["Album.TORRENT", "-v"]);
+    assert_eq!(torrent, PathBuf::from("Album.TORRENT"));
+    let Command::Seed {
+        torrent,
+        data,
+        config,
+    } = p(&[
+        "seed",
+        "-v",
+        "--port",
+        "1",
+        "a.torrent",
+        "--max-peers",
+        "3",
+        "data",
+    ])
+    .unwrap()
+    else {
+        panic!("not a seed")
+    };
+    assert_eq!((torrent, data), ("a.torrent".into(), "data".into()));
+    assert_eq!(
+        (config.port, config.max_peers, config.verbose),
+        (1, 3, true)
+    );
+    assert_eq!(config.seed, SeedPolicy::Forever);
+}
+
+#[test]
+fn help_for_each_command() {
+    let table: &[(&[&str], Option<Topic>)] = &[
+        (&["--help"], None),
+        (&["-h"], None),
+        (&["help"], None),
+        (&["help", "download"], Some(Topic::Download)),
+        (&["help", "seed"], Some(Topic::Seed)),
+        (&["help", "tracker"], Some(Topic::Tracker)),
+        (&["download", "--help"], Some(Topic::Download)),
+        (&["-h", "create"], Some(Topic::Create)),
+        (&["verify", "x.torrent", "-h"], Some(Topic::Verify)),
+        (&["x.torrent", "--help"], Some(Topic::Download)),
+        // Help wins over a mistake in the rest of the line.
+        (
+            &["download", "--port", "abc", "--help"],
+            Some(Topic::Download),
+        ),
+    ];
+    for (args, want) in table {
+        match p(args) {
+            Ok(Command::Help(got)) => assert_eq!(got, *want, "{args:?}"),
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+    for topic in Topic::ALL {
+        let text = usage::of(topic);
+        assert!(text.contains(&format!("bitsy {}", topic.name())), "{text}");
+    }
+    assert!(matches!(p(&["tracker", "-V"]), Ok(Command::Version)));
+    assert!(usage_message(&["help", "frob"]).contains("no command `frob`"));
+}
+
+#[test]
+fn errors_name_the_option_and_what_it_expected() {
+    let table: &[(&[&str], &str)] = &[
+        (
+            &["download", "a.torrent", "--port", "abc"],
+            "--port: expected a port number 0-65535, got \"abc\"",
+        ),
+        (
+            &["a.torrent", "--port", "70000"],
+            "--port: expected a port number",
+        ),
+        (
+            &["a.torrent", "--max-peers", "0"],
+            "--max-peers: expected a number of peers",
+        ),
+        (&["a.torrent", "--max-peers", "many"], "got \"many\""),
+        (
+            &["a.torrent", "--seed-ratio", "-1"],
+            "--seed-ratio: expected a ratio",
+        ),
+        (
+            &["a.torrent", "--seed-time", "soon"],
+            "--seed-time: expected a duration",
+        ),
+        (
+            &["a.torrent", "--stall-timeout", "x"],
+            "--stall-timeout: expected a duration",
+        ),
+        (
+            &["a.torrent", "--bind", "localhost"],
+            "--bind: expected an IP address",
+        ),
+        (
+            &["tracker", "--bind", "1.2.3"],
+            "--bind: expected an IP address",
+        ),
+        (
+            &["tracker", "--port", "-1"],
+            "--port: expected a port number",
+        ),
+        (
+            &[
+                "create",
+                "d",
+                "--tracker",
+                "http://t/a",
+                "-o",
+                "x",
+                "--piece-length",
+                "1000",
+            ],
+            "--piece-length: expected a power of two",
+        ),
+        (&["download", "a.torrent", "-o"], "-o: missing its value"),
+        (
+            &["download", "-o", "--port", "1", "a.torrent"],
+            "-o: missing its value",
+        ),
+        (&["a.torrent", "--port="], "--port: missing its value"),
+        (
+            &["a.torrent", "--port", "1", "--port", "2"],
+            "--port given more than once",
+        ),
+        (
+            &["download", "--frobnicate", "a.torrent"],
+            "unknown option --frobnicate",
+        ),
+        (&["-x", "a.torrent"], "unknown option -x"),
+        (
+            &["verify", "a.torrent", "d", "-o", "x"],
+            "`bitsy verify` does not take -o",
+        ),
+        (
+            &["info", "a.torrent", "-q"],
+            "`bitsy info` does not take -q",
+        ),
+        (
+            &["tracker", "--seed"],
+            "`bitsy tracker` does not take --seed",
+        ),
+        (&["a.torrent", "--quiet=yes"], "--quiet takes no value"),
+        (&["a.torrent", "extra"], "unexpected argument `extra`"),
+        (&["download"], "download needs a .torrent file"),
+        (&["seed", "a.torrent"], "seed needs the data's PATH"),
+        (
+            &["create", "dir", "-o", "x.torrent"],
+            "at least one --tracker",
+        ),
+        (
+            &["create", "dir", "--tracker", "http://t/a"],
+            "create needs -o",
+        ),
+        (
+            &["a.torrent", "--seed", "--seed-time", "2"],
+            "at most one of --seed",
+        ),
+        (&[], "no command given"),
+        (&["frobnicate"], "unknown command `frobnicate`"),
+    ];
+    for (args, says) in table {
+        let msg = usage_message(args);
+        assert!(msg.contains(says), "{args:?}: {says:?} not in {msg:?}");
+        assert!(msg.contains("(run `bitsy "), "{args:?}: no hint in {msg:?}");
+    }
+    // The hint names the command's own help when the command is known.
+    assert!(usage_message(&["seed", "a.torrent", "--port", "x"]).contains("bitsy help seed"));
+}
+
+#[test]
+fn seed_policies_and_units() {
+    let min = |m: u64| Some(SeedPolicy::Time(Duration::from_secs(m * 60)));
+    let secs = |s: u64| Some(SeedPolicy::Time(Duration::from_secs(s)));
     let table: &[(&[&str], Option<SeedPolicy>)] = &[
+        (&[], Some(SeedPolicy::Exit)),
         (&["--seed"], Some(SeedPolicy::Forever)),
         (&["--seed-ratio", "1.5"], Some(SeedPolicy::Ratio(1.5))),
-        (
-            &["--seed-time", "2"],
-            Some(SeedPolicy::Time(Duration::from_secs(120))),
-        ),
+        (&["--seed-ratio=0"], Some(SeedPolicy::Ratio(0.0))),
+        (&["--seed-time", "2"], min(2)),
+        (&["--seed-time", "1.5"], secs(90)),
+        (&["--seed-time", "90s"], secs(90)),
+        (&["--seed-time", "30m"], min(30)),
+        (&["--seed-time", "1.5h"], min(90)),
+        (&["--seed-time=2d"], min(2 * 24 * 60)),
         (&["--seed", "--seed-time", "2"], None),
+        (&["--seed-ratio", "1", "--seed-time", "2"], None),
         (&["--seed-ratio", "-1"], None),
+        (&["--seed-time", "-5m"], None),
     ];
     for (extra, want) in table {
         let mut args = vec!["download", "a.torrent"];
         args.extend_from_slice(extra);
         match (p(&args), want) {
-            (Ok(Command::Download { config, .. }), Some(w)) => assert_eq!(config.seed, *w),
+            (Ok(Command::Download { config, .. }), Some(w)) => {
+                assert_eq!(config.seed, *w, "{extra:?}")
+            }
             (Err(Error::Usage(_)), None) => {}
             (got, _) => panic!("{extra:?}: {got:?}"),
         }
@@ -44,52 +256,95 @@ fn seed_options() {
 }
 
 #[test]
-fn errors_are_usage() {
-    for args in [
-        &[][..],
-        &["frobnicate"],
-        &["download"],
-        &["download", "a.torrent", "--port", "x"],
-        &["download", "a.torrent", "--max-peers", "0"],
-        &["download", "a.torrent", "extra"],
-        &["create", "dir", "-o", "x.torrent"],
-        &["seed", "a.torrent"],
-    ] {
-        assert!(matches!(p(args), Err(Error::Usage(_))), "{args:?}");
+fn stall_timeout_zero_is_never_and_bind_is_kept() {
+    let table: &[(&[&str], Option<Duration>)] = &[
+        (&[], Some(Duration::from_secs(120))),
+        (&["--stall-timeout", "30"], Some(Duration::from_secs(30))),
+        (&["--stall-timeout", "2m"], Some(Duration::from_secs(120))),
+        (&["--stall-timeout", "0"], None),
+    ];
+    for (extra, want) in table {
+        let mut args = vec!["a.torrent"];
+        args.extend_from_slice(extra);
+        assert_eq!(download_config(&args).2.stall_timeout, *want, "{extra:?}");
     }
+    let default = download_config(&["a.torrent"]).2;
+    assert_eq!(default.bind, "0.0.0.0".parse::<IpAddr>().unwrap());
+    let bound = download_config(&["a.torrent", "--bind", "127.0.0.1"]).2;
+    assert_eq!(bound.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
+    let Command::Seed { config, .. } = p(&["seed", "--bind", "::1", "t.torrent", "d"]).unwrap()
+    else {
+        panic!("not a seed")
+    };
+    assert_eq!(config.bind, "::1".parse::<IpAddr>().unwrap());
 }
 
 #[test]
-fn other_commands() {
-    assert!(matches!(p(&["--help"]).unwrap(), Command::Help));
-    assert!(matches!(
-        p(&["info", "x.torrent"]).unwrap(),
-        Command::Info(_)
-    ));
-    assert!(matches!(
-        p(&["verify", "x.torrent", "data"]).unwrap(),
-        Command::Verify { .. }
-    ));
-    let Command::Tracker(cfg) = p(&["tracker", "--port", "7070", "--bind", "127.0.0.1"]).unwrap()
-    else {
-        panic!("not a tracker")
-    };
-    assert_eq!(cfg.port, 7070);
-    let Command::Create(opts, out) = p(&[
+fn create_takes_only_trackers_bitsy_can_announce_to() {
+    let Command::Create { opts, out, quiet } = p(&[
         "create",
         "data",
         "--tracker",
         "http://a/announce",
-        "--tracker",
-        "http://b/announce",
+        "--tracker=http://b/announce",
         "--private",
         "-o",
         "x.torrent",
+        "-q",
     ])
     .unwrap() else {
         panic!("not create")
     };
-    assert_eq!(opts.trackers.len(), 2);
-    assert!(opts.private);
+    assert_eq!(opts.trackers, ["http://a/announce", "http://b/announce"]);
+    assert!(opts.private && quiet);
+    assert_eq!(opts.path, PathBuf::from("data"));
     assert_eq!(out, PathBuf::from("x.torrent"));
+    for url in ["udp://t:6969/announce", "wss://t", "t/announce"] {
+        let msg = usage_message(&["create", "d", "--tracker", url, "-o", "x"]);
+        assert!(msg.contains(url), "{msg}");
+        assert!(msg.contains("bitsy can announce to http://"), "{msg}");
+    }
+    // One refused URL among good ones is still refused.
+    let msg = usage_message(&[
+        "create",
+        "d",
+        "--tracker",
+        "http://a/",
+        "--tracker",
+        "udp://b:1",
+        "-o",
+        "x",
+    ]);
+    assert!(msg.contains("BEP 15"), "{msg}");
+}
+
+#[test]
+fn other_commands() {
+    assert!(matches!(p(&["--version"]).unwrap(), Command::Version));
+    assert!(matches!(
+        p(&["info", "x.torrent"]).unwrap(),
+        Command::Info(_)
+    ));
+    let Command::Verify { quiet, data, .. } = p(&["verify", "-q", "x.torrent", "data"]).unwrap()
+    else {
+        panic!("not verify")
+    };
+    assert!(quiet);
+    assert_eq!(data, PathBuf::from("data"));
+    let Command::Tracker(cfg) =
+        p(&["tracker", "--port", "7070", "-v", "--bind", "127.0.0.1"]).unwrap()
+    else {
+        panic!("not a tracker")
+    };
+    assert_eq!(cfg.port, 7070);
+    assert!(cfg.verbose);
+    assert_eq!(cfg.bind, "127.0.0.1".parse::<IpAddr>().unwrap());
+    // A path that is not UTF-8 is still a path.
+    #[cfg(unix)]
+    {
+        use std::os::unix::ffi::OsStringExt;
+        let odd = OsString::from_vec(b"caf\xe9.torrent".to_vec());
+        let got = parse(vec!["info".into(), odd.clone()]).unwrap();
+        assert!(matches!(got, Command::Info(p) if p.as_os_str() == odd));
+    }
 }

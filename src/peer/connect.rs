@@ -6,7 +6,11 @@
 //! own address, and we dialled ourselves). All three mark the peer as
 //! misbehaved so the session does not dial it again.
 //!
-//! The handshake is read whole with `read_exact` under
+//! The first byte is read alone: if it is not 19 the peer is starting an
+//! encrypted (MSE) handshake, which we do not speak. That ends the
+//! connection without marking the peer as misbehaved (it often retries in
+//! plaintext; aria2 does), so it is neither banned nor reported without
+//! `-v`. The rest of the handshake is read whole with `read_exact` under
 //! [`HANDSHAKE_TIMEOUT`](super::HANDSHAKE_TIMEOUT): a timeout there ends the
 //! connection anyway, so the partial bytes it loses do not matter. After
 //! the handshake, reads go through the frame reader instead.
@@ -14,7 +18,7 @@
 use super::{CONNECT_TIMEOUT, Close, HANDSHAKE_TIMEOUT, WRITE_TIMEOUT};
 use crate::channels::PeerContext;
 use crate::ids::PeerId;
-use crate::wire::handshake::{HANDSHAKE_LEN, Handshake};
+use crate::wire::handshake::{HANDSHAKE_LEN, Handshake, check_first_byte};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
@@ -59,8 +63,13 @@ fn send_ours(stream: &mut TcpStream, ctx: &PeerContext) -> Result<(), Close> {
 
 fn read_theirs(stream: &mut TcpStream, ctx: &PeerContext) -> Result<PeerId, Close> {
     let mut bytes = [0u8; HANDSHAKE_LEN];
+    let (first, rest) = bytes.split_at_mut(1);
     stream
-        .read_exact(&mut bytes)
+        .read_exact(first)
+        .map_err(|e| Close::io("reading handshake", &e))?;
+    check_first_byte(first[0]).map_err(|e| Close::quiet(e.to_string()))?;
+    stream
+        .read_exact(rest)
         .map_err(|e| Close::io("reading handshake", &e))?;
     let theirs = Handshake::parse(&bytes).map_err(|e| Close::misbehaved(e.to_string()))?;
     check(&theirs, ctx)?;

@@ -2,6 +2,7 @@
 //! when it ends (`Summary`).
 
 use super::DEFAULT_PARTIAL_BUDGET;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 
 /// When a finished download stops seeding.
@@ -20,26 +21,32 @@ pub enum SeedPolicy {
 /// How to run a session.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The address the peer listener binds (`0.0.0.0`: every interface,
+    /// and IPv6 too where the system has it). Outgoing connections are
+    /// not bound to it.
+    pub bind: IpAddr,
+    /// The port we listen on; the next free one if it is taken.
     pub port: u16,
     pub max_peers: usize,
     pub quiet: bool,
     pub verbose: bool,
     pub seed: SeedPolicy,
     /// Give up when no peer has been connected, and none could be found,
-    /// for this long.
-    pub stall_timeout: Duration,
+    /// for this long; `None` never gives up.
+    pub stall_timeout: Option<Duration>,
     pub partial_budget: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
+            bind: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 6881,
             max_peers: 50,
             quiet: false,
             verbose: false,
             seed: SeedPolicy::Exit,
-            stall_timeout: Duration::from_secs(120),
+            stall_timeout: Some(Duration::from_secs(120)),
             partial_budget: DEFAULT_PARTIAL_BUDGET,
         }
     }
@@ -55,5 +62,8 @@ pub struct Summary {
     /// Stopped by Ctrl-C or SIGTERM (a normal end for a seed).
     pub interrupted: bool,
     pub elapsed: Duration,
+    /// How long the download took (start to the last piece), if it
+    /// completed in this session; `None` when it was complete at start.
+    pub download_time: Option<Duration>,
     pub port: u16,
 }

@@ -147,19 +147,18 @@ pub fn run(
     progress: &mut Progress,
 ) -> Result<Summary> {
     let (incoming_tx, incoming_rx) = bounded::<Incoming>(64);
-    let port = listener::start(cfg.port, incoming_tx).map_err(|e| Error::Other {
-        context: format!("cannot listen on port {} (or the next ones)", cfg.port),
-        source: e,
-    })?;
+    let port = listen(cfg, incoming_tx, progress)?;
     let our_id = ids::new_peer_id();
     let trackers = Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port);
     for m in trackers.skipped() {
         progress.message(m);
     }
     if trackers.is_empty() {
-        return Err(Error::Tracker(
-            "the torrent names no tracker bitsy can use (HTTP only; DHT is not supported)".into(),
-        ));
+        return Err(Error::Tracker(format!(
+            "the torrent names no tracker bitsy can use (bitsy can announce to {}; \
+             DHT is not supported)",
+            tracker::scheme::can_announce_to()
+        )));
     }
     let (tracker_tx, tracker_rx) = tracker::spawn(trackers);
     let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
@@ -215,9 +214,35 @@ pub fn run(
         complete: s.picker.is_complete(),
         interrupted,
         elapsed: s.started.elapsed(),
+        download_time: s
+            .completed_at
+            .filter(|_| !s.was_complete_at_start)
+            .map(|t| t.duration_since(s.started)),
         port,
     };
     result.map(|_| summary)
+}
+
+/// Starts the listener on `cfg.bind` and `cfg.port` (or the next free
+/// port, which is then said, unless quiet) and returns the port used.
+fn listen(cfg: &Config, incoming: Sender<Incoming>, progress: &mut Progress) -> Result<u16> {
+    let port = listener::start(cfg.bind, cfg.port, incoming).map_err(|e| Error::Other {
+        context: format!(
+            "cannot listen on {} port {} (or the next ones)",
+            cfg.bind, cfg.port
+        ),
+        source: e,
+    })?;
+    if port != cfg.port && cfg.port != 0 {
+        progress.message(&format!(
+            "port {} is taken; listening for peers on port {port}",
+            cfg.port
+        ));
+    } else if cfg.verbose {
+        let addr = SocketAddr::new(cfg.bind, port);
+        progress.message(&format!("listening for peers on {addr}"));
+    }
+    Ok(port)
 }
 
 /// How the main loop ended without an error.

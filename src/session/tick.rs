@@ -11,7 +11,7 @@ use crate::channels::PeerCommand;
 use crate::choker::{ChokeInput, RECHOKE_EVERY};
 use crate::error::{Error, Result};
 use crate::geometry::BLOCK_LEN;
-use crate::progress::format_bytes;
+use crate::progress::format_duration;
 use crate::tracker::AnnounceEvent;
 use crossbeam_channel::unbounded;
 use std::time::{Duration, Instant};
@@ -115,11 +115,14 @@ impl Session<'_> {
                 self.progress.message(&format!("warning: sync failed: {e}"));
             }
             if !self.was_complete_at_start {
-                self.progress.message(&format!(
-                    "download complete: {} in {:.1} s",
-                    format_bytes(self.meta.geometry.total_len()),
-                    self.started.elapsed().as_secs_f64()
-                ));
+                // With `SeedPolicy::Exit` the command's summary follows at
+                // once and says it all; otherwise say that seeding begins.
+                if let Some(until) = seeding_until(self.cfg.seed) {
+                    self.progress.message(&format!(
+                        "download complete in {}; seeding {until}",
+                        format_duration(self.started.elapsed().as_secs())
+                    ));
+                }
                 self.announce(AnnounceEvent::Completed);
             }
         }
@@ -145,14 +148,31 @@ impl Session<'_> {
             return Ok(());
         }
         let since = *self.peerless_since.get_or_insert(now);
-        if now.duration_since(since) >= self.cfg.stall_timeout {
+        let Some(limit) = self.cfg.stall_timeout else {
+            return Ok(()); // `--stall-timeout 0`: wait for peers forever
+        };
+        if now.duration_since(since) >= limit {
             return Err(Error::NoPeers(format!(
                 "no peer could be reached for {} s ({} of {} pieces done)",
-                self.cfg.stall_timeout.as_secs(),
+                limit.as_secs(),
                 self.picker.have().count(),
                 self.meta.geometry.num_pieces()
             )));
         }
         Ok(())
+    }
+}
+
+/// How long a finished download keeps seeding, for the message that says
+/// it starts; `None` when it does not seed.
+fn seeding_until(policy: SeedPolicy) -> Option<String> {
+    match policy {
+        SeedPolicy::Exit => None,
+        SeedPolicy::Forever => Some("until Ctrl-C".into()),
+        SeedPolicy::Ratio(r) => Some(format!("until uploaded = {r} x size (or Ctrl-C)")),
+        SeedPolicy::Time(t) => Some(format!(
+            "for {} (or until Ctrl-C)",
+            format_duration(t.as_secs())
+        )),
     }
 }

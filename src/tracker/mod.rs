@@ -14,7 +14,9 @@
 //! Deliberately not here: UDP trackers (BEP 15), DHT, PEX, scrape, and
 //! deciding how often to announce.
 
-// Which tracker (tiers), the request (announce), the answer (response).
+// Which URLs we can use (scheme), which tracker (tiers), the request
+// (announce), the answer (response).
+pub mod scheme;
 pub mod tiers;
 pub mod announce;
 pub mod response;

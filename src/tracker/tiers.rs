@@ -7,14 +7,15 @@
 //!
 //! Invariants: every URL kept here has a scheme we can announce to, and
 //! appears once (a later duplicate is dropped); no tier is empty.
-//! URLs we cannot use (`udp://`, BEP 15, which we do not speak; `https://`
-//! in a build without TLS; anything else) are dropped when the list is
-//! built, each with one message in [`Tiers::skipped`], so the user reads it
-//! once and not at every announce.
+//! URLs we cannot use (what `scheme::check` refuses: `udp://`, BEP 15,
+//! which we do not speak; `https://` in a build without TLS; anything
+//! else) are dropped when the list is built, each with one message in
+//! [`Tiers::skipped`], so the user reads it once and not at every announce.
 //!
 //! This module does not talk to the network: [`Tiers::try_in_order`] takes
 //! the function that does.
 
+use super::scheme;
 use crate::rng::Rng;
 
 /// The tracker URLs of a torrent, grouped and ordered per BEP 12.
@@ -36,7 +37,7 @@ pub struct AllFailed {
 impl Tiers {
     /// Keeps the usable URLs of `tiers` and shuffles each tier.
     pub fn new(tiers: Vec<Vec<String>>) -> Tiers {
-        Self::with_shuffle(tiers, cfg!(feature = "https"), shuffle)
+        Self::with_shuffle(tiers, scheme::HTTPS_BUILT_IN, shuffle)
     }
 
     /// [`Tiers::new`] with the TLS switch and the shuffle given (tests).
@@ -56,9 +57,9 @@ impl Tiers {
                     continue;
                 }
                 seen.push(url.clone());
-                match unsupported_reason(&url, https) {
-                    Some(reason) => skipped.push(format!("skipping tracker {url}: {reason}")),
-                    None => kept.push(url),
+                match scheme::check_with(&url, https) {
+                    Err(reason) => skipped.push(format!("skipping tracker {url}: {reason}")),
+                    Ok(()) => kept.push(url),
                 }
             }
             if !kept.is_empty() {
@@ -121,23 +122,6 @@ impl Tiers {
             }
         }
         Err(last)
-    }
-}
-
-/// Why we cannot announce to `url`, or `None` if we can.
-fn unsupported_reason(url: &str, https: bool) -> Option<String> {
-    let scheme = match url.find("://") {
-        Some(end) => url.get(..end).unwrap_or("").to_ascii_lowercase(),
-        None => return Some("not a URL (no scheme)".to_string()),
-    };
-    match scheme.as_str() {
-        "http" => None,
-        "https" if https => None,
-        "https" => {
-            Some("HTTPS trackers need a build with TLS (cargo build --features https)".to_string())
-        }
-        "udp" => Some("UDP trackers (BEP 15) are not supported; HTTP ones are".to_string()),
-        other => Some(format!("unsupported scheme {other:?}")),
     }
 }
 

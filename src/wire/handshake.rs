@@ -10,6 +10,14 @@
 //!      68        end
 //! ```
 //!
+//! [`check_first_byte`] looks at `pstrlen` alone, as soon as it arrives:
+//! anything but 19 is not a plaintext handshake. In practice it is the
+//! start of an encrypted one (MSE, "Message Stream Encryption", which
+//! aria2, libtorrent and others try first): that opens with a random
+//! 96-byte Diffie-Hellman key, and only by chance (1 in 256) with 19.
+//! bitsy speaks plaintext only, so it says so and hangs up; such a peer
+//! usually retries in plaintext.
+//!
 //! [`Handshake::parse`] checks `pstrlen` and `pstr` only. Whether the
 //! info-hash is ours, and whether the peer id is our own (we dialled
 //! ourselves), are connection decisions made in `peer`.
@@ -39,16 +47,34 @@ pub const HANDSHAKE_LEN: usize = PEER_ID_AT + 20;
 /// Why a received handshake was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandshakeError {
-    /// The first 20 bytes are not `19, "BitTorrent protocol"` (another
-    /// protocol, or an encrypted stream we do not speak).
+    /// The first byte is not 19: not a plaintext BitTorrent handshake,
+    /// most likely an encrypted (MSE) one. Not the peer's fault: it may
+    /// retry in plaintext.
+    NotPlaintext,
+    /// The first byte is 19 but the next 19 are not `"BitTorrent
+    /// protocol"` (another protocol, or MSE starting with 19 by chance).
     Protocol,
 }
 
 impl fmt::Display for HandshakeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            HandshakeError::NotPlaintext => write!(
+                f,
+                "peer tried an encrypted handshake (MSE); bitsy speaks plaintext"
+            ),
             HandshakeError::Protocol => write!(f, "not a BitTorrent handshake"),
         }
+    }
+}
+
+/// Checks `pstrlen`, the first byte a peer sends, before waiting for the
+/// other 67.
+pub fn check_first_byte(first: u8) -> Result<(), HandshakeError> {
+    if usize::from(first) == PSTR.len() {
+        Ok(())
+    } else {
+        Err(HandshakeError::NotPlaintext)
     }
 }
 
@@ -88,7 +114,8 @@ impl Handshake {
 
     /// Checks 68 received bytes. Fixed-size input, so no length can be wrong.
     pub fn parse(bytes: &[u8; HANDSHAKE_LEN]) -> Result<Self, HandshakeError> {
-        if usize::from(bytes[PSTRLEN_AT]) != PSTR.len() || &bytes[PSTR_AT..RESERVED_AT] != PSTR {
+        check_first_byte(bytes[PSTRLEN_AT])?;
+        if &bytes[PSTR_AT..RESERVED_AT] != PSTR {
             return Err(HandshakeError::Protocol);
         }
         let mut h = Handshake::new([0; 20], [0; 20]);
@@ -137,20 +164,28 @@ mod tests {
 
     #[test]
     fn wrong_protocol_is_refused() {
-        let cases: &[(usize, u8)] = &[
-            (0, 18),    // pstrlen off by one
-            (0, 0),     // pstrlen zero
-            (1, b'b'),  // lower-case "bitTorrent"
-            (19, b'L'), // last byte of pstr
+        use HandshakeError::{NotPlaintext, Protocol};
+        let cases: &[(usize, u8, HandshakeError)] = &[
+            (0, 18, NotPlaintext),   // pstrlen off by one
+            (0, 0, NotPlaintext),    // pstrlen zero
+            (0, 0xc7, NotPlaintext), // a random first byte of an MSE key
+            (1, b'b', Protocol),     // lower-case "bitTorrent"
+            (19, b'L', Protocol),    // last byte of pstr
         ];
-        for &(at, byte) in cases {
+        for (at, byte, want) in cases {
             let mut v: [u8; HANDSHAKE_LEN] = vector().as_slice().try_into().unwrap();
-            v[at] = byte;
-            assert_eq!(
-                Handshake::parse(&v),
-                Err(HandshakeError::Protocol),
-                "{at}={byte}"
-            );
+            v[*at] = *byte;
+            assert_eq!(Handshake::parse(&v).as_ref(), Err(want), "{at}={byte}");
         }
+    }
+
+    #[test]
+    fn first_byte_alone_tells_plaintext() {
+        assert_eq!(check_first_byte(0x13), Ok(()));
+        for b in [0u8, 18, 20, 0x80, 0xff] {
+            assert_eq!(check_first_byte(b), Err(HandshakeError::NotPlaintext));
+        }
+        let msg = HandshakeError::NotPlaintext.to_string();
+        assert!(msg.contains("encrypted handshake (MSE)"), "{msg}");
     }
 }

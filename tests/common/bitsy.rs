@@ -67,6 +67,21 @@ impl Bitsy {
         wait(child)
     }
 
+    /// Sends SIGTERM (what `kill` and service managers send), then waits
+    /// for the end.
+    pub fn terminate(mut self) -> Output {
+        let child = self.0.take().expect("running");
+        signal(child.id(), "-TERM");
+        wait(child)
+    }
+
+    /// True while the process has not exited.
+    pub fn is_running(&mut self) -> bool {
+        self.0
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+
     /// Waits for it to end by itself.
     pub fn finish(mut self) -> Output {
         wait(self.0.take().expect("running"))
@@ -88,8 +103,12 @@ impl Drop for Bitsy {
 }
 
 fn sigint(pid: u32) {
+    signal(pid, "-INT");
+}
+
+fn signal(pid: u32, which: &str) {
     let _ = Command::new("kill")
-        .args(["-INT", &pid.to_string()])
+        .args([which, &pid.to_string()])
         .status();
 }
 

@@ -1,0 +1,255 @@
+//! Turning the arguments into a [`Command`], in three steps.
+//!
+//! 1. **Scan**: one walk over the arguments, left to right, knowing which
+//!    options take a value ([`WITH_VALUE`]). It finds the command word,
+//!    the first argument that is neither an option nor an option's value,
+//!    so options may come before it (`bitsy -q x.torrent`). It also notes
+//!    a value option with nothing after it, or with another option where
+//!    its value should be (`-o --port 7000`): taking `--port` as the
+//!    directory would shift every later argument.
+//! 2. **Options**: the command's options are taken out by name, wherever
+//!    they are (pico-args), as `--opt value` or `--opt=value`; each value
+//!    is parsed once by `value`; a value option given twice is refused.
+//! 3. **Positionals**: what is left must be the command's positional
+//!    arguments, in order. An option still there is refused by name:
+//!    "unknown option", or "`bitsy verify` does not take -o".
+//!
+//! `-V`/`--version` anywhere prints the version; `-h`/`--help` anywhere,
+//! or `bitsy help COMMAND`, prints the help of the command named (or the
+//! general help). A first word ending in `.torrent` (any case) means
+//! `download`.
+//! Every error is [`Error::Usage`](crate::error::Error::Usage) (exit 2)
+//! and ends with a hint to the command's help.
+
+use super::args::{Args, looks_like_option, usage_error};
+use super::value::{self, Opt, WITH_VALUE};
+use super::{Command, Topic};
+use crate::create::CreateOptions;
+use crate::error::Result;
+use crate::session::{Config, SeedPolicy};
+use crate::tracker::scheme;
+use crate::tracker_server::TrackerConfig;
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+/// Parses the arguments after the program name.
+pub fn parse(args: Vec<OsString>) -> Result<Command> {
+    let scanned = scan(&args);
+    let has = |o: Opt| args.iter().any(|a| a.to_str().is_some_and(|s| o.is(s)));
+    if has(value::VERSION) {
+        return Ok(Command::Version);
+    }
+    let help = has(value::HELP);
+    let Some(at) = scanned.word_at else {
+        if help {
+            return Ok(Command::Help(None));
+        }
+        return Err(usage_error(
+            None,
+            scanned.problem.as_deref().unwrap_or("no command given"),
+        ));
+    };
+    let mut rest = args;
+    let word = rest[at].to_string_lossy().into_owned();
+    let topic = if word == "help" {
+        rest.remove(at);
+        return help_topic(&rest);
+    } else if let Some(topic) = Topic::from_name(&word) {
+        rest.remove(at);
+        topic
+    } else if word.to_ascii_lowercase().ends_with(".torrent") {
+        Topic::Download // the word stays: it is the torrent
+    } else {
+        return Err(usage_error(
+            None,
+            &format!("unknown command `{word}` (commands: {})", command_list()),
+        ));
+    };
+    if help {
+        return Ok(Command::Help(Some(topic)));
+    }
+    if let Some(problem) = scanned.problem {
+        return Err(usage_error(Some(topic), &problem));
+    }
+    let args = Args::new(topic, rest);
+    match topic {
+        Topic::Download => download(args),
+        Topic::Seed => seed(args),
+        Topic::Create => create(args),
+        Topic::Verify => verify(args),
+        Topic::Info => {
+            let [torrent] = args.positionals(["a .torrent file"])?;
+            Ok(Command::Info(torrent))
+        }
+        Topic::Tracker => tracker(args),
+    }
+}
+
+/// What the scan found.
+struct Scanned {
+    /// Where the command word is, if there is one.
+    word_at: Option<usize>,
+    /// The first value option without a value.
+    problem: Option<String>,
+}
+
+fn scan(args: &[OsString]) -> Scanned {
+    let mut found = Scanned {
+        word_at: None,
+        problem: None,
+    };
+    let mut i = 0;
+    while let Some(arg) = args.get(i) {
+        i += 1;
+        let Some(s) = arg.to_str().filter(|s| looks_like_option(s)) else {
+            found.word_at.get_or_insert(i - 1);
+            continue;
+        };
+        if s.contains('=') || !WITH_VALUE.iter().any(|o| o.is(s)) {
+            continue;
+        }
+        let problem = match args.get(i).map(|v| v.to_str()) {
+            None => format!("{s}: missing its value"),
+            Some(Some(next)) if looks_like_option(next) => format!(
+                "{s}: missing its value (the option `{next}` follows it; \
+                 write {s}={next} if that is the value)"
+            ),
+            Some(_) => {
+                i += 1;
+                continue;
+            }
+        };
+        found.problem.get_or_insert(problem);
+    }
+    found
+}
+
+fn help_topic(rest: &[OsString]) -> Result<Command> {
+    let Some(at) = scan(rest).word_at else {
+        return Ok(Command::Help(None));
+    };
+    let word = rest[at].to_string_lossy();
+    match Topic::from_name(&word) {
+        Some(topic) => Ok(Command::Help(Some(topic))),
+        None => Err(usage_error(
+            None,
+            &format!("no command `{word}` (commands: {})", command_list()),
+        )),
+    }
+}
+
+fn command_list() -> String {
+    Topic::ALL.map(Topic::name).join(", ")
+}
+
+fn download(mut a: Args) -> Result<Command> {
+    let mut config = peer_options(&mut a)?;
+    let out = a
+        .value(value::OUTPUT_DIR, value::path)?
+        .unwrap_or_else(|| PathBuf::from("."));
+    let forever = a.flag(value::SEED);
+    let ratio = a.value(value::SEED_RATIO, value::ratio)?;
+    let time = a.value(value::SEED_TIME, value::seed_time)?;
+    config.seed = match (forever, ratio, time) {
+        (false, None, None) => SeedPolicy::Exit,
+        (true, None, None) => SeedPolicy::Forever,
+        (false, Some(r), None) => SeedPolicy::Ratio(r),
+        (false, None, Some(t)) => SeedPolicy::Time(t),
+        _ => {
+            return Err(a.error("give at most one of --seed, --seed-ratio, --seed-time"));
+        }
+    };
+    if let Some(stall) = a.value(value::STALL_TIMEOUT, value::stall_timeout)? {
+        config.stall_timeout = stall;
+    }
+    let [torrent] = a.positionals(["a .torrent file"])?;
+    Ok(Command::Download {
+        torrent,
+        out,
+        config,
+    })
+}
+
+fn seed(mut a: Args) -> Result<Command> {
+    let mut config = peer_options(&mut a)?;
+    config.seed = SeedPolicy::Forever;
+    let [torrent, data] = a.positionals(["a .torrent file", "the data's PATH"])?;
+    Ok(Command::Seed {
+        torrent,
+        data,
+        config,
+    })
+}
+
+/// The options `download` and `seed` share.
+fn peer_options(a: &mut Args) -> Result<Config> {
+    let mut c = Config::default();
+    if let Some(port) = a.value(value::PORT, value::port)? {
+        c.port = port;
+    }
+    if let Some(bind) = a.value(value::BIND, value::bind)? {
+        c.bind = bind;
+    }
+    if let Some(n) = a.value(value::MAX_PEERS_OPT, value::max_peers)? {
+        c.max_peers = n;
+    }
+    c.quiet = a.flag(value::QUIET);
+    c.verbose = a.flag(value::VERBOSE);
+    Ok(c)
+}
+
+fn create(mut a: Args) -> Result<Command> {
+    let out = a
+        .value(value::OUTPUT_TORRENT, value::path)?
+        .ok_or_else(|| a.error("create needs -o OUT.torrent"))?;
+    let trackers = a.values(value::TRACKER, value::text)?;
+    if trackers.is_empty() {
+        return Err(a.error("create needs at least one --tracker URL"));
+    }
+    for url in &trackers {
+        if let Err(why) = scheme::check(url) {
+            return Err(a.error(&format!("--tracker: cannot announce to {url:?}: {why}")));
+        }
+    }
+    let web_seeds = a.values(value::WEBSEED, value::text)?;
+    let piece_length = a.value(value::PIECE_LENGTH, value::piece_length)?;
+    let private = a.flag(value::PRIVATE);
+    let comment = a.value(value::COMMENT, value::text)?;
+    let quiet = a.flag(value::QUIET);
+    let [path] = a.positionals(["a PATH to share"])?;
+    Ok(Command::Create {
+        opts: CreateOptions {
+            path,
+            trackers,
+            piece_length,
+            web_seeds,
+            private,
+            comment,
+        },
+        out,
+        quiet,
+    })
+}
+
+fn verify(mut a: Args) -> Result<Command> {
+    let quiet = a.flag(value::QUIET);
+    let [torrent, data] = a.positionals(["a .torrent file", "the data's PATH"])?;
+    Ok(Command::Verify {
+        torrent,
+        data,
+        quiet,
+    })
+}
+
+fn tracker(mut a: Args) -> Result<Command> {
+    let mut cfg = TrackerConfig::default();
+    if let Some(bind) = a.value(value::BIND, value::bind)? {
+        cfg.bind = bind;
+    }
+    if let Some(port) = a.value(value::PORT, value::port)? {
+        cfg.port = port;
+    }
+    cfg.verbose = a.flag(value::VERBOSE);
+    let [] = a.positionals([])?;
+    Ok(Command::Tracker(cfg))
+}

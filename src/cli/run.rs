@@ -1,0 +1,211 @@
+//! Running a parsed [`Command`].
+//!
+//! Each command loads what it needs, does its job, and prints its result:
+//! the real output (a report, the new torrent's infohash) on stdout,
+//! progress and the final summary on stderr. Errors go back to `main` as
+//! [`Error`]s, which map to exit codes.
+//!
+//! Ctrl-C and SIGTERM set a flag ([`stop_flag`]) that the session and the
+//! tracker loop poll; the exit code then follows the rule in the module
+//! docs of `cli`: 130 for a download stopped before it completed, 0 for
+//! everything that was stopped with its data complete.
+
+use super::summary;
+use super::{Command, usage};
+use crate::create;
+use crate::error::{Error, Result};
+use crate::metainfo::FileEntry;
+use crate::metainfo::Metainfo;
+use crate::progress::{Progress, format_bytes};
+use crate::session::{self, Config, layout};
+use crate::storage::Storage;
+use crate::tracker_server::{TrackerConfig, TrackerServer};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How often the tracker's loop looks at the stop flag.
+const TRACKER_POLL: Duration = Duration::from_millis(200);
+
+/// Sets a flag on SIGINT or SIGTERM; a second signal exits at once (130).
+pub fn stop_flag() -> Result<Arc<AtomicBool>> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        let ctx = |e| Error::Other {
+            context: "cannot install the signal handler".into(),
+            source: e,
+        };
+        signal_hook::flag::register_conditional_shutdown(
+            sig,
+            i32::from(crate::error::exit::INTERRUPTED),
+            Arc::clone(&stop),
+        )
+        .map_err(ctx)?;
+        signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(ctx)?;
+    }
+    Ok(stop)
+}
+
+/// Runs a parsed command.
+pub fn run(cmd: Command) -> Result<()> {
+    match cmd {
+        Command::Help(None) => print!("{}", usage::USAGE),
+        Command::Help(Some(topic)) => print!("{}", usage::of(topic)),
+        Command::Version => println!("bitsy {}", env!("CARGO_PKG_VERSION")),
+        Command::Info(path) => print!("{}", Metainfo::load(&path)?.report()),
+        Command::Download {
+            torrent,
+            out,
+            config,
+        } => {
+            let meta = Metainfo::load(&torrent)?;
+            let (root, specs) = layout::for_download(&meta, &out);
+            let files = top_of(&root, &specs);
+            transfer(&meta, &root, specs, &config, Job::Download { files })?;
+        }
+        Command::Seed {
+            torrent,
+            data,
+            config,
+        } => {
+            let meta = Metainfo::load(&torrent)?;
+            let (root, specs) = layout::for_existing(&meta, &data);
+            let files = if meta.multi_file {
+                root.clone()
+            } else {
+                top_of(&root, &specs)
+            };
+            transfer(&meta, &root, specs, &config, Job::Seed { files })?;
+        }
+        Command::Create { opts, out, quiet } => create(&opts, &out, quiet)?,
+        Command::Verify {
+            torrent,
+            data,
+            quiet,
+        } => verify(&torrent, &data, quiet)?,
+        Command::Tracker(cfg) => tracker(cfg)?,
+    }
+    Ok(())
+}
+
+fn create(opts: &create::CreateOptions, out: &Path, quiet: bool) -> Result<()> {
+    let mut progress = Progress::new(quiet);
+    let bytes = create::create(opts, &mut |done, total| {
+        progress.update_text(&format!(
+            "hashing: {} of {}",
+            format_bytes(done),
+            format_bytes(total)
+        ));
+    })?;
+    progress.finish();
+    std::fs::write(out, &bytes).map_err(|e| Error::io(out, e))?;
+    let meta = Metainfo::from_bytes(&bytes).map_err(|e| Error::Torrent(e.to_string()))?;
+    println!("{}", out.display());
+    println!("infohash {}", crate::metainfo::to_hex(&meta.info_hash));
+    println!("{}", meta.magnet_link());
+    Ok(())
+}
+
+fn verify(torrent: &Path, data: &Path, quiet: bool) -> Result<()> {
+    let meta = Metainfo::load(torrent)?;
+    let (root, specs) = layout::for_existing(&meta, data);
+    let mut progress = Progress::new(quiet);
+    let report = crate::verify::verify(
+        &root,
+        specs,
+        meta.geometry,
+        &meta.piece_hashes,
+        &mut |done, total| {
+            progress.update_text(&format!("checking: {done}/{total} pieces"));
+        },
+    )?;
+    progress.finish();
+    print!("{}", report.render());
+    if !report.is_complete() {
+        return Err(Error::Incomplete(
+            "some files are partial or missing".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Runs the tracker until Ctrl-C or SIGTERM: a normal end (exit 0).
+fn tracker(cfg: TrackerConfig) -> Result<()> {
+    let stop = stop_flag()?;
+    let server = TrackerServer::start(cfg)?;
+    eprintln!(
+        "tracker listening on {} (HTTP /announce, /scrape; UDP)",
+        server.local_addr()
+    );
+    while !stop.load(Ordering::Relaxed) {
+        std::thread::sleep(TRACKER_POLL);
+    }
+    server.shutdown();
+    Ok(())
+}
+
+/// What a transfer is for, and where its files are (for the summary).
+enum Job {
+    Download { files: PathBuf },
+    Seed { files: PathBuf },
+}
+
+/// The file or top folder the torrent's files are in: `root` joined
+/// with the first component of the first path.
+fn top_of(root: &Path, specs: &[FileEntry]) -> PathBuf {
+    let first = specs
+        .first()
+        .and_then(|f| f.path.components().next())
+        .and_then(|c| match c {
+            Component::Normal(name) => Some(name),
+            _ => None,
+        });
+    match first {
+        Some(name) => root.join(name),
+        None => root.to_path_buf(),
+    }
+}
+
+/// Download or seed one torrent. A seed only reads: its storage is
+/// read-only, so incomplete data is left exactly as it was.
+fn transfer(
+    meta: &Metainfo,
+    root: &Path,
+    specs: Vec<FileEntry>,
+    config: &Config,
+    job: Job,
+) -> Result<()> {
+    let stop = stop_flag()?;
+    let mut progress = Progress::new(config.quiet);
+    let storage = match &job {
+        Job::Seed { .. } => Storage::open_existing(root, specs, meta.geometry)?,
+        Job::Download { .. } => Storage::open(root, specs, meta.geometry)?,
+    };
+    let (have, reused) = session::check_storage(meta, &storage, &mut progress)?;
+    if let Job::Seed { files } = &job
+        && !have.is_full()
+    {
+        return Err(Error::Incomplete(format!(
+            "{} of {} pieces are missing or wrong in {}; nothing was changed; \
+             `bitsy verify` says which files, `bitsy download` can fetch them",
+            meta.geometry.num_pieces() - have.count(),
+            meta.geometry.num_pieces(),
+            files.display()
+        )));
+    }
+    let summary = session::run(meta, storage, have, reused, config, &stop, &mut progress)?;
+    // The exit-code rule: stopped with the data complete is a normal end.
+    if summary.interrupted && !summary.complete {
+        return Err(Error::Interrupted);
+    }
+    if !config.quiet {
+        let line = match &job {
+            Job::Download { files } => summary::download(&summary, files),
+            Job::Seed { files } => summary::seed(&summary, files),
+        };
+        eprintln!("{line}");
+    }
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The help texts: [`USAGE`] for `bitsy --help`, and one per command for
+//! `bitsy help COMMAND` and `bitsy COMMAND --help`.
+//!
+//! README.md has the same content for readers on the web; a change here
+//! belongs there too. The exit-code table is written once, here, and
+//! shown by `bitsy --help`.
+
+use super::Topic;
+
+/// `bitsy --help`.
+pub const USAGE: &str = "\
+bitsy: a small BitTorrent client
+
+usage:
+  bitsy download FILE.torrent [options]    fetch a torrent's files
+  bitsy FILE.torrent [options]             the same
+  bitsy seed FILE.torrent PATH [options]   serve complete data
+  bitsy create PATH --tracker URL -o OUT.torrent [options]
+                                           make a .torrent
+  bitsy verify FILE.torrent PATH [-q]      check data against a .torrent
+  bitsy info FILE.torrent                  show what a .torrent holds
+  bitsy tracker [options]                  run a tracker (HTTP and UDP)
+  bitsy help COMMAND                       a command's options (also:
+                                           bitsy COMMAND --help)
+
+Options go before or after the other arguments, as `--opt value` or
+`--opt=value`.
+
+exit codes:
+  0    done. Ctrl-C or SIGTERM is a normal end once the data is complete:
+       for `seed`, `tracker`, and a `download` that finished and is seeding
+  2    usage error
+  3    the .torrent file is unreadable or invalid
+  4    every tracker failed
+  5    no peers: none connected for --stall-timeout
+  6    I/O error (disk, socket)
+  7    the data is incomplete (verify, seed)
+  130  a download stopped by Ctrl-C or SIGTERM before it completed; or a
+       second Ctrl-C, which exits at once
+";
+
+const DOWNLOAD: &str = "\
+usage: bitsy download FILE.torrent [options]
+       bitsy FILE.torrent [options]
+
+Fetches the torrent's files into DIR. Files already there are checked and
+only what is missing or wrong is fetched. Ctrl-C stops (exit 130 before
+the download is complete, 0 while seeding after it).
+
+options:
+  -o, --output DIR       where the files go (default: the current directory)
+  --port N               port to listen on for peers (default 6881; if it is
+                         taken, the next free one is used and named)
+  --bind ADDR            address to listen on (default 0.0.0.0: every IPv4
+                         address, and IPv6 where there is one); outgoing
+                         connections are not bound
+  --max-peers N          most peer connections at once, 1-1000 (default 50)
+  --stall-timeout TIME   give up (exit 5) after this long with no peer
+                         (default 120s; 0 = never). A bare number is seconds
+  --seed                 after downloading, seed until Ctrl-C
+  --seed-ratio R         after downloading, seed until uploaded = R x size
+  --seed-time TIME       after downloading, seed this long: 90s, 30m, 1.5h,
+                         2d. A bare number is minutes
+  -q, --quiet            no status line or messages; errors only
+  -v, --verbose          say why peers come and go
+";
+
+const SEED: &str = "\
+usage: bitsy seed FILE.torrent PATH [options]
+
+Checks the data at PATH (the file of a single-file torrent, the folder of a
+multi-file one, or the folder that holds either), then serves it until
+Ctrl-C or SIGTERM (a normal end: exit 0). Incomplete data is refused
+(exit 7).
+
+options:
+  --port N               port to listen on for peers (default 6881; if it is
+                         taken, the next free one is used and named)
+  --bind ADDR            address to listen on (default 0.0.0.0)
+  --max-peers N          most peer connections at once, 1-1000 (default 50)
+  -q, --quiet            no status line or messages; errors only
+  -v, --verbose          say why peers come and go
+";
+
+const CREATE: &str = "\
+usage: bitsy create PATH --tracker URL [--tracker URL ...] -o OUT.torrent [options]
+
+Hashes the file or folder PATH into a .torrent. Several --tracker URLs
+become an announce-list, in the order given.
+
+options:
+  -o, --output FILE      the .torrent to write (required)
+  --tracker URL          an announce URL bitsy can use: http:// (https://
+                         in a build with the `https` feature); udp:// is
+                         refused until bitsy's client speaks it
+  --piece-length BYTES   a power of two, 1024-67108864 (default: chosen for
+                         about 1,000-2,000 pieces)
+  --webseed URL          a web seed (BEP 19), may be repeated
+  --private              set the private flag (BEP 27)
+  --comment TEXT         a comment
+  -q, --quiet            no progress line
+";
+
+const VERIFY: &str = "\
+usage: bitsy verify FILE.torrent PATH [-q]
+
+Checks the data at PATH against the torrent and lists each file as
+complete, partial or missing. Exit 0 if all is there, 7 if not.
+
+options:
+  -q, --quiet            no progress line
+";
+
+const INFO: &str = "\
+usage: bitsy info FILE.torrent
+
+Prints the name, infohash, size, pieces, files, trackers and magnet link.
+";
+
+const TRACKER: &str = "\
+usage: bitsy tracker [options]
+
+Runs a tracker: HTTP (/announce, /scrape) and UDP (BEP 15) on one port,
+until Ctrl-C or SIGTERM (a normal end: exit 0).
+
+options:
+  --bind ADDR            address to listen on (default 0.0.0.0; :: for
+                         IPv6 and IPv4)
+  --port N               port for TCP and UDP (default 6969)
+  -v, --verbose          one line per announce
+";
+
+/// The help text of one command.
+pub fn of(topic: Topic) -> &'static str {
+    match topic {
+        Topic::Download => DOWNLOAD,
+        Topic::Seed => SEED,
+        Topic::Create => CREATE,
+        Topic::Verify => VERIFY,
+        Topic::Info => INFO,
+        Topic::Tracker => TRACKER,
+    }
+}
+
+/// What an error message suggests running for help.
+pub fn hint(topic: Option<Topic>) -> String {
+    match topic {
+        Some(t) => format!("(run `bitsy help {}` for usage)", t.name()),
+        None => "(run `bitsy --help` for usage)".to_string(),
+    }
+}

@@ -1,0 +1,285 @@
+//! Option values: the text after `--port`, `--seed-time`... turned into
+//! checked types, once, at the edge.
+//!
+//! Each option is an [`Opt`]: its names and what its value must be, in
+//! words. A parser here returns `None` when the text is not such a value;
+//! `parse` then says `--port: expected a port number 0-65535, got "abc"`
+//! from the `Opt`, so the words for an option live in one place.
+//!
+//! Durations (`--seed-time`, `--stall-timeout`) are a decimal number and
+//! an optional unit: `s`, `m`, `h` or `d` (`90s`, `1.5h`, `2d`). A bare
+//! number keeps the unit the option always had: minutes for
+//! `--seed-time`, seconds for `--stall-timeout`.
+//!
+//! Not here: which command takes which option (`parse`), defaults
+//! (`session::Config`, `tracker_server::TrackerConfig`).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// One option: a flag, or one that takes a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Opt {
+    /// The one-letter form, if any (`-o`).
+    pub short: Option<&'static str>,
+    /// The long form, used in messages (`--output`).
+    pub long: &'static str,
+    /// What the value must be, as the end of "expected ..."; empty for a
+    /// flag.
+    pub what: &'static str,
+}
+
+impl Opt {
+    const fn long(long: &'static str, what: &'static str) -> Opt {
+        Opt {
+            short: None,
+            long,
+            what,
+        }
+    }
+
+    /// The keys pico-args looks for.
+    pub fn keys(&self) -> pico_args::Keys {
+        match self.short {
+            Some(short) => [short, self.long].into(),
+            None => self.long.into(),
+        }
+    }
+
+    /// True if `key` (as typed, without `=value`) is this option.
+    pub fn is(&self, key: &str) -> bool {
+        self.short == Some(key) || self.long == key
+    }
+}
+
+/// The most peers one may ask for. Each is an OS thread and a socket;
+/// the usual limit of 1,024 open files leaves room for the torrent's
+/// files below this.
+pub const MAX_PEERS: usize = 1000;
+
+/// The longest duration accepted: ten years is "forever" for any run.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 86_400);
+
+pub const OUTPUT_DIR: Opt = Opt {
+    short: Some("-o"),
+    long: "--output",
+    what: "a directory",
+};
+pub const OUTPUT_TORRENT: Opt = Opt {
+    short: Some("-o"),
+    long: "--output",
+    what: "a file name for the .torrent",
+};
+pub const PORT: Opt = Opt::long("--port", "a port number 0-65535");
+pub const BIND: Opt = Opt::long("--bind", "an IP address such as 127.0.0.1, 0.0.0.0 or ::");
+pub const MAX_PEERS_OPT: Opt = Opt::long("--max-peers", "a number of peers from 1 to 1000");
+pub const SEED_RATIO: Opt = Opt::long("--seed-ratio", "a ratio of 0 or more, such as 1.5");
+pub const SEED_TIME: Opt = Opt::long(
+    "--seed-time",
+    "a duration such as 90s, 30m, 1.5h or 2d (a bare number is minutes)",
+);
+pub const STALL_TIMEOUT: Opt = Opt::long(
+    "--stall-timeout",
+    "a duration such as 90s, 5m or 1h (a bare number is seconds; 0 is never)",
+);
+pub const TRACKER: Opt = Opt::long("--tracker", "an announce URL");
+pub const WEBSEED: Opt = Opt::long("--webseed", "a URL");
+pub const PIECE_LENGTH: Opt = Opt::long(
+    "--piece-length",
+    "a power of two from 1024 to 67108864 (bytes)",
+);
+pub const COMMENT: Opt = Opt::long("--comment", "a comment");
+
+/// Every option that takes a value: `parse` must know them to tell a
+/// value from a command word.
+pub const WITH_VALUE: &[Opt] = &[
+    OUTPUT_DIR,
+    PORT,
+    BIND,
+    MAX_PEERS_OPT,
+    SEED_RATIO,
+    SEED_TIME,
+    STALL_TIMEOUT,
+    TRACKER,
+    WEBSEED,
+    PIECE_LENGTH,
+    COMMENT,
+];
+
+const fn flag(short: Option<&'static str>, long: &'static str) -> Opt {
+    Opt {
+        short,
+        long,
+        what: "",
+    }
+}
+
+pub const QUIET: Opt = flag(Some("-q"), "--quiet");
+pub const VERBOSE: Opt = flag(Some("-v"), "--verbose");
+pub const HELP: Opt = flag(Some("-h"), "--help");
+pub const VERSION: Opt = flag(Some("-V"), "--version");
+pub const SEED: Opt = flag(None, "--seed");
+pub const PRIVATE: Opt = flag(None, "--private");
+
+/// Every flag (an option without a value).
+pub const FLAGS: &[Opt] = &[QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE];
+
+pub fn port(s: &str) -> Option<u16> {
+    s.parse().ok()
+}
+
+pub fn bind(s: &str) -> Option<IpAddr> {
+    s.parse().ok()
+}
+
+pub fn max_peers(s: &str) -> Option<usize> {
+    s.parse().ok().filter(|n| (1..=MAX_PEERS).contains(n))
+}
+
+pub fn ratio(s: &str) -> Option<f64> {
+    decimal(s)
+}
+
+pub fn seed_time(s: &str) -> Option<Duration> {
+    duration(s, Unit::Minutes)
+}
+
+/// `None` inside means "never give up" (`0`).
+pub fn stall_timeout(s: &str) -> Option<Option<Duration>> {
+    duration(s, Unit::Seconds).map(|d| (!d.is_zero()).then_some(d))
+}
+
+pub fn piece_length(s: &str) -> Option<u64> {
+    use crate::geometry::{MAX_PIECE_LEN, MIN_PIECE_LEN};
+    s.parse()
+        .ok()
+        .filter(|n: &u64| n.is_power_of_two() && (MIN_PIECE_LEN..=MAX_PIECE_LEN).contains(n))
+}
+
+/// A path: anything but empty.
+pub fn path(s: &str) -> Option<PathBuf> {
+    (!s.is_empty()).then(|| PathBuf::from(s))
+}
+
+/// Free text: anything but empty.
+pub fn text(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+/// A duration's unit when none is written.
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Seconds,
+    Minutes,
+}
+
+/// `90s`, `30m`, `1.5h`, `2d`, or a bare number in `bare` units.
+fn duration(s: &str, bare: Unit) -> Option<Duration> {
+    let (number, scale) = match s.as_bytes().last()? {
+        b's' => (&s[..s.len() - 1], 1.0),
+        b'm' => (&s[..s.len() - 1], 60.0),
+        b'h' => (&s[..s.len() - 1], 3600.0),
+        b'd' => (&s[..s.len() - 1], 86_400.0),
+        _ => match bare {
+            Unit::Seconds => (s, 1.0),
+            Unit::Minutes => (s, 60.0),
+        },
+    };
+    let secs = decimal(number)? * scale;
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| *d <= MAX_DURATION)
+}
+
+/// A plain decimal: digits with at most one `.` (no sign, exponent,
+/// `inf` or `NaN`, which `f64::from_str` would take).
+fn decimal(s: &str) -> Option<f64> {
+    let plain = s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && s.bytes().filter(|b| *b == b'.').count() <= 1;
+    if !plain {
+        return None;
+    }
+    s.parse().ok().filter(|v: &f64| v.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(n: u64) -> Option<Duration> {
+        Some(Duration::from_secs(n))
+    }
+
+    #[test]
+    fn seed_time_units_and_bare_minutes() {
+        let table: &[(&str, Option<Duration>)] = &[
+            ("2", secs(120)),
+            ("1.5", secs(90)),
+            ("0", secs(0)),
+            ("90s", secs(90)),
+            ("30m", secs(1800)),
+            ("1.5h", secs(5400)),
+            ("2d", secs(172_800)),
+            (".5h", secs(1800)),
+            ("3650d", secs(3650 * 86_400)),
+            ("3651d", None), // beyond MAX_DURATION
+            ("", None),
+            ("h", None),
+            ("-1", None),
+            ("1e3", None),
+            ("inf", None),
+            ("NaN", None),
+            ("1.2.3", None),
+            ("5x", None),
+            ("5 m", None),
+            ("1.5hh", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(seed_time(text), *want, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn stall_timeout_bare_seconds_and_zero_is_never() {
+        assert_eq!(stall_timeout("30"), Some(secs(30)));
+        assert_eq!(stall_timeout("2m"), Some(secs(120)));
+        assert_eq!(stall_timeout("0"), Some(None));
+        assert_eq!(stall_timeout("0s"), Some(None));
+        assert_eq!(stall_timeout("soon"), None);
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(port("0"), Some(0));
+        assert_eq!(port("65535"), Some(65535));
+        for bad in ["65536", "-1", "abc", "", "80 "] {
+            assert_eq!(port(bad), None, "{bad:?}");
+        }
+        assert_eq!(max_peers("1"), Some(1));
+        assert_eq!(max_peers("1000"), Some(1000));
+        for bad in ["0", "1001", "x"] {
+            assert_eq!(max_peers(bad), None, "{bad:?}");
+        }
+        assert_eq!(ratio("1.5"), Some(1.5));
+        assert_eq!(ratio("0"), Some(0.0));
+        for bad in ["-1", "inf", "NaN", "1e9", ""] {
+            assert_eq!(ratio(bad), None, "{bad:?}");
+        }
+        assert_eq!(piece_length("32768"), Some(32768));
+        for bad in ["1000", "512", "134217728", "-1"] {
+            assert_eq!(piece_length(bad), None, "{bad:?}");
+        }
+        assert_eq!(bind("::1"), "::1".parse().ok());
+        assert_eq!(bind("localhost"), None);
+    }
+
+    #[test]
+    fn words_agree_with_the_limits() {
+        use crate::geometry::{MAX_PIECE_LEN, MIN_PIECE_LEN};
+        assert!(PIECE_LENGTH.what.contains(&MIN_PIECE_LEN.to_string()));
+        assert!(PIECE_LENGTH.what.contains(&MAX_PIECE_LEN.to_string()));
+        assert!(MAX_PEERS_OPT.what.contains(&MAX_PEERS.to_string()));
+    }
+}
