@@ -212,7 +212,15 @@ fn clashing_paths_download_to_renamed_files() {
     let dir = TempDir::new("clash");
     let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
     let out = dir.0.join("out");
-    ok(&download(&torrent, &out, &[]));
+    let run = download(&torrent, &out, &[]);
+    ok(&run);
+    let log = text(&run.stderr);
+    for said in [
+        "path changed: file 1: \"dir/a.txt\" is now \"dir/a.1.txt\"",
+        "\"f\" is now \"f.1\"",
+    ] {
+        assert!(log.contains(said), "{said:?} not said:\n{log}");
+    }
     let want: [(&str, &[u8]); 4] = [
         ("dir/a.txt", &first),
         ("dir/a.1.txt", &second),

@@ -112,6 +112,7 @@ fn verify(torrent: &Path, data: &Path, quiet: bool) -> Result<()> {
     let meta = Metainfo::load(torrent)?;
     let (root, specs) = layout::for_existing(&meta, data);
     let mut progress = Progress::new(quiet);
+    tell_path_fixes(&meta, &mut progress);
     let report = crate::verify::verify(
         &root,
         specs,
@@ -168,6 +169,15 @@ fn top_of(root: &Path, specs: &[FileEntry]) -> PathBuf {
     }
 }
 
+/// Says, before anything touches the disk, which of the torrent's paths
+/// were changed to be safe (renamed clashes, shortened names...), so the
+/// user knows why a file is not where the torrent named it.
+fn tell_path_fixes(meta: &Metainfo, progress: &mut Progress) {
+    for fix in &meta.path_fixes {
+        progress.message(&format!("path changed: {fix}"));
+    }
+}
+
 /// Download or seed one torrent. A seed only reads: its storage is
 /// read-only, so incomplete data is left exactly as it was.
 fn transfer(
@@ -179,6 +189,7 @@ fn transfer(
 ) -> Result<()> {
     let stop = stop_flag()?;
     let mut progress = Progress::new(config.quiet);
+    tell_path_fixes(meta, &mut progress);
     let storage = match &job {
         Job::Seed { .. } => Storage::open_existing(root, specs, meta.geometry)?,
         Job::Download { .. } => Storage::open(root, specs, meta.geometry)?,
