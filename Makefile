@@ -4,7 +4,7 @@ MUSL  := x86_64-unknown-linux-musl
 BITSY := target/release/bitsy
 export BITSY
 
-.PHONY: all build test interop bench lint static demo clean
+.PHONY: all build test interop bench lint static cross test-cross test-memory demo clean
 
 all: build
 
@@ -34,6 +34,20 @@ static:
 	$(CARGO) build --release --target $(MUSL)
 	@ls -l target/$(MUSL)/release/bitsy | awk '{print "static binary: " $$5 " bytes"}'
 	@file target/$(MUSL)/release/bitsy 2>/dev/null || true
+
+# Static, stripped release binaries for x86_64, aarch64, i686 and 32-bit
+# ARM, with a table of their sizes (linkers: .cargo/config.toml).
+cross:
+	tests/cross/build
+
+# The tests of the aarch64 and ARM builds under qemu-user, of the i686 build
+# natively, and a download over 4 GiB by the i686 build (tests/cross/README.md).
+test-cross: cross
+	tests/cross/test
+
+# A 512 MiB download inside a 32 MiB memory cgroup (needs root).
+test-memory: cross
+	tests/cross/cgroup-download
 
 # A real swarm on loopback: tracker + seeder + downloader, all bitsy.
 demo: build

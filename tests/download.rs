@@ -344,7 +344,7 @@ fn sigkill_loses_no_verified_piece() {
         "--port",
         "0",
     ];
-    let mut first = std::process::Command::new(env!("CARGO_BIN_EXE_bitsy"))
+    let mut first = common::bitsy::command()
         .args(args)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

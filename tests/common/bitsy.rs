@@ -3,15 +3,49 @@
 //! A [`Bitsy`] is a child process that is always stopped by PID: SIGINT
 //! when the test asks (or when the guard drops, e.g. on a failed
 //! assertion), then SIGKILL if it has not exited within a few seconds.
-//! Every wait is bounded by [`LIMIT`].
+//! Every wait is bounded by [`LIMIT`] (times the slow factor, see
+//! [`super::slow`]).
+//!
+//! Every test that starts bitsy does so through [`command`], the one place
+//! that knows where the binary is and how to start it: when the tests are
+//! cross-compiled, `BITSY_RUNNER` names the emulator (e.g. `qemu-aarch64`)
+//! that must run it, since a foreign binary cannot be exec'd here. The
+//! emulator is the child process: its PID is the one signalled, and
+//! qemu-user passes SIGINT on to the program and dies with SIGKILL.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// The longest any one bitsy run in the tests may take.
+use super::slow::scaled;
+
+/// The longest any one bitsy run in the tests may take, natively.
 pub const LIMIT: Duration = Duration::from_secs(60);
+
+/// How long a bitsy that was sent SIGINT on drop has to exit before it
+/// is killed (natively): it announces `stopped`, which may wait on a
+/// tracker's timeout.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The binary under test, built by cargo for the same target as the tests.
+const BINARY: &str = env!("CARGO_BIN_EXE_bitsy");
+
+/// A command that starts the bitsy under test: `$BITSY_RUNNER BINARY`
+/// when the variable is set (split on whitespace, so the runner may take
+/// arguments), else `BINARY` itself. Arguments are the caller's.
+pub fn command() -> Command {
+    let runner = std::env::var("BITSY_RUNNER").unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(emulator) => {
+            let mut c = Command::new(emulator);
+            c.args(words).arg(BINARY);
+            c
+        }
+        None => Command::new(BINARY),
+    }
+}
 
 /// A folder under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
@@ -41,7 +75,7 @@ pub struct Bitsy(Option<Child>);
 
 impl Bitsy {
     pub fn start(args: &[&str]) -> Bitsy {
-        let child = Command::new(env!("CARGO_BIN_EXE_bitsy"))
+        let child = command()
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -92,7 +126,7 @@ impl Drop for Bitsy {
     fn drop(&mut self) {
         if let Some(mut c) = self.0.take() {
             sigint(c.id());
-            let deadline = Instant::now() + Duration::from_secs(5);
+            let deadline = Instant::now() + scaled(STOP_GRACE);
             while c.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20));
             }
@@ -113,13 +147,14 @@ fn signal(pid: u32, which: &str) {
 }
 
 fn wait(mut child: Child) -> Output {
-    let deadline = Instant::now() + LIMIT;
+    let limit = scaled(LIMIT);
+    let deadline = Instant::now() + limit;
     while child.try_wait().ok().flatten().is_none() {
         if Instant::now() > deadline {
             let _ = child.kill();
             let out = child.wait_with_output().expect("wait");
             panic!(
-                "bitsy did not finish in {LIMIT:?}; stderr:\n{}",
+                "bitsy did not finish in {limit:?}; stderr:\n{}",
                 String::from_utf8_lossy(&out.stderr)
             );
         }

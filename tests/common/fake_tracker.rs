@@ -182,13 +182,14 @@ impl FakeTracker {
             .is_some()
     }
 
-    /// Waits for an announce matching `pred`; returns it, or `None` on timeout.
+    /// Waits for an announce matching `pred`; returns it, or `None` after
+    /// `timeout` times the slow factor (see [`super::slow`]).
     pub fn wait_for(
         &self,
         timeout: Duration,
         pred: impl Fn(&Announce) -> bool,
     ) -> Option<Announce> {
-        let deadline = Instant::now() + timeout;
+        let deadline = Instant::now() + super::slow::scaled(timeout);
         loop {
             if let Some(found) = lock(&self.state).announces.iter().find(|a| pred(a)) {
                 return Some(found.clone());

@@ -18,6 +18,7 @@ pub mod fake_seeder;
 pub mod fake_tracker;
 pub mod raw_peer;
 pub mod seeder_behaviour;
+pub mod slow;
 pub mod test_torrent;
 pub mod wire_msg;
 
@@ -29,9 +30,10 @@ pub use test_torrent::{TestTorrent, pseudo_random_bytes};
 
 use std::time::{Duration, Instant};
 
-/// Polls `cond` every 10 ms until it is true or `timeout` passes.
+/// Polls `cond` every 10 ms until it is true or `timeout` (times the
+/// slow factor, see [`slow`]) passes.
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now() + slow::scaled(timeout);
     loop {
         if cond() {
             return true;
