@@ -133,7 +133,8 @@ fn corrupt_seeder_is_routed_around() {
     let liar = FakeSeeder::start(&t, bad);
     // The honest seeder says what it has only after a second, so the liar
     // is surely asked first: every piece it sends fails its hash.
-    let good = FakeSeeder::start(&t, Behaviour::normal().haves_later(Duration::from_secs(1)));
+    let late = common::slow::scaled(Duration::from_secs(1));
+    let good = FakeSeeder::start(&t, Behaviour::normal().haves_later(late));
     let dir = TempDir::new("corrupt");
     let torrent = swarm(&t, &dir, &tracker, &[&liar, &good]);
     let out = dir.0.join("out");
