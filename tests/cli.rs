@@ -6,21 +6,12 @@
 mod common;
 
 use common::{Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent};
-use common::{pseudo_random_bytes, text};
+use common::{ok, pseudo_random_bytes, text};
 use std::path::Path;
 use std::process::Output;
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("temp paths are UTF-8")
-}
-
-fn ok(run: &Output) {
-    assert!(
-        run.status.success(),
-        "exit {:?}; stderr:\n{}",
-        run.status,
-        text(&run.stderr)
-    );
 }
 
 /// A usage error (exit 2) whose message contains `says`.

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{
-    Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, pseudo_random_bytes, text,
+    Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok, pseudo_random_bytes, text,
 };
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -47,15 +47,6 @@ fn fails(run: &Output, code: i32, says: &str) {
     let err = text(&run.stderr);
     assert_eq!(run.status.code(), Some(code), "{err}");
     assert!(err.contains(says), "{says:?} not in: {err}");
-}
-
-fn ok(run: &Output) {
-    assert!(
-        run.status.success(),
-        "exit {:?}; stderr:\n{}",
-        run.status,
-        text(&run.stderr)
-    );
 }
 
 /// A torrent, its file on disk, a tracker that lists `seeders`.

@@ -167,3 +167,13 @@ fn wait(mut child: Child) -> Output {
 pub fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
+
+/// Asserts that a run of bitsy succeeded, showing its stderr if not.
+pub fn ok(run: &std::process::Output) {
+    assert!(
+        run.status.success(),
+        "exit {:?}; stderr:\n{}",
+        run.status,
+        text(&run.stderr)
+    );
+}

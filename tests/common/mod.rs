@@ -22,7 +22,7 @@ pub mod slow;
 pub mod test_torrent;
 pub mod wire_msg;
 
-pub use bitsy::{Bitsy, TempDir, text};
+pub use bitsy::{Bitsy, TempDir, ok, text};
 pub use fake_seeder::{Behaviour, FakeSeeder, PieceAnnounce, SeederStats};
 pub use fake_tracker::{Announce, FakeTracker, Reply};
 pub use raw_peer::RawPeer;
