@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 pub const PIPE_EVERY: Duration = Duration::from_secs(5);
 
 /// One snapshot of a transfer.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Status {
     pub have: u64,
     pub total: u64,
@@ -31,6 +31,8 @@ pub struct Status {
     pub uploaded: u64,
     pub peers: usize,
     pub seeding: bool,
+    /// A short remark appended to the line (e.g. the tracker is down).
+    pub note: Option<String>,
 }
 
 /// Writes the status line and messages to stderr.
@@ -139,14 +141,18 @@ pub fn format_line(s: &Status) -> String {
             s.peers
         );
     }
-    format!(
+    let line = format!(
         "{pct:5.1}% {}/{}  down {}/s  up {}/s  ETA {eta}  peers {}",
         format_bytes(s.have),
         format_bytes(s.total),
         format_bytes(s.down_rate as u64),
         format_bytes(s.up_rate as u64),
         s.peers
-    )
+    );
+    match &s.note {
+        Some(note) => format!("{line}  ({note})"),
+        None => line,
+    }
 }
 
 /// Bytes in binary units with one decimal: `1.5 MiB`.
@@ -205,10 +211,22 @@ mod tests {
             uploaded: 0,
             peers: 3,
             seeding: false,
+            note: None,
         };
         assert_eq!(
             format_line(&s),
             " 50.0% 512.0 MiB/1.0 GiB  down 64.0 MiB/s  up 0 B/s  ETA 8s  peers 3"
+        );
+        let s = Status {
+            note: Some("tracker down, retry in 10s".into()),
+            peers: 0,
+            down_rate: 0.0,
+            ..s
+        };
+        assert_eq!(
+            format_line(&s),
+            " 50.0% 512.0 MiB/1.0 GiB  down 0 B/s  up 0 B/s  ETA --  peers 0  \
+             (tracker down, retry in 10s)"
         );
     }
 }

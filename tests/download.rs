@@ -9,7 +9,8 @@
 mod common;
 
 use common::{
-    Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok, pseudo_random_bytes, text,
+    Behaviour, Bitsy, FakeSeeder, FakeTracker, Reply, TempDir, TestTorrent, ok,
+    pseudo_random_bytes, text,
 };
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -262,15 +263,64 @@ fn no_peers_gives_up_with_its_own_exit_code() {
     fails(&run, 5, "no peer");
 }
 
+/// A tracker that refuses every announce is retried (after 2 s, the first
+/// back-off) until `--stall-timeout`; then bitsy exits 4 with its words.
 #[test]
-fn tracker_failure_is_reported() {
+fn tracker_failure_is_retried_then_reported() {
     let tracker = FakeTracker::start();
     tracker.fail_with("torrent not registered here");
     let t = TestTorrent::single_file("f.bin", &[1, 2, 3], 16 * 1024, &tracker.url());
     let dir = TempDir::new("trackerfail");
     let torrent = t.write_to(&dir.0);
-    let run = download(&torrent, &dir.0.join("out"), &[]);
+    let run = download(&torrent, &dir.0.join("out"), &["--stall-timeout", "4"]);
     fails(&run, 4, "torrent not registered here");
+    assert!(
+        tracker.announces().len() >= 2,
+        "retried: {} announces",
+        tracker.announces().len()
+    );
+    let err = text(&run.stderr);
+    assert!(err.contains("retrying in 2s"), "{err}");
+}
+
+/// A tracker down for its first announces (HTTP 500), then answering with
+/// a seeder: bitsy keeps retrying and the download completes.
+#[test]
+fn a_tracker_down_at_start_is_retried_until_it_answers() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(100 * 1024, 12);
+    let t = TestTorrent::single_file("late.bin", &content, 16 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    let dir = TempDir::new("trackerlate");
+    let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
+    tracker.set_reply(Reply::Raw {
+        status: 500,
+        body: b"internal error".to_vec(),
+    });
+    let out = dir.0.join("out");
+    let child = Bitsy::start(&[
+        "download",
+        torrent.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--port",
+        "0",
+        "--stall-timeout",
+        "60",
+    ]);
+    // The first announce and the retry 2 s later both fail.
+    assert!(
+        common::wait_until(Duration::from_secs(15), || tracker.announces().len() >= 2),
+        "bitsy retried the tracker"
+    );
+    tracker.set_reply(Reply::Peers);
+    let run = child.finish();
+    ok(&run);
+    assert_files(&t, &out);
+    assert!(tracker.announces().len() >= 3, "it asked again and got the seeder");
+    let err = text(&run.stderr);
+    assert!(err.contains("HTTP 500"), "{err}");
+    assert!(err.contains("answered after"), "{err}");
 }
 
 #[test]

@@ -125,7 +125,8 @@ fn seed_and_verify_of_incomplete_data_change_nothing() {
     assert_eq!(fs::metadata(data.join("short.bin")).unwrap().len(), 1000);
 }
 
-/// Trackers that give no peer make `download` exit 4, leaving no file or
+/// Trackers that give no peer make `download` exit 4 once they have
+/// failed for `--stall-timeout` (retried meanwhile), leaving no file or
 /// folder of the torrent, and no output directory if it was not there.
 #[test]
 fn a_download_without_a_tracker_creates_nothing() {
@@ -157,7 +158,8 @@ fn a_download_without_a_tracker_creates_nothing() {
             fs::create_dir_all(&out).unwrap();
         }
         let args = ["download", torrent.to_str().unwrap(), "-o"];
-        let run = Bitsy::run(&[&args[..], &[out.to_str().unwrap(), "--port", "0"]].concat());
+        let rest = [out.to_str().unwrap(), "--port", "0", "--stall-timeout", "3"];
+        let run = Bitsy::run(&[&args[..], &rest].concat());
         assert_eq!(run.status.code(), Some(4), "{url}: {}", text(&run.stderr));
         let want: &[&str] = match out_exists {
             true => &["dl.torrent", "out", "out/nested"],
@@ -165,6 +167,12 @@ fn a_download_without_a_tracker_creates_nothing() {
         };
         assert_eq!(tree(&dir.0), want, "{url}");
     }
+    // The garbage tracker (one run) was asked at the start and again 2 s
+    // later (the first back-off), before the 3 s stall timeout; `stopped`
+    // at exit does not count.
+    let events = garbage.events();
+    let asked = events.iter().filter(|e| e.as_deref() != Some("stopped"));
+    assert!(asked.count() >= 2, "retried: {events:?}");
 }
 
 /// A download stopped after the seeder's only pieces leaves the files

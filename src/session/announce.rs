@@ -3,9 +3,12 @@
 //!
 //! Part of `Session` (see `session/mod.rs`). The HTTP itself happens on
 //! the tracker thread (`tracker::spawn`); this only decides and reacts.
+//! A failed announce is never fatal here: it is retried with the back-off
+//! of `backoff.rs`, and only the stall rule (`tick.rs`) gives up.
 
-use super::{EARLY_ANNOUNCE_GAP, Session, TRACKER_RETRY};
-use crate::error::{Error, Result};
+use super::backoff::Say;
+use super::{EARLY_ANNOUNCE_GAP, Session};
+use crate::progress::format_duration;
 use crate::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest};
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -35,7 +38,10 @@ impl Session<'_> {
         if self.announce_pending {
             return;
         }
-        let short = self.candidates.is_empty() && self.peers.len() < self.cfg.max_peers.min(10);
+        // While every tracker fails, the back-off alone says when to retry.
+        let failing = self.backoff.failures() > 0;
+        let short = !failing
+            && self.candidates.is_empty() && self.peers.len() < self.cfg.max_peers.min(10);
         let gap = self.min_interval.unwrap_or(EARLY_ANNOUNCE_GAP);
         let early = short
             && !self.picker.is_complete()
@@ -47,12 +53,19 @@ impl Session<'_> {
         }
     }
 
-    pub(super) fn on_tracker(&mut self, out: AnnounceOutcome) -> Result<()> {
+    pub(super) fn on_tracker(&mut self, out: AnnounceOutcome) {
         self.announce_pending = false;
         let now = Instant::now();
         match out {
-            AnnounceOutcome::Ok { response, .. } => {
+            AnnounceOutcome::Ok { url, response } => {
                 self.tracker_ok = true;
+                let failures = self.backoff.answered();
+                if failures > 0 {
+                    self.progress.message(&format!(
+                        "tracker {url} answered after {failures} failed announce{}",
+                        if failures == 1 { "" } else { "s" }
+                    ));
+                }
                 if let Some(w) = &response.warning {
                     self.progress.message(&format!("tracker warning: {w}"));
                 }
@@ -66,14 +79,16 @@ impl Session<'_> {
                 self.connect_more(now);
             }
             AnnounceOutcome::Failed { message } => {
-                if !self.tracker_ok && self.peers.is_empty() && !self.picker.is_complete() {
-                    return Err(Error::Tracker(message));
+                let (wait, say) = self.backoff.failed(&message);
+                if say == Say::Always || self.cfg.verbose {
+                    self.progress.message(&format!(
+                        "tracker: {message}; retrying in {}",
+                        format_duration(wait.as_secs())
+                    ));
                 }
-                self.progress.message(&format!("tracker: {message}"));
-                self.next_announce = now + TRACKER_RETRY;
+                self.next_announce = now + wait;
             }
         }
-        Ok(())
     }
 
     /// A tracker lists us among the peers; connecting to ourselves would

@@ -31,6 +31,7 @@ impl Session<'_> {
             PeerEventKind::Ready { addr, .. } => {
                 peer.ready = true;
                 peer.addr = addr;
+                self.had_peer = true;
                 if self.cfg.verbose {
                     self.progress.message(&format!("peer {addr}: connected"));
                 }

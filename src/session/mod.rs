@@ -32,6 +32,7 @@ mod requests;
 mod blame;
 mod tick;
 mod announce;
+mod backoff;
 
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
 use crate::choker::Choker;
@@ -40,10 +41,11 @@ use crate::ids::{self, ConnId};
 use crate::listener::{self, Incoming};
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
-use crate::progress::{Progress, Status, format_bytes};
+use crate::progress::{Progress, Status, format_bytes, format_duration};
 use crate::rate::Rate;
 use crate::storage::{self, Storage};
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
+use backoff::Backoff;
 use blame::Blame;
 pub use config::{Config, SeedPolicy, Summary};
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
@@ -82,9 +84,6 @@ pub const SNUB_TIMEOUT: Duration = Duration::from_secs(20);
 /// Re-announce at most this often when we run short of peers, if the
 /// tracker gave no `min interval`.
 pub const EARLY_ANNOUNCE_GAP: Duration = Duration::from_secs(30);
-
-/// Wait before retrying a tracker after a failed announce.
-pub const TRACKER_RETRY: Duration = Duration::from_secs(30);
 
 /// How long the `stopped` announce may take when we exit.
 pub const STOP_ANNOUNCE_WAIT: Duration = Duration::from_secs(5);
@@ -188,6 +187,8 @@ pub fn run(
         last_announce: None,
         min_interval: None,
         tracker_ok: false,
+        backoff: Backoff::default(),
+        had_peer: false,
         downloaded: 0,
         uploaded: 0,
         down: Rate::default(),
@@ -273,7 +274,13 @@ struct Session<'a> {
     next_announce: Instant,
     last_announce: Option<Instant>,
     min_interval: Option<Duration>,
+    /// Some announce has been answered since the start.
     tracker_ok: bool,
+    /// Failed announces in a row, and when to retry.
+    backoff: Backoff,
+    /// Some peer (outgoing or incoming) has completed a handshake since
+    /// the start: the trackers are then not the reason nothing came.
+    had_peer: bool,
     downloaded: u64,
     uploaded: u64,
     down: Rate,
@@ -317,7 +324,7 @@ impl Session<'_> {
                     }
                 }
                 recv(tracker_rx) -> out => match out {
-                    Ok(out) => self.on_tracker(out)?,
+                    Ok(out) => self.on_tracker(out),
                     Err(_) => self.tracker_tx = None,
                 },
                 recv(incoming) -> inc => {
@@ -364,14 +371,25 @@ impl Session<'_> {
     }
 
     pub(super) fn status(&self) -> Status {
+        let peers = self.peers.values().filter(|p| p.ready).count();
+        // While alone and every tracker fails, say so and when we retry.
+        let note = (peers == 0 && self.backoff.failures() > 0).then(|| {
+            let wait = self.next_announce.saturating_duration_since(Instant::now());
+            if self.announce_pending {
+                "tracker down, retrying now".to_string()
+            } else {
+                format!("tracker down, retry in {}", format_duration(wait.as_secs()))
+            }
+        });
         Status {
             have: self.picker.bytes_have(),
             total: self.meta.geometry.total_len(),
             down_rate: self.down.get(),
             up_rate: self.up.get(),
             uploaded: self.uploaded,
-            peers: self.peers.values().filter(|p| p.ready).count(),
+            peers,
             seeding: self.picker.is_complete() && self.completed_at.is_some(),
+            note,
         }
     }
 }

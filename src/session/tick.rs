@@ -151,15 +151,28 @@ impl Session<'_> {
         let Some(limit) = self.cfg.stall_timeout else {
             return Ok(()); // `--stall-timeout 0`: wait for peers forever
         };
-        if now.duration_since(since) >= limit {
-            return Err(Error::NoPeers(format!(
-                "no peer could be reached for {} s ({} of {} pieces done)",
-                limit.as_secs(),
-                self.picker.have().count(),
-                self.meta.geometry.num_pieces()
+        if now.duration_since(since) < limit {
+            return Ok(());
+        }
+        let done = format!(
+            "{} of {} pieces done",
+            self.picker.have().count(),
+            self.meta.geometry.num_pieces()
+        );
+        // Exit 4 only when the trackers are why: none ever answered and no
+        // peer ever came (not even an incoming one).
+        if let (false, false, Some(last)) =
+            (self.tracker_ok, self.had_peer, self.backoff.last_error())
+        {
+            return Err(Error::Tracker(format!(
+                "{last} (every announce failed for {} s, no peer came; {done})",
+                limit.as_secs()
             )));
         }
-        Ok(())
+        Err(Error::NoPeers(format!(
+            "no peer could be reached for {} s ({done})",
+            limit.as_secs()
+        )))
     }
 }
 
