@@ -317,7 +317,10 @@ fn a_tracker_down_at_start_is_retried_until_it_answers() {
     let run = child.finish();
     ok(&run);
     assert_files(&t, &out);
-    assert!(tracker.announces().len() >= 3, "it asked again and got the seeder");
+    assert!(
+        tracker.announces().len() >= 3,
+        "it asked again and got the seeder"
+    );
     let err = text(&run.stderr);
     assert!(err.contains("HTTP 500"), "{err}");
     assert!(err.contains("answered after"), "{err}");

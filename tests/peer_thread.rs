@@ -421,15 +421,78 @@ fn requested_blocks_become_block_events() {
         }
         other => panic!("{other:?}"),
     }
-    // The same block again, and one never asked for: both ignored.
-    h.remote.send(&piece);
-    h.remote.send(&Message::Piece {
-        index: 4,
-        begin: 0,
-        data: vec![0; 1000],
-    });
-    h.sync(3);
+}
 
+/// Each `piece` message we could not have asked for closes the connection
+/// as misbehaved, with a reason that says which rule it broke. The
+/// `asked` block, if any, is requested and delivered before `bad` comes.
+#[test]
+fn blocks_we_did_not_ask_for_close_the_connection() {
+    let piece = |index, begin, len: usize| Message::Piece {
+        index,
+        begin,
+        data: vec![0; len],
+    };
+    let table: Vec<(&str, Option<BlockRef>, Message, &str)> = vec![
+        (
+            "never requested",
+            None,
+            piece(2, 16384, 16384),
+            "did not request (piece 2, offset 16384)",
+        ),
+        (
+            "a second copy of a delivered block",
+            Some(block(1, 0)),
+            piece(1, 0, 16384),
+            "did not request (piece 1, offset 0)",
+        ),
+        (
+            "past the end of the last piece",
+            None,
+            piece(4, 0, 16384),
+            "past the end of piece 4 (0 + 16384 > 1000 bytes)",
+        ),
+        (
+            "past the end of a full piece",
+            None,
+            piece(0, 32768, 16),
+            "past the end of piece 0",
+        ),
+        (
+            "a piece that does not exist",
+            None,
+            piece(5, 0, 16384),
+            "piece 5, which does not exist",
+        ),
+        (
+            "inside the piece, but not one of its blocks",
+            Some(block(0, 0)),
+            piece(0, 100, 16384),
+            "not a block (piece 0, offset 100, 16384 bytes)",
+        ),
+    ];
+    for (name, asked, bad, reason) in table {
+        let mut h = ready(pieces(&[]));
+        h.unchoked_by_peer();
+        if let Some(first) = asked {
+            h.cmd(PeerCommand::Request(first));
+            assert!(matches!(h.remote.recv(), Message::Request { .. }), "{name}");
+            h.remote
+                .send(&piece(first.piece.get(), first.offset, first.len as usize));
+            assert!(matches!(h.event(), PeerEventKind::Block { .. }), "{name}");
+        }
+        h.remote.send(&bad);
+        let got = h.expect_closed(true);
+        assert!(got.contains(reason), "{name}: {got}");
+    }
+}
+
+/// A block we cancelled may cross our `cancel` on the wire: it is ignored,
+/// once, and the connection stays (later blocks are delivered).
+#[test]
+fn a_cancelled_block_that_crosses_is_ignored() {
+    let mut h = ready(pieces(&[]));
+    h.unchoked_by_peer();
     // The last, short block of the torrent; cancelled before it comes.
     let last = block(4, 0);
     assert_eq!(last.len, 1000);
@@ -449,19 +512,19 @@ fn requested_blocks_become_block_events() {
         begin: 0,
         data: vec![0; 1000],
     });
-    h.sync(4);
-}
-
-#[test]
-fn a_flood_of_unrequested_blocks_drops_the_peer() {
-    let mut h = ready(pieces(&[]));
-    let junk = Message::Piece {
-        index: 0,
+    h.sync(4); // no Block, no Closed before the `have`
+    let b = block(2, 0);
+    h.cmd(PeerCommand::Request(b));
+    assert!(matches!(h.remote.recv(), Message::Request { index: 2, .. }));
+    h.remote.send(&Message::Piece {
+        index: 2,
         begin: 0,
-        data: vec![0; 100],
-    };
-    h.remote.send_all(&vec![junk; 200]);
-    assert!(h.expect_closed(true).contains("did not request"));
+        data: vec![3; 16384],
+    });
+    match h.event() {
+        PeerEventKind::Block { block, .. } => assert_eq!(block, b),
+        other => panic!("expected the block, got {other:?}"),
+    }
 }
 
 #[test]
@@ -478,7 +541,8 @@ fn a_choke_voids_our_requests() {
     assert!(matches!(h.remote.recv(), Message::Request { index: 0, .. }));
     h.remote.send(&Message::Choke);
     assert!(matches!(h.event(), PeerEventKind::Choke));
-    // The block was in flight when the choke came: ignored.
+    // The block was in flight when the choke came (BEP 3 voids the
+    // request, but it may still cross): ignored, and the connection stays.
     h.remote.send(&Message::Piece {
         index: 0,
         begin: 0,

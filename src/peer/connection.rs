@@ -342,8 +342,7 @@ impl<'a> Connection<'a> {
             }
             Message::Piece { index, begin, data } => {
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
-                let block = geometry.exact_block(index, begin, len);
-                match self.requests.arrived(block)? {
+                match self.requests.arrived(geometry, index, begin, len)? {
                     Some(block) => {
                         self.answer_due = Some(Instant::now());
                         self.emit(PeerEventKind::Block { block, data })

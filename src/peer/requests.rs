@@ -1,30 +1,45 @@
-//! The blocks we asked this peer for and have not received.
+//! The blocks we asked this peer for and have not received, and the ones
+//! we stopped wanting.
 //!
 //! A `piece` message is forwarded to the main thread only if its block is
-//! in this set, and is taken out of it on arrival, so each requested block
-//! is delivered at most once. The set is emptied when the peer chokes us
-//! (BEP 3: a choke voids every request); the main thread does the same on
-//! the `Choke` event, so both views agree.
+//! outstanding here, and is taken out on arrival, so each requested block
+//! is delivered at most once.
 //!
-//! Blocks that arrive unasked are normal in small numbers (a `cancel` or a
-//! choke crossed the block on the wire), so each one is a strike and each
-//! wanted block takes a strike away; a peer that reaches
-//! [`MAX_UNREQUESTED_STRIKES`] is sending mostly junk and is dropped.
+//! Requests end in three ways: the block arrives; we `cancel` it (endgame,
+//! or a snubbed peer's requests given to others); or the peer chokes us
+//! (BEP 3: a choke voids every request; the main thread takes them back on
+//! the `Choke` event, so both views agree). A cancelled or voided block may
+//! still cross on the wire (the peer had queued it before it read our
+//! `cancel`; libtorrent sends blocks already queued after a choke), so each
+//! one is remembered among the last [`RECENTLY_VOIDED`] and, if it comes,
+//! is ignored quietly, once.
+//!
+//! Anything else closes the connection as misbehaved at once, with the
+//! reason:
+//! - a piece index the torrent does not have, or a block that runs past
+//!   the end of its piece;
+//! - a range that is not one of the torrent's blocks (we only ask for
+//!   whole 16 KiB-aligned blocks, so no honest peer sends another);
+//! - a valid block we never asked for, or one that arrives twice.
 //!
 //! This module does not decide what to request; the main thread does.
 
 use super::Close;
-use crate::geometry::BlockRef;
-use std::collections::HashSet;
+use crate::geometry::{BlockRef, Geometry};
+use std::collections::{HashSet, VecDeque};
 
-/// Net unrequested blocks tolerated. Well above the requests a single
-/// cancel-all or choke can leave in flight (our pipeline is far shorter).
-pub const MAX_UNREQUESTED_STRIKES: u32 = 128;
+/// Cancelled or choke-voided blocks remembered per connection. A choke
+/// voids at most a full pipeline, `session::MAX_PIPELINE` (256), so one
+/// choke's worth always fits; older ones are forgotten first.
+pub const RECENTLY_VOIDED: usize = 256;
+
+const _: () = assert!(RECENTLY_VOIDED >= crate::session::MAX_PIPELINE);
 
 #[derive(Default)]
 pub(super) struct Requests {
     outstanding: HashSet<BlockRef>,
-    strikes: u32,
+    /// Cancelled or voided, newest last, at most [`RECENTLY_VOIDED`].
+    voided: VecDeque<BlockRef>,
 }
 
 impl Requests {
@@ -33,64 +48,77 @@ impl Requests {
         self.outstanding.insert(block)
     }
 
-    /// Forgets a request; false if it was not outstanding.
+    /// We cancel a request; false if it was not outstanding. The block may
+    /// still arrive, and is then ignored.
     pub(super) fn remove(&mut self, block: BlockRef) -> bool {
-        self.outstanding.remove(&block)
+        let was = self.outstanding.remove(&block);
+        if was {
+            self.void(block);
+        }
+        was
     }
 
-    /// The peer choked us: every request is void.
+    /// The peer choked us: every request is void, and each of them may
+    /// still arrive (ignored).
     pub(super) fn clear(&mut self) {
-        self.outstanding.clear();
-    }
-
-    /// A `piece` arrived; `block` is what `Geometry::exact_block` made of
-    /// it. Returns the block if we wanted it, `None` if it is to be ignored,
-    /// or an error once the peer has sent too much we did not ask for.
-    pub(super) fn arrived(&mut self, block: Option<BlockRef>) -> Result<Option<BlockRef>, Close> {
-        match block {
-            Some(b) if self.outstanding.remove(&b) => {
-                self.strikes = self.strikes.saturating_sub(1);
-                Ok(Some(b))
-            }
-            _ => {
-                self.strikes += 1;
-                if self.strikes >= MAX_UNREQUESTED_STRIKES {
-                    return Err(Close::misbehaved("too many blocks we did not request"));
-                }
-                Ok(None)
-            }
+        let mut blocks: Vec<BlockRef> = self.outstanding.drain().collect();
+        blocks.sort_unstable(); // a stable order for which ones are kept
+        for b in blocks {
+            self.void(b);
         }
     }
+
+    fn void(&mut self, block: BlockRef) {
+        if self.voided.len() >= RECENTLY_VOIDED {
+            self.voided.pop_front();
+        }
+        self.voided.push_back(block);
+    }
+
+    /// A `piece` arrived with this index, offset and data length. Returns
+    /// the block if we asked for it, `None` if it was cancelled or voided
+    /// (ignored), or why the connection is to be closed.
+    pub(super) fn arrived(
+        &mut self,
+        geometry: &Geometry,
+        index: u32,
+        begin: u32,
+        len: u32,
+    ) -> Result<Option<BlockRef>, Close> {
+        let block = check(geometry, index, begin, len)?;
+        if self.outstanding.remove(&block) {
+            return Ok(Some(block));
+        }
+        if let Some(i) = self.voided.iter().position(|b| *b == block) {
+            self.voided.remove(i);
+            return Ok(None);
+        }
+        Err(Close::misbehaved(format!(
+            "sent a block we did not request (piece {index}, offset {begin})"
+        )))
+    }
+}
+
+/// Makes a block of the torrent of a `piece` message's header, or says why
+/// it is none.
+fn check(geometry: &Geometry, index: u32, begin: u32, len: u32) -> Result<BlockRef, Close> {
+    let piece = geometry.piece(index).ok_or_else(|| {
+        Close::misbehaved(format!(
+            "sent a block of piece {index}, which does not exist"
+        ))
+    })?;
+    let piece_len = geometry.piece_len(piece);
+    if u64::from(begin) + u64::from(len) > u64::from(piece_len) {
+        return Err(Close::misbehaved(format!(
+            "sent a block past the end of piece {index} ({begin} + {len} > {piece_len} bytes)"
+        )));
+    }
+    geometry.exact_block(index, begin, len).ok_or_else(|| {
+        Close::misbehaved(format!(
+            "sent a range that is not a block (piece {index}, offset {begin}, {len} bytes)"
+        ))
+    })
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::geometry::Geometry;
-
-    #[test]
-    fn only_requested_blocks_pass_once() {
-        let g = Geometry::new(64 * 1024, 32 * 1024, 2).unwrap();
-        let a = g.exact_block(0, 0, 16384);
-        let b = g.exact_block(1, 16384, 16384);
-        let mut r = Requests::default();
-        assert!(r.insert(a.unwrap()));
-        assert!(!r.insert(a.unwrap()));
-        assert_eq!(r.arrived(a).unwrap(), a);
-        assert_eq!(r.arrived(a).unwrap(), None); // a duplicate
-        assert_eq!(r.arrived(b).unwrap(), None); // never asked
-        assert_eq!(r.arrived(None).unwrap(), None); // not a block at all
-        r.insert(b.unwrap());
-        r.clear();
-        assert_eq!(r.arrived(b).unwrap(), None);
-    }
-
-    #[test]
-    fn junk_senders_are_dropped() {
-        let mut r = Requests::default();
-        for _ in 1..MAX_UNREQUESTED_STRIKES {
-            assert!(r.arrived(None).is_ok());
-        }
-        assert!(r.arrived(None).unwrap_err().misbehaved);
-    }
-}
+mod tests;

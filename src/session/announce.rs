@@ -40,8 +40,8 @@ impl Session<'_> {
         }
         // While every tracker fails, the back-off alone says when to retry.
         let failing = self.backoff.failures() > 0;
-        let short = !failing
-            && self.candidates.is_empty() && self.peers.len() < self.cfg.max_peers.min(10);
+        let short =
+            !failing && self.candidates.is_empty() && self.peers.len() < self.cfg.max_peers.min(10);
         let gap = self.min_interval.unwrap_or(EARLY_ANNOUNCE_GAP);
         let early = short
             && !self.picker.is_complete()

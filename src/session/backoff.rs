@@ -87,9 +87,7 @@ impl Backoff {
 /// [`FIRST_RETRY`] × 2^(failures − 1), at most [`MAX_RETRY`].
 pub(super) fn delay(failures: u32) -> Duration {
     let doublings = failures.saturating_sub(1).min(16); // 2 s × 2^16 ≫ cap
-    FIRST_RETRY
-        .saturating_mul(1u32 << doublings)
-        .min(MAX_RETRY)
+    FIRST_RETRY.saturating_mul(1u32 << doublings).min(MAX_RETRY)
 }
 
 #[cfg(test)]
@@ -120,21 +118,23 @@ mod tests {
     #[test]
     fn news_is_said_once_and_an_answer_resets() {
         let mut b = Backoff::default();
-        let steps: &[(Option<&str>, Option<(u64, Say)>)] = &[
-            (Some("refused"), Some((2, Say::Always))),
-            (Some("refused"), Some((4, Say::Verbose))),
-            (Some("HTTP 500"), Some((8, Say::Always))),
-            (Some("HTTP 500"), Some((16, Say::Verbose))),
-            (None, None), // an answer
-            (Some("HTTP 500"), Some((2, Say::Always))),
+        // A failure's words and the wait and saying it gives; `None` is an
+        // answer (which ends 4 failures in a row).
+        let steps: &[Option<(&str, u64, Say)>] = &[
+            Some(("refused", 2, Say::Always)),
+            Some(("refused", 4, Say::Verbose)),
+            Some(("HTTP 500", 8, Say::Always)),
+            Some(("HTTP 500", 16, Say::Verbose)),
+            None,
+            Some(("HTTP 500", 2, Say::Always)),
         ];
-        for (i, (failure, want)) in steps.iter().enumerate() {
-            match (failure, want) {
-                (Some(m), Some((secs, say))) => {
-                    let (d, s) = b.failed(m);
+        for (i, step) in steps.iter().enumerate() {
+            match step {
+                Some((message, secs, say)) => {
+                    let (d, s) = b.failed(message);
                     assert_eq!((d, &s), (Duration::from_secs(*secs), say), "step {i}");
                 }
-                _ => {
+                None => {
                     assert_eq!(b.answered(), 4, "step {i}");
                     assert_eq!(b.failures(), 0);
                 }
