@@ -37,7 +37,8 @@ pub enum Error {
     Usage(String),
     /// The .torrent file is invalid; the message names what is wrong.
     Torrent(String),
-    /// Every tracker failed; the message has the last tracker's words.
+    /// Every tracker failed (retried until `--stall-timeout`, or none is
+    /// usable) and no peer came; the message has the last tracker's words.
     Tracker(String),
     /// No peer is left and none can be found.
     NoPeers(String),

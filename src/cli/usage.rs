@@ -31,7 +31,7 @@ exit codes:
        for `seed`, `tracker`, and a `download` that finished and is seeding
   2    usage error
   3    the .torrent file is unreadable or invalid
-  4    every tracker failed
+  4    every tracker failed for --stall-timeout and no peer came
   5    no peers: none connected for --stall-timeout
   6    I/O error (disk, socket)
   7    the data is incomplete (verify, seed)
@@ -55,8 +55,10 @@ options:
                          address, and IPv6 where there is one); outgoing
                          connections are not bound
   --max-peers N          most peer connections at once, 1-1000 (default 50)
-  --stall-timeout TIME   give up (exit 5) after this long with no peer
-                         (default 120s; 0 = never). A bare number is seconds
+  --stall-timeout TIME   give up after this long with no peer (exit 4 if
+                         every tracker failed all along, else 5; failed
+                         trackers are retried meanwhile). Default 120s;
+                         0 = never. A bare number is seconds
   --seed                 after downloading, seed until Ctrl-C
   --seed-ratio R         after downloading, seed until uploaded = R x size
   --seed-time TIME       after downloading, seed this long: 90s, 30m, 1.5h,
