@@ -16,7 +16,8 @@
 //! concern: `events` (what peers tell us), `requests` (keeping pipelines
 //! full), `tick` (periodic work), `announce` (the tracker), with `blame`
 //! (who sent bad data), `peers` (per-peer records and candidate
-//! addresses) and `layout` (where files go) as helpers.
+//! addresses), `backoff` (when to retry a failing tracker) and `layout`
+//! (where files go) as helpers.
 //!
 //! What it deliberately does not do: hash or write on any other thread,
 //! share a lock with peers, or keep more than the picker's bounded set of
