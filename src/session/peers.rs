@@ -330,6 +330,26 @@ mod tests {
     }
 
     #[test]
+    fn request_target_is_the_pipeline_within_reqq() {
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        let mut p = Peer::new(tx, a(1), false, 8);
+        assert_eq!(p.reqq, DEFAULT_REQQ);
+        // (pipeline, reqq, snubbed) -> requests to keep in flight
+        let table = [
+            ((5, DEFAULT_REQQ, false), 5),
+            ((256, DEFAULT_REQQ, false), 250),
+            ((100, 3, false), 3),
+            ((2, 3, false), 2),
+            ((100, 3, true), 1),
+            ((100, 1, false), 1),
+        ];
+        for ((pipeline, reqq, snubbed), want) in table {
+            (p.pipeline, p.reqq, p.snubbed) = (pipeline, reqq, snubbed);
+            assert_eq!(p.request_target(), want, "{pipeline} {reqq} {snubbed}");
+        }
+    }
+
+    #[test]
     fn strikes_and_misbehaviour_ban() {
         let mut c = Candidates::default();
         assert!(!c.strike(a(1)));
