@@ -851,3 +851,40 @@ fn a_hostile_extended_handshake_closes_only_that_peer() {
         good.sync(0);
     }
 }
+
+#[test]
+fn an_incoming_peer_with_the_bit_gets_our_extended_handshake() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect_timeout(&listener.local_addr().unwrap(), WAIT).unwrap();
+    let server = accept(&listener);
+    let (ctx, events) = context();
+    let (cmds, cmd_rx) = unbounded();
+    let thread = spawn_incoming(ctx, ConnId(8), server, pieces(&[1]), cmd_rx).unwrap();
+    let mut remote = Remote::new(client);
+    remote.send_raw(&wire_msg::handshake_with(
+        wire_msg::EXTENSION_BIT,
+        INFO_HASH,
+        THEIR_ID,
+    ));
+    let ours = remote.read_handshake();
+    assert_eq!(ours.reserved, wire_msg::EXTENSION_BIT);
+    match remote.recv() {
+        Message::Extended { id: 0, payload } => {
+            assert!(
+                payload.starts_with(b"d1:mde1:pi6881e4:reqqi2048e"),
+                "{payload:?}"
+            )
+        }
+        other => panic!("expected our extended handshake, got {other:?}"),
+    }
+    assert_eq!(remote.recv(), Message::Bitfield(vec![0b0100_0000]));
+    let h = Harness {
+        events,
+        cmds: Some(cmds),
+        remote,
+        thread,
+    };
+    assert!(matches!(h.event(), PeerEventKind::Ready { .. }));
+    h.cmd(PeerCommand::Close);
+    h.expect_closed(false);
+}
