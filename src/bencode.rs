@@ -1,7 +1,7 @@
 //! Bencode (BEP 3): bitsy's own bounded decoder and a small encoder.
 //!
-//! Every .torrent file and every tracker response passes through
-//! [`decode`] before anything else looks at it. The decoder is iterative
+//! Every .torrent file, tracker response and bencoded peer message passes
+//! through [`decode`] before anything else looks at it. The decoder is iterative
 //! (an explicit stack, no recursion), so hostile nesting cannot overflow
 //! the thread's stack, and it enforces [`Limits`] on nesting depth and on
 //! the number of tokens. It also refuses, with the byte offset:
@@ -55,6 +55,17 @@ impl Limits {
     pub const TRACKER: Limits = Limits {
         max_depth: 64,
         max_tokens: 200_000,
+    };
+
+    /// For bencoded peer messages (BEP 10 extended handshake, and the
+    /// BEP 9 and BEP 11 messages after it). Each is one frame, so at most
+    /// a block and a little more; real ones are a dictionary holding one
+    /// more (`m`), so depth 2, and a few dozen tokens. Depth 8 and 2,048
+    /// tokens leave room for clients that add their own keys, and keep
+    /// the decoded tree under ~100 KiB whatever the frame holds.
+    pub const PEER_MESSAGE: Limits = Limits {
+        max_depth: 8,
+        max_tokens: 2048,
     };
 }
 

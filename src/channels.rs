@@ -20,6 +20,7 @@
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::{ConnId, InfoHash, PeerId};
 use crate::wire::bitfield::Bitfield;
+use crate::wire::ext_handshake::ClientName;
 use crossbeam_channel::Sender;
 use std::io;
 use std::net::SocketAddr;
@@ -53,6 +54,17 @@ pub enum PeerEventKind {
     Block { block: BlockRef, data: Vec<u8> },
     /// We sent the peer a block of this many bytes.
     Uploaded { bytes: u32 },
+    /// The peer's extended handshake (BEP 10), its first or a later one:
+    /// each field it carried replaces the one before, absent ones keep it.
+    /// Its `m` ids stay with the peer thread, which sends the messages.
+    Extended {
+        /// `v`: the peer's client name and version.
+        client: Option<ClientName>,
+        /// `p`: the port it listens on (for PEX later; unused yet).
+        listen_port: Option<u16>,
+        /// `reqq`: requests it queues; our pipeline to it stays within.
+        reqq: Option<u16>,
+    },
     /// The connection is over (last event from this thread). `reason` is
     /// a plain sentence for the log; `misbehaved` is true when the peer
     /// broke the protocol (it will not be reconnected).
@@ -93,4 +105,9 @@ pub struct PeerContext {
     pub reader: Arc<dyn PieceReader>,
     /// Where to send events.
     pub events: Sender<PeerEvent>,
+    /// The port we listen on, for our extended handshake's `p`.
+    pub listen_port: u16,
+    /// The length of the torrent's raw info dictionary, for our extended
+    /// handshake's `metadata_size`; `None` while we do not have it.
+    pub metadata_size: Option<u32>,
 }

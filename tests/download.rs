@@ -167,6 +167,38 @@ fn silent_seeder_that_announces_pieces_late() {
     fetch_all("late", &t, &tracker, &[&late]);
 }
 
+/// BEP 10's `reqq` caps the requests bitsy keeps in flight to a peer.
+/// The seeder holds requests until bitsy pauses, so it sees them pile up:
+/// without `reqq` the first burst alone is 5 (the starting pipeline),
+/// with `reqq` 2 never more than 2. `-v` names the peer's client.
+#[test]
+fn reqq_caps_requests_in_flight() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(512 * 1024, 7);
+    let t = TestTorrent::single_file("reqq.bin", &content, 64 * 1024, &tracker.url());
+    for (behaviour, limit) in [
+        (Behaviour::normal().hold_requests(), None),
+        (Behaviour::normal().hold_requests().reqq(2), Some(2)),
+    ] {
+        let seeder = FakeSeeder::start(&t, behaviour);
+        let dir = TempDir::new("reqq");
+        let torrent = swarm(&t, &dir, &tracker, &[&seeder]);
+        let out = dir.0.join("out");
+        let run = download(&torrent, &out, &[]);
+        ok(&run);
+        assert_files(&t, &out);
+        let held = seeder.max_held();
+        match limit {
+            None => assert!(held > 2, "without reqq, {held} at most"),
+            Some(n) => {
+                assert!(held >= 1 && held <= n, "{held} in flight, reqq {n}");
+                let err = text(&run.stderr);
+                assert!(err.contains("client fake-seeder"), "{err}");
+            }
+        }
+    }
+}
+
 #[test]
 fn multi_file_with_tiny_and_empty_files() {
     let tracker = FakeTracker::start();

@@ -151,6 +151,8 @@ fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver<Pee
         geometry: geometry(),
         reader,
         events: tx,
+        listen_port: 6881,
+        metadata_size: None,
     };
     (Arc::new(ctx), rx)
 }
@@ -213,11 +215,17 @@ fn ready(our_pieces: Bitfield) -> Harness {
 }
 
 fn ready_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
+    ready_as([0; 8], reader, our_pieces)
+}
+
+/// Past the handshake, the remote's carrying `reserved`.
+fn ready_as(reserved: [u8; 8], reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
     let mut h = outgoing_with(reader, our_pieces);
     let ours = h.remote.read_handshake();
     assert_eq!((ours.info_hash, ours.peer_id), (INFO_HASH, OUR_ID));
-    assert_eq!(ours.reserved, [0; 8]);
-    h.remote.write_handshake(INFO_HASH, THEIR_ID);
+    assert_eq!(ours.reserved, wire_msg::EXTENSION_BIT, "we speak BEP 10");
+    h.remote
+        .send_raw(&wire_msg::handshake_with(reserved, INFO_HASH, THEIR_ID));
     match h.event() {
         PeerEventKind::Ready { peer_id, .. } => assert_eq!(peer_id, THEIR_ID),
         other => panic!("expected Ready, got {other:?}"),
@@ -378,7 +386,7 @@ fn unknown_messages_are_skipped() {
     #[rustfmt::skip]
     h.remote.send_raw(&[
         0, 0, 0, 1, 14,                               // BEP 6 have-all, not negotiated
-        0, 0, 0, 6, 20, 0, b'd', b'e', b'x', b'y',    // BEP 10 extended, id 0, junk
+        0, 0, 0, 6, 20, 9, b'd', b'e', b'x', b'y',    // BEP 10 extended, id 9 (not ours), junk
         0, 0, 0, 3, 9, 0x1a, 0xe1,                    // BEP 5 port 6881
         0, 0, 0, 0,                                   // keep-alive
     ]);
@@ -778,4 +786,169 @@ fn the_test_codec_matches_bep_3() {
     let mut k = Vec::new();
     Message::KeepAlive.encode_into(&mut k);
     assert_eq!(k, [0, 0, 0, 0]);
+    // extended handshake "de": <00000004><14><00><64 65>
+    let mut e = Vec::new();
+    extended(b"de").encode_into(&mut e);
+    assert_eq!(e, [0, 0, 0, 4, 20, 0, b'd', b'e']);
+    assert_eq!(Message::decode(&e[4..]), extended(b"de"));
+}
+
+/// An outgoing peer thread past a handshake in which the remote set BEP
+/// 10's bit; our extended handshake has been read and checked.
+fn ready_extended(our_pieces: Bitfield) -> Harness {
+    let mut h = ready_as(wire_msg::EXTENSION_BIT, Arc::new(Stub), our_pieces);
+    // Ours comes first, before any bitfield. Keys sorted; no `m` entry
+    // (nothing advertised yet), no metadata_size (the context has none).
+    #[rustfmt::skip]
+    let want = [
+        &b"d"[..],
+        b"1:m", b"de",                  // m: empty
+        b"1:p", b"i6881e",              // our listen port (the context's)
+        b"4:reqq", b"i2048e",           // MAX_UPLOAD_QUEUE
+        b"1:v", b"11:bitsy 0.1.0",      // client name
+        b"6:yourip", b"4:", &[127, 0, 0, 1], // the remote, as we see it
+        b"e",
+    ]
+    .concat();
+    assert_eq!(
+        h.remote.recv(),
+        Message::Extended {
+            id: 0,
+            payload: want
+        }
+    );
+    h
+}
+
+fn extended(payload: &[u8]) -> Message {
+    Message::Extended {
+        id: 0,
+        payload: payload.to_vec(),
+    }
+}
+
+#[test]
+fn extended_handshakes_both_ways() {
+    let mut h = ready_extended(pieces(&[2]));
+    assert_eq!(h.remote.recv(), Message::Bitfield(vec![0b0010_0000]));
+    h.remote.send(&extended(
+        b"d1:md11:ut_metadatai3e6:ut_pexi1ee1:pi51413e4:reqqi3e1:v10:remote 1.0e",
+    ));
+    match h.event() {
+        PeerEventKind::Extended {
+            client,
+            listen_port,
+            reqq,
+        } => {
+            assert_eq!(client.unwrap().as_str(), "remote 1.0");
+            assert_eq!((listen_port, reqq), (Some(51413), Some(3)));
+        }
+        other => panic!("expected Extended, got {other:?}"),
+    }
+    // A later one carries only what changed; a bad field is dropped alone.
+    h.remote.send(&extended(b"d1:pi-1e4:reqqi7ee"));
+    match h.event() {
+        PeerEventKind::Extended {
+            client,
+            listen_port,
+            reqq,
+        } => assert_eq!((client, listen_port, reqq), (None, None, Some(7))),
+        other => panic!("expected Extended, got {other:?}"),
+    }
+    // An extended id we never advertised is skipped.
+    h.remote.send(&Message::Extended {
+        id: 1,
+        payload: b"d8:msg_typei0e5:piecei0ee".to_vec(),
+    });
+    h.sync(1);
+}
+
+#[test]
+fn no_extended_handshake_to_a_peer_without_the_bit() {
+    let mut h = ready(pieces(&[2]));
+    // The first message is our bitfield: no extended handshake before it.
+    assert_eq!(h.remote.recv(), Message::Bitfield(vec![0b0010_0000]));
+    // The peer's own is still read (it may set the bit and forget).
+    h.remote.send(&extended(b"d4:reqqi9ee"));
+    assert!(matches!(
+        h.event(),
+        PeerEventKind::Extended { reqq: Some(9), .. }
+    ));
+}
+
+#[test]
+fn a_hostile_extended_handshake_closes_only_that_peer() {
+    let frame = |payload: &[u8]| {
+        let mut b = Vec::new();
+        extended(payload).encode_into(&mut b);
+        b
+    };
+    let deep = [&b"d1:m"[..], &[b'l'; 100], &[b'e'; 100], b"e"].concat();
+    let big = [&b"d1:v17000:"[..], &[b'x'; 17_000], b"e"].concat();
+    // Bytes on the wire, and the reason the peer is dropped.
+    let table: Vec<(Vec<u8>, &str)> = vec![
+        (frame(&deep), "nesting deeper than 8"),
+        (frame(b"le"), "not a dictionary"),
+        (frame(b"d1:pi1e"), "ends too early"),
+        (
+            frame(&big),
+            "extended handshake of 17011 bytes, limit 16384",
+        ),
+        // 1 MiB: refused from its length prefix, before the rest arrives.
+        (
+            vec![0x00, 0x10, 0x00, 0x02, 20, 0, b'd'],
+            "message of 1048578 bytes",
+        ),
+    ];
+    for (bytes, want) in table {
+        let mut bad = ready_extended(pieces(&[]));
+        let mut good = ready_extended(pieces(&[]));
+        bad.remote.send_raw(&bytes);
+        let reason = bad.expect_closed(true);
+        assert!(reason.contains(want), "{reason:?}, want {want:?}");
+        // The other connection carries on.
+        good.remote.send(&extended(b"d4:reqqi5ee"));
+        assert!(matches!(
+            good.event(),
+            PeerEventKind::Extended { reqq: Some(5), .. }
+        ));
+        good.sync(0);
+    }
+}
+
+#[test]
+fn an_incoming_peer_with_the_bit_gets_our_extended_handshake() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let client = TcpStream::connect_timeout(&listener.local_addr().unwrap(), WAIT).unwrap();
+    let server = accept(&listener);
+    let (ctx, events) = context();
+    let (cmds, cmd_rx) = unbounded();
+    let thread = spawn_incoming(ctx, ConnId(8), server, pieces(&[1]), cmd_rx).unwrap();
+    let mut remote = Remote::new(client);
+    remote.send_raw(&wire_msg::handshake_with(
+        wire_msg::EXTENSION_BIT,
+        INFO_HASH,
+        THEIR_ID,
+    ));
+    let ours = remote.read_handshake();
+    assert_eq!(ours.reserved, wire_msg::EXTENSION_BIT);
+    match remote.recv() {
+        Message::Extended { id: 0, payload } => {
+            assert!(
+                payload.starts_with(b"d1:mde1:pi6881e4:reqqi2048e"),
+                "{payload:?}"
+            )
+        }
+        other => panic!("expected our extended handshake, got {other:?}"),
+    }
+    assert_eq!(remote.recv(), Message::Bitfield(vec![0b0100_0000]));
+    let h = Harness {
+        events,
+        cmds: Some(cmds),
+        remote,
+        thread,
+    };
+    assert!(matches!(h.event(), PeerEventKind::Ready { .. }));
+    h.cmd(PeerCommand::Close);
+    h.expect_closed(false);
 }

@@ -10,20 +10,23 @@
 //! encrypted (MSE) handshake, which we do not speak. That ends the
 //! connection without marking the peer as misbehaved (it often retries in
 //! plaintext; aria2 does), so it is neither banned nor reported without
-//! `-v`. The rest of the handshake is read whole with `read_exact` under
+//! `-v`. Our handshake sets the extension protocol bit (BEP 10); whether
+//! the peer's does is returned with the rest of its handshake. The rest of the handshake is read whole with `read_exact` under
 //! [`HANDSHAKE_TIMEOUT`](super::HANDSHAKE_TIMEOUT): a timeout there ends the
 //! connection anyway, so the partial bytes it loses do not matter. After
 //! the handshake, reads go through the frame reader instead.
 
 use super::{CONNECT_TIMEOUT, Close, HANDSHAKE_TIMEOUT, WRITE_TIMEOUT};
 use crate::channels::PeerContext;
-use crate::ids::PeerId;
 use crate::wire::handshake::{HANDSHAKE_LEN, Handshake, check_first_byte};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
 /// Dials `addr`; sends our handshake, then checks theirs.
-pub(super) fn outgoing(ctx: &PeerContext, addr: SocketAddr) -> Result<(TcpStream, PeerId), Close> {
+pub(super) fn outgoing(
+    ctx: &PeerContext,
+    addr: SocketAddr,
+) -> Result<(TcpStream, Handshake), Close> {
     let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| Close::io("connecting", &e))?;
     set_timeouts(&stream)?;
@@ -36,7 +39,7 @@ pub(super) fn outgoing(ctx: &PeerContext, addr: SocketAddr) -> Result<(TcpStream
 pub(super) fn incoming(
     ctx: &PeerContext,
     mut stream: TcpStream,
-) -> Result<(TcpStream, PeerId), Close> {
+) -> Result<(TcpStream, Handshake), Close> {
     set_timeouts(&stream)?;
     let theirs = read_theirs(&mut stream, ctx)?;
     send_ours(&mut stream, ctx)?;
@@ -61,7 +64,7 @@ fn send_ours(stream: &mut TcpStream, ctx: &PeerContext) -> Result<(), Close> {
         .map_err(|e| Close::io("sending handshake", &e))
 }
 
-fn read_theirs(stream: &mut TcpStream, ctx: &PeerContext) -> Result<PeerId, Close> {
+fn read_theirs(stream: &mut TcpStream, ctx: &PeerContext) -> Result<Handshake, Close> {
     let mut bytes = [0u8; HANDSHAKE_LEN];
     let (first, rest) = bytes.split_at_mut(1);
     stream
@@ -73,7 +76,7 @@ fn read_theirs(stream: &mut TcpStream, ctx: &PeerContext) -> Result<PeerId, Clos
         .map_err(|e| Close::io("reading handshake", &e))?;
     let theirs = Handshake::parse(&bytes).map_err(|e| Close::misbehaved(e.to_string()))?;
     check(&theirs, ctx)?;
-    Ok(theirs.peer_id)
+    Ok(theirs)
 }
 
 /// The connection-level checks on a well-formed handshake.

@@ -11,7 +11,8 @@
 //! Message order is free: a `bitfield` is accepted at any time, replacing
 //! the peer's piece set (aria2 sends a second one mid-connection), and a
 //! peer that sends only `have`s, or nothing, is fine. Choke and interest
-//! events are forwarded only when the state changes.
+//! events are forwarded only when the state changes. BEP 10's extended
+//! messages are handled in `connection/extended.rs`.
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
@@ -22,6 +23,7 @@ use super::{
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
+use crate::wire::extended::PeerIds;
 use crate::wire::frame::{FrameReader, max_frame_len};
 use crate::wire::message::{Message, piece_header_into};
 use crossbeam_channel::{Receiver, TryRecvError};
@@ -58,6 +60,10 @@ pub(super) struct Connection<'a> {
     /// `KEEPALIVE_AFTER` and `RECEIVE_LIMIT`, as fields so tests can shorten them.
     keepalive_after: Duration,
     receive_limit: Duration,
+    /// The peer set BEP 10's bit in its handshake: it gets ours.
+    pub(super) peer_extended: bool,
+    /// The ids the peer's extended handshakes asked us to send with.
+    ext_ids: PeerIds,
 }
 
 impl<'a> Connection<'a> {
@@ -89,6 +95,8 @@ impl<'a> Connection<'a> {
             answer_due: None,
             keepalive_after: KEEPALIVE_AFTER,
             receive_limit: RECEIVE_LIMIT,
+            peer_extended: false,
+            ext_ids: PeerIds::default(),
         }
     }
 
@@ -106,6 +114,10 @@ impl<'a> Connection<'a> {
     }
 
     fn run_loop(&mut self) -> Result<std::convert::Infallible, Close> {
+        // BEP 10: "immediately after the standard bittorrent handshake".
+        if self.peer_extended {
+            self.send_ext_handshake()?;
+        }
         if !self.our_pieces.is_empty() {
             self.send(&Message::Bitfield(self.our_pieces.as_bytes().to_vec()))?;
         }
@@ -285,6 +297,7 @@ impl<'a> Connection<'a> {
         let geometry = &self.ctx.geometry;
         match msg {
             Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } => Ok(()),
+            Message::Extended { id, payload } => self.extended(id, &payload),
             Message::Choke if !self.peer_choking => {
                 self.peer_choking = true;
                 self.requests.clear();
@@ -354,5 +367,6 @@ impl<'a> Connection<'a> {
     }
 }
 
+mod extended;
 #[cfg(test)]
 mod tests;

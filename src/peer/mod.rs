@@ -4,7 +4,8 @@
 //!  spawn_outgoing: connect ─▶ send handshake ─▶ read handshake ─┐
 //!  spawn_incoming:            read handshake ─▶ send handshake ─┤
 //!                                                               ▼
-//!      Ready ─▶ our bitfield (if any piece) ─▶ loop { commands, serve, read }
+//!      Ready ─▶ our extended handshake (if the peer set BEP 10's bit)
+//!            ─▶ our bitfield (if any piece) ─▶ loop { commands, serve, read }
 //!                                                               │
 //!                                                   Closed (always last)
 //! ```
@@ -36,8 +37,9 @@ mod requests;
 mod upload;
 
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
-use crate::ids::{ConnId, PeerId};
+use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
+use crate::wire::handshake::Handshake;
 use crossbeam_channel::Receiver;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -122,8 +124,8 @@ pub fn spawn_outgoing(
         .spawn(move || {
             let closer = Closer::new(&ctx, conn);
             let close = match connect::outgoing(&ctx, addr) {
-                Ok((stream, peer_id)) => {
-                    session(&ctx, conn, stream, addr, peer_id, our_pieces, cmds)
+                Ok((stream, theirs)) => {
+                    session(&ctx, conn, stream, addr, &theirs, our_pieces, cmds)
                 }
                 Err(close) => close,
             };
@@ -147,8 +149,8 @@ pub fn spawn_incoming(
         .spawn(move || {
             let closer = Closer::new(&ctx, conn);
             let close = match connect::incoming(&ctx, stream) {
-                Ok((stream, peer_id)) => {
-                    session(&ctx, conn, stream, addr, peer_id, our_pieces, cmds)
+                Ok((stream, theirs)) => {
+                    session(&ctx, conn, stream, addr, &theirs, our_pieces, cmds)
                 }
                 Err(close) => close,
             };
@@ -162,15 +164,20 @@ fn session(
     conn: ConnId,
     stream: TcpStream,
     addr: SocketAddr,
-    peer_id: PeerId,
+    theirs: &Handshake,
     our_pieces: Bitfield,
     cmds: Receiver<PeerCommand>,
 ) -> Close {
-    let ready = PeerEventKind::Ready { addr, peer_id };
+    let ready = PeerEventKind::Ready {
+        addr,
+        peer_id: theirs.peer_id,
+    };
     if ctx.events.send(PeerEvent { conn, kind: ready }).is_err() {
         return Close::quiet("the session has stopped");
     }
-    connection::Connection::new(ctx, conn, stream, our_pieces, cmds).run()
+    let mut c = connection::Connection::new(ctx, conn, stream, our_pieces, cmds);
+    c.peer_extended = theirs.supports_extensions();
+    c.run()
 }
 
 /// Why a connection ended: the contents of the `Closed` event.

@@ -82,6 +82,25 @@ impl Session<'_> {
                 self.up.add(u64::from(bytes));
                 self.uploaded += u64::from(bytes);
             }
+            PeerEventKind::Extended {
+                client,
+                listen_port,
+                reqq,
+            } => {
+                if let Some(n) = reqq {
+                    peer.reqq = usize::from(n).max(1);
+                }
+                peer.listen_port = listen_port.or(peer.listen_port);
+                if let Some(name) = client {
+                    if self.cfg.verbose && peer.client.as_ref() != Some(&name) {
+                        let addr = peer.addr;
+                        self.progress
+                            .message(&format!("peer {addr}: client {name}"));
+                    }
+                    peer.client = Some(name);
+                }
+                self.fill(conn); // a larger reqq makes room at once
+            }
             PeerEventKind::Closed { .. } => {}
         }
         Ok(())

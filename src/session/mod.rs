@@ -169,6 +169,8 @@ pub fn run(
         geometry: meta.geometry,
         reader: storage.reader(),
         events: events_tx,
+        listen_port: port,
+        metadata_size: u32::try_from(meta.info_bytes.len()).ok(),
     });
     let mut s = Session {
         meta,

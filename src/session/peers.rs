@@ -11,6 +11,8 @@
 //!   requested from this connection.
 //! - `Peer::useful` is the number of pieces the peer has and we lack; we
 //!   are interested in the peer exactly when it is above zero.
+//! - `Peer::reqq` is at least 1: `fill` never keeps more requests in
+//!   flight to the peer than it said it queues.
 //! - An address is banned for the rest of the run once it sent data for
 //!   [`MAX_STRIKES`] pieces that failed their hash check, or broke the
 //!   protocol.
@@ -19,6 +21,7 @@ use crate::channels::PeerCommand;
 use crate::geometry::BlockRef;
 use crate::rate::Rate;
 use crate::wire::bitfield::Bitfield;
+use crate::wire::ext_handshake::ClientName;
 use crossbeam_channel::Sender;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -42,6 +45,11 @@ pub const RETRY_BASE: Duration = Duration::from_secs(5);
 /// The longest wait between two attempts at one address.
 pub const RETRY_MAX: Duration = Duration::from_secs(80);
 
+/// Requests a peer is assumed to queue until its extended handshake
+/// (BEP 10) says otherwise in `reqq`: BEP 10 gives 250 as libtorrent's
+/// default, and clients without the extension are older and smaller.
+pub const DEFAULT_REQQ: usize = 250;
+
 /// The main thread's record of one connection.
 pub struct Peer {
     pub tx: Sender<PeerCommand>,
@@ -64,6 +72,13 @@ pub struct Peer {
     pub last_block: Instant,
     /// How many requests to keep in flight (see `session::fill`).
     pub pipeline: usize,
+    /// The most requests the peer queues (`reqq`, BEP 10); `pipeline`
+    /// is capped by it.
+    pub reqq: usize,
+    /// The peer's client name (`v`, BEP 10), for the log.
+    pub client: Option<ClientName>,
+    /// The port the peer listens on (`p`, BEP 10), for PEX later.
+    pub listen_port: Option<u16>,
     /// The peer stopped sending while holding requests: it gets one
     /// request at a time until it delivers again.
     pub snubbed: bool,
@@ -90,9 +105,22 @@ impl Peer {
             last_block: Instant::now(),
             snubbed: false,
             pipeline: super::MIN_PIPELINE,
+            reqq: DEFAULT_REQQ,
+            client: None,
+            listen_port: None,
             down: Rate::default(),
             up: Rate::default(),
             unchoked_at: None,
+        }
+    }
+
+    /// Requests to keep in flight now: the pipeline, within the peer's
+    /// `reqq`, and one while it is snubbed.
+    pub fn request_target(&self) -> usize {
+        if self.snubbed {
+            1
+        } else {
+            self.pipeline.min(self.reqq)
         }
     }
 
@@ -299,6 +327,26 @@ mod tests {
         assert_eq!(c.known.len(), MAX_KNOWN);
         assert!(c.accepts(&SocketAddr::from(([10, 0, 0, 1], 5))));
         assert_eq!(c.known.len(), MAX_KNOWN, "accepting records nothing");
+    }
+
+    #[test]
+    fn request_target_is_the_pipeline_within_reqq() {
+        let (tx, _rx) = crossbeam_channel::unbounded();
+        let mut p = Peer::new(tx, a(1), false, 8);
+        assert_eq!(p.reqq, DEFAULT_REQQ);
+        // (pipeline, reqq, snubbed) -> requests to keep in flight
+        let table = [
+            ((5, DEFAULT_REQQ, false), 5),
+            ((256, DEFAULT_REQQ, false), 250),
+            ((100, 3, false), 3),
+            ((2, 3, false), 2),
+            ((100, 3, true), 1),
+            ((100, 1, false), 1),
+        ];
+        for ((pipeline, reqq, snubbed), want) in table {
+            (p.pipeline, p.reqq, p.snubbed) = (pipeline, reqq, snubbed);
+            assert_eq!(p.request_target(), want, "{pipeline} {reqq} {snubbed}");
+        }
     }
 
     #[test]

@@ -20,8 +20,10 @@ impl Session<'_> {
         if !peer.ready || peer.peer_choking || !peer.am_interested || room == 0 {
             return;
         }
-        let target = if peer.snubbed { 1 } else { peer.pipeline };
-        let want = target.saturating_sub(peer.requests.len()).min(room);
+        let want = peer
+            .request_target()
+            .saturating_sub(peer.requests.len())
+            .min(room);
         if want == 0 {
             return;
         }

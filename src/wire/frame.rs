@@ -24,10 +24,12 @@ use crate::wire::message::{LEN_PREFIX, PIECE_HEADER_LEN};
 use std::fmt;
 use std::io::{self, Read};
 
-/// Room for an unknown message a little larger than a block. A BEP 9
-/// metadata piece is a 16 KiB block behind a short bencoded header; peers
-/// sometimes send extension messages we never advertised, and skipping one
-/// is cheaper than dropping a good peer.
+/// Room for an `extended` message (BEP 10) a little larger than a block.
+/// A BEP 9 metadata piece is 16 KiB of the info dictionary behind two ids
+/// and a bencoded header of about 50 bytes
+/// (`d8:msg_typei1e5:piecei0e10:total_sizei31337ee`), so it must fit
+/// whatever the torrent's bitfield; peers also send extension messages we
+/// never advertised, and skipping one is cheaper than dropping a good peer.
 pub const UNKNOWN_SLACK: usize = 1024;
 
 /// The largest frame (length prefix excluded) a peer of this torrent may
@@ -240,5 +242,14 @@ mod tests {
         // 1,000,000 pieces: a 125,000-byte bitfield wins.
         assert_eq!(max_frame_len(125_000), 125_001 + UNKNOWN_SLACK);
         assert_eq!(max_frame_len(usize::MAX), usize::MAX);
+    }
+
+    #[test]
+    fn a_metadata_piece_fits_the_smallest_limit() {
+        // <20><ut_metadata id> + the BEP 9 header of a piece of a 10 MiB
+        // info dictionary, with room to spare for longer keys + 16 KiB.
+        let header = b"d8:msg_typei1e5:piecei639e10:total_sizei10485760ee";
+        let extended = 2 + header.len() + BLOCK_LEN as usize;
+        assert!(extended + 256 <= max_frame_len(0), "{extended}");
     }
 }

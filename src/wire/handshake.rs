@@ -4,7 +4,7 @@
 //!  offset  size  field
 //!       0     1  pstrlen   = 19
 //!       1    19  pstr      = "BitTorrent protocol"
-//!      20     8  reserved  (extension bits; we set none)
+//!      20     8  reserved  (extension bits; we set BEP 10's)
 //!      28    20  info_hash (SHA-1 of the raw info dictionary)
 //!      48    20  peer_id
 //!      68        end
@@ -22,8 +22,10 @@
 //! info-hash is ours, and whether the peer id is our own (we dialled
 //! ourselves), are connection decisions made in `peer`.
 //!
-//! This module does no I/O and interprets no reserved bit: bitsy speaks
-//! plain BEP 3 and advertises no extension.
+//! Of the reserved bits (BEP 4 lists who uses which), bitsy sets and reads
+//! one: BEP 10's extension protocol, byte 5, bit 0x10 ("bit 20 from the
+//! right"). What follows when both sides set it is `extended`'s business.
+//! This module does no I/O.
 
 use crate::ids::{InfoHash, PeerId};
 use std::fmt;
@@ -33,6 +35,11 @@ pub const PSTR: &[u8; 19] = b"BitTorrent protocol";
 
 /// Length of the reserved (extension bits) field.
 pub const RESERVED_LEN: usize = 8;
+
+/// BEP 10: the extension protocol is bit 20 from the right of the reserved
+/// field, i.e. `reserved[5] & 0x10`.
+const EXTENSION_PROTOCOL_BYTE: usize = 5;
+const EXTENSION_PROTOCOL_BIT: u8 = 0x10;
 
 /// Offsets of each field, as in the layout above.
 const PSTRLEN_AT: usize = 0;
@@ -83,7 +90,7 @@ impl std::error::Error for HandshakeError {}
 /// One side's handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
-    /// Extension bits (BEP 4 lists them). Ours are all zero.
+    /// Extension bits (BEP 4 lists them). Ours: BEP 10's only.
     pub reserved: [u8; RESERVED_LEN],
     /// The torrent this connection is for.
     pub info_hash: InfoHash,
@@ -92,13 +99,21 @@ pub struct Handshake {
 }
 
 impl Handshake {
-    /// Our handshake: no extension bits.
+    /// Our handshake: the extension protocol bit (BEP 10) and no other.
     pub fn new(info_hash: InfoHash, peer_id: PeerId) -> Self {
+        let mut reserved = [0; RESERVED_LEN];
+        reserved[EXTENSION_PROTOCOL_BYTE] = EXTENSION_PROTOCOL_BIT;
         Handshake {
-            reserved: [0; RESERVED_LEN],
+            reserved,
             info_hash,
             peer_id,
         }
+    }
+
+    /// The sender speaks the extension protocol (BEP 10): we may send it
+    /// our extended handshake.
+    pub fn supports_extensions(&self) -> bool {
+        self.reserved[EXTENSION_PROTOCOL_BYTE] & EXTENSION_PROTOCOL_BIT != 0
     }
 
     /// The 68 bytes to send.
@@ -153,13 +168,39 @@ mod tests {
     }
 
     #[test]
-    fn ours_has_no_reserved_bits() {
+    fn ours_sets_only_the_extension_protocol_bit() {
         let h = Handshake::new([1; 20], [2; 20]).encode();
         assert_eq!(h[0], 19);
         assert_eq!(&h[1..20], PSTR);
-        assert_eq!(&h[20..28], &[0; 8]);
+        #[rustfmt::skip]
+        assert_eq!(&h[20..28], &[
+            0x00, 0x00, 0x00, 0x00, 0x00,
+            0x10,                         // byte 5: BEP 10 extension protocol
+            0x00, 0x00,
+        ]);
         assert_eq!(&h[28..48], &[1; 20]);
         assert_eq!(&h[48..68], &[2; 20]);
+    }
+
+    #[test]
+    fn extension_bit_is_read_from_byte_5_alone() {
+        #[rustfmt::skip]
+        let table: &[([u8; 8], bool)] = &[
+            ([0, 0, 0, 0, 0, 0x10, 0, 0x05], true),  // libtorrent: BEP 10, DHT, fast
+            ([0, 0, 0, 0, 0, 0x10, 0, 0x00], true),  // BEP 10 alone
+            ([0, 0, 0, 0, 0, 0x00, 0, 0x05], false), // DHT and fast, no BEP 10
+            ([0, 0, 0, 0, 0, 0xef, 0, 0x00], false), // every other bit of byte 5
+            ([0, 0, 0, 0, 0x10, 0, 0x10, 0], false), // 0x10 in the wrong bytes
+            ([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff], true),
+        ];
+        for (reserved, want) in table {
+            let h = Handshake {
+                reserved: *reserved,
+                ..Handshake::new([0; 20], [0; 20])
+            };
+            assert_eq!(h.supports_extensions(), *want, "{reserved:02x?}");
+        }
+        assert!(Handshake::new([0; 20], [0; 20]).supports_extensions());
     }
 
     #[test]

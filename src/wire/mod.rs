@@ -1,4 +1,5 @@
-//! The peer wire protocol (BEP 3): handshake, messages, framing, bitfield.
+//! The peer wire protocol (BEP 3): handshake, messages, framing, bitfield;
+//! and the extension protocol (BEP 10) on top of it.
 //!
 //! Pure formats: nothing here touches a socket except through `Read`, so
 //! every byte layout is tested without a network (see `peer` for the
@@ -6,8 +7,11 @@
 
 // In the order bytes arrive: the handshake, then length-prefixed messages
 // (their layouts, then how frames are read off a socket), then the piece
-// set that `bitfield` and `have` messages describe.
+// set that `bitfield` and `have` messages describe; then BEP 10's
+// extended messages and their handshake.
 pub mod handshake;
 pub mod message;
 pub mod frame;
 pub mod bitfield;
+pub mod extended;
+pub mod ext_handshake;

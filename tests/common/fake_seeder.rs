@@ -11,6 +11,7 @@
 //!     4 have <index u32>   5 bitfield <bits, piece 0 = high bit of byte 0>
 //!     6 request <index u32><begin u32><length u32>
 //!     7 piece <index u32><begin u32><block>   8 cancel <as request>
+//!     20 extended <ext id u8><bencoded dict>  (BEP 10; reserved[5] & 0x10)
 //! ```
 //!
 //! A seeder waits for the downloader's handshake, checks the info hash,
@@ -43,6 +44,8 @@ const HAVE: u8 = 4;
 const BITFIELD: u8 = 5;
 const REQUEST: u8 = 6;
 const PIECE: u8 = 7;
+// BEP 10.
+const EXTENDED: u8 = 20;
 
 const PROTOCOL: &[u8; 19] = b"BitTorrent protocol";
 const HANDSHAKE_LEN: usize = 1 + 19 + 8 + 20 + 20;
@@ -73,6 +76,8 @@ pub struct SeederStats {
     pub requests: AtomicU64,
     /// `piece` messages sent.
     pub blocks_sent: AtomicU64,
+    /// Most requests held at once on one connection (`hold_requests`).
+    pub max_held: AtomicU64,
 }
 
 /// A running fake seeder; stops on drop.
@@ -143,6 +148,11 @@ impl FakeSeeder {
         self.stats.blocks_sent.load(Ordering::SeqCst)
     }
 
+    /// Most requests held at once on one connection (`hold_requests`).
+    pub fn max_held(&self) -> u64 {
+        self.stats.max_held.load(Ordering::SeqCst)
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> u64 {
         self.stats.connections.load(Ordering::SeqCst)
@@ -192,6 +202,8 @@ struct Connection<'a> {
     blocks_sent: u32,
     /// When to send the delayed haves, if still pending.
     haves_at: Option<Instant>,
+    /// Requests received and not served yet (`hold_requests`).
+    held: Vec<(u32, u32, u32)>,
 }
 
 impl<'a> Connection<'a> {
@@ -210,6 +222,7 @@ impl<'a> Connection<'a> {
             unchoked: false,
             blocks_sent: 0,
             haves_at: None,
+            held: Vec::new(),
         })
     }
 
@@ -234,10 +247,19 @@ impl<'a> Connection<'a> {
         let mut ours = Vec::with_capacity(HANDSHAKE_LEN);
         ours.push(19);
         ours.extend_from_slice(PROTOCOL);
-        ours.extend_from_slice(&[0; 8]); // reserved: no extensions
+        let mut reserved = [0u8; 8];
+        if self.shared.behaviour.reqq.is_some() {
+            reserved[5] = 0x10; // BEP 10: extension protocol
+        }
+        ours.extend_from_slice(&reserved);
         ours.extend_from_slice(&self.shared.torrent.info_hash);
         ours.extend_from_slice(&self.shared.peer_id);
         self.write(&ours)?;
+        if let Some(reqq) = self.shared.behaviour.reqq {
+            // Extended id 0 (handshake): d 4:reqq i<reqq>e 1:v 11:fake-seeder e
+            let dict = format!("d4:reqqi{reqq}e1:v11:fake-seedere");
+            self.send_message(EXTENDED, &[&[0u8][..], dict.as_bytes()].concat())?;
+        }
 
         match self.shared.behaviour.announce.clone() {
             PieceAnnounce::Bitfield => self.send_bitfield()?,
@@ -253,6 +275,7 @@ impl<'a> Connection<'a> {
                 self.send_haves()?;
             }
             let Some((id, payload)) = self.next_message()? else {
+                self.serve_held()?; // the downloader paused
                 continue;
             };
             self.handle(id, &payload)?;
@@ -279,7 +302,11 @@ impl<'a> Connection<'a> {
                 let index = u32::from_be_bytes([i0, i1, i2, i3]);
                 let begin = u32::from_be_bytes([b0, b1, b2, b3]);
                 let len = u32::from_be_bytes([l0, l1, l2, l3]);
-                if self.unchoked {
+                if self.unchoked && self.shared.behaviour.hold_requests {
+                    self.held.push((index, begin, len));
+                    let held = self.held.len() as u64;
+                    self.shared.stats.max_held.fetch_max(held, Ordering::SeqCst);
+                } else if self.unchoked {
                     self.serve(index, begin, len)?;
                 }
             }
@@ -316,6 +343,13 @@ impl<'a> Connection<'a> {
             && self.blocks_sent >= limit
         {
             return Err(()); // drop the connection, mid-piece if it has more blocks
+        }
+        Ok(())
+    }
+
+    fn serve_held(&mut self) -> Done {
+        for (index, begin, len) in std::mem::take(&mut self.held) {
+            self.serve(index, begin, len)?;
         }
         Ok(())
     }

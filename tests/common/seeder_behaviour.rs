@@ -30,6 +30,12 @@ pub struct Behaviour {
     pub never_unchoke: bool,
     /// How it announces its pieces.
     pub announce: PieceAnnounce,
+    /// Sets BEP 10's bit and sends an extended handshake with this `reqq`.
+    pub reqq: Option<u32>,
+    /// Holds requests until the downloader pauses (one poll interval),
+    /// then serves them all: requests in flight pile up where it can
+    /// count them (`SeederStats::max_held`).
+    pub hold_requests: bool,
 }
 
 impl Behaviour {
@@ -41,6 +47,8 @@ impl Behaviour {
             disconnect_after_blocks: None,
             never_unchoke: false,
             announce: PieceAnnounce::Bitfield,
+            reqq: None,
+            hold_requests: false,
         }
     }
     /// Has only these pieces.
@@ -62,6 +70,16 @@ impl Behaviour {
     /// Never unchokes.
     pub fn never_unchoke(mut self) -> Behaviour {
         self.never_unchoke = true;
+        self
+    }
+    /// Speaks BEP 10 and says it queues `reqq` requests.
+    pub fn reqq(mut self, reqq: u32) -> Behaviour {
+        self.reqq = Some(reqq);
+        self
+    }
+    /// Serves requests in batches, when the downloader pauses.
+    pub fn hold_requests(mut self) -> Behaviour {
+        self.hold_requests = true;
         self
     }
     /// Sends `have` messages instead of a bitfield.

@@ -1,4 +1,5 @@
-//! BEP 3 handshake and messages, encoded and decoded by hand for tests
+//! BEP 3 handshake and messages (and BEP 10's `extended`), encoded and
+//! decoded by hand for tests
 //! that script the far end of a connection (tests/peer_thread.rs).
 //!
 //! Independent of bitsy's `wire` module on purpose: if both sides used
@@ -8,6 +9,7 @@
 //! ```text
 //!   handshake: <19><"BitTorrent protocol"><8 reserved><20 info_hash><20 peer_id>
 //!   message:   <u32 length, big-endian><u8 id><payload>   (length 0: keep-alive)
+//!   extended:  <u32 length><20><u8 extended id><payload>  (BEP 10; reserved[5] & 0x10)
 //! ```
 
 /// A decoded handshake.
@@ -20,11 +22,19 @@ pub struct Hello {
 
 pub const HANDSHAKE_LEN: usize = 68;
 
+/// The reserved bytes with only BEP 10's extension protocol bit set.
+pub const EXTENSION_BIT: [u8; 8] = [0, 0, 0, 0, 0, 0x10, 0, 0];
+
 /// The 68 bytes of a plain handshake with no extension bits.
 pub fn handshake(info_hash: [u8; 20], peer_id: [u8; 20]) -> Vec<u8> {
+    handshake_with([0; 8], info_hash, peer_id)
+}
+
+/// The 68 bytes of a handshake with these reserved bytes.
+pub fn handshake_with(reserved: [u8; 8], info_hash: [u8; 20], peer_id: [u8; 20]) -> Vec<u8> {
     let mut b = vec![19u8];
     b.extend_from_slice(b"BitTorrent protocol");
-    b.extend_from_slice(&[0; 8]);
+    b.extend_from_slice(&reserved);
     b.extend_from_slice(&info_hash);
     b.extend_from_slice(&peer_id);
     b
@@ -66,6 +76,11 @@ pub enum Msg {
         begin: u32,
         length: u32,
     },
+    /// BEP 10: extended id 0 is the handshake (a bencoded dictionary).
+    Extended {
+        id: u8,
+        payload: Vec<u8>,
+    },
 }
 
 impl Msg {
@@ -94,6 +109,7 @@ impl Msg {
                 begin,
                 length,
             } => (Some(8), words(&[*index, *begin, *length])),
+            Msg::Extended { id, payload } => (Some(20), [&[*id][..], payload].concat()),
         };
         let len = payload.len() + usize::from(id.is_some());
         out.extend_from_slice(&(len as u32).to_be_bytes());
@@ -114,6 +130,7 @@ impl Msg {
             4 => fixed(4),
             6 | 8 => fixed(12),
             7 => assert!(p.len() >= 8, "piece message too short"),
+            20 => assert!(!p.is_empty(), "extended message without its id"),
             _ => {}
         }
         match id {
@@ -137,6 +154,10 @@ impl Msg {
                 index: word(0),
                 begin: word(1),
                 length: word(2),
+            },
+            20 => Msg::Extended {
+                id: p[0],
+                payload: p[1..].to_vec(),
             },
             other => panic!("unexpected message id {other}"),
         }

@@ -30,6 +30,8 @@ fn keepalives_go_out_and_silence_ends_the_connection() {
         geometry: Geometry::new(1 << 20, 1 << 18, 4).unwrap(),
         reader: Arc::new(NoData),
         events,
+        listen_port: 6881,
+        metadata_size: None,
     };
     let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
     let started = Instant::now();
