@@ -20,6 +20,8 @@ pub mod scheme;
 pub mod tiers;
 pub mod announce;
 pub mod response;
+pub mod udp_packet;
+pub mod udp_wire;
 
 use crate::ids::{InfoHash, PeerId};
 use crate::rng;
