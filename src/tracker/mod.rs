@@ -21,6 +21,7 @@ pub mod tiers;
 pub mod announce;
 pub mod response;
 pub mod udp_packet;
+pub mod udp_timers;
 pub mod udp_wire;
 
 use crate::ids::{InfoHash, PeerId};
