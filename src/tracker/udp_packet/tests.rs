@@ -142,9 +142,7 @@ fn announce_answer_v4_vector() {
 #[test]
 fn announce_answer_v6_vector() {
     let mut p = hex(ANNOUNCE_HEADER);
-    p.extend(hex(concat!(
-        "20010db8000000000000000000000001 1ae1", // [2001:db8::1]:6881
-    )));
+    p.extend(hex("20010db8000000000000000000000001 1ae1")); // [2001:db8::1]:6881
     let r = announced(&p, true);
     assert_eq!(r.peers, vec!["[2001:db8::1]:6881".parse().unwrap()]);
     // The same 18 bytes over an IPv4 socket are three IPv4 entries, two
