@@ -18,7 +18,8 @@
 
 // Which URLs we can use (scheme), which tracker (tiers), the request
 // (announce), the answer (response); UDP: numbers shared with the server
-// (udp_wire), packets (udp_packet), clocks (udp_timers), socket (udp).
+// (udp_wire), packets (udp_packet), clocks (udp_timers), the URL
+// (udp_url), socket (udp).
 pub mod scheme;
 pub mod tiers;
 pub mod announce;
@@ -26,6 +27,7 @@ pub mod response;
 pub mod udp_packet;
 pub mod udp_timers;
 pub mod udp;
+pub mod udp_url;
 pub mod udp_wire;
 
 use crate::ids::{InfoHash, PeerId};
