@@ -13,8 +13,8 @@
 //! One blocking `std::net::UdpSocket` per tracker address, `connect`ed so
 //! only that address's datagrams arrive and a closed port shows up at once
 //! as "connection refused" (ICMP) instead of a silent timeout. Each wait is
-//! a read timeout; no thread, no async. Time is bounded per URL by the
-//! budget ([`udp_timers::ANNOUNCE_BUDGET`], 45 s, or less, see
+//! a read timeout on the tracker thread; no async. Time is bounded per URL
+//! by the budget ([`ANNOUNCE_BUDGET`], 45 s, or less, see
 //! [`UdpClient::with_budget`]; the `stopped` announce at most
 //! [`STOPPED_BUDGET`]), shared by the host's addresses (at most
 //! [`MAX_ADDRESSES`], each given an equal share of what is left) and, per
