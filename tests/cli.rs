@@ -177,22 +177,27 @@ fn create_refuses_a_tracker_it_cannot_announce_to() {
     let data = dir.0.join("d.bin");
     std::fs::write(&data, pseudo_random_bytes(5000, 43)).unwrap();
     let out = dir.0.join("d.torrent");
-    for url in ["udp://127.0.0.1:6969/announce", "wss://127.0.0.1/x"] {
+    for url in ["wss://127.0.0.1/x", "ftp://127.0.0.1/x"] {
         let run = Bitsy::run(&["create", s(&data), "--tracker", url, "-o", s(&out)]);
         usage_error(&run, "bitsy can announce to http://");
         usage_error(&run, url);
         assert!(!out.exists(), "no torrent written for {url}");
     }
+    // http and udp (BEP 15) trackers are accepted, mixed.
     let run = Bitsy::run(&[
         "create",
         s(&data),
         "--tracker",
         "http://127.0.0.1:6969/announce",
+        "--tracker",
+        "udp://127.0.0.1:6969/announce",
         "-o",
         s(&out),
     ]);
     ok(&run);
-    assert!(out.exists());
+    let info = Bitsy::run(&["info", s(&out)]);
+    ok(&info);
+    assert!(text(&info.stdout).contains("udp://127.0.0.1:6969/announce"));
 }
 
 /// `create` and `verify` run in a pipe here (stderr is piped): the last

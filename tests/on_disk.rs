@@ -14,7 +14,7 @@ use common::{
     text, wait_until,
 };
 use std::fs;
-use std::net::TcpListener;
+use std::net::{TcpListener, UdpSocket};
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, SystemTime};
@@ -78,6 +78,12 @@ fn refused_port() -> u16 {
     l.local_addr().unwrap().port()
 }
 
+/// A loopback UDP port where nothing listens (a moment ago, at least).
+fn closed_udp_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+    s.local_addr().unwrap().port()
+}
+
 /// `bitsy seed` and `bitsy verify` of a short file, a missing path (with
 /// and without its folder) and an empty folder: exit 7, and the folder
 /// holding the data is exactly as it was.
@@ -136,7 +142,8 @@ fn a_download_without_a_tracker_creates_nothing() {
         body: b"this is not bencode".to_vec(),
     });
     let refused = format!("http://127.0.0.1:{}/announce", refused_port());
-    let udp_only = "udp://127.0.0.1:9/announce".to_string();
+    // A UDP tracker whose port is closed: refused (ICMP) at once.
+    let udp_closed = format!("udp://127.0.0.1:{}/announce", closed_udp_port());
     // Skipped without the `https` feature; refused with it.
     let https_only = format!("https://127.0.0.1:{}/announce", refused_port());
     let a = pseudo_random_bytes(100_000, 51);
@@ -146,7 +153,7 @@ fn a_download_without_a_tracker_creates_nothing() {
         (&refused, false),
         (&refused, true),
         (&garbage.url(), false),
-        (&udp_only, false),
+        (&udp_closed, false),
         (&https_only, false),
     ];
     for (url, out_exists) in table {

@@ -178,13 +178,13 @@ fn all_dead_names_the_last_url() {
 }
 
 #[test]
-fn udp_is_skipped_once_with_a_message() {
+fn an_unsupported_scheme_is_skipped_once_with_a_message() {
     let tracker = FakeTracker::start();
-    let mut t = trackers(&[&["udp://127.0.0.1:6969/announce"], &[&tracker.url()]]);
+    let mut t = trackers(&[&["wss://127.0.0.1:6969/announce"], &[&tracker.url()]]);
     assert!(!t.is_empty());
     assert_eq!(t.skipped().len(), 1);
     assert!(
-        t.skipped()[0].contains("udp://127.0.0.1:6969"),
+        t.skipped()[0].contains("wss://127.0.0.1:6969"),
         "{:?}",
         t.skipped()
     );
@@ -192,9 +192,9 @@ fn udp_is_skipped_once_with_a_message() {
     expect_ok(t.announce(&request(AnnounceEvent::Regular, 1)));
     assert_eq!(t.skipped().len(), 1, "not repeated per announce");
 
-    let mut only_udp = trackers(&[&["udp://127.0.0.1:6969/announce"]]);
-    assert!(only_udp.is_empty());
-    expect_failed(only_udp.announce(&request(AnnounceEvent::Started, 1)));
+    let mut only_wss = trackers(&[&["wss://127.0.0.1:6969/announce"]]);
+    assert!(only_wss.is_empty());
+    expect_failed(only_wss.announce(&request(AnnounceEvent::Started, 1)));
 }
 
 #[test]

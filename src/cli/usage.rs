@@ -92,9 +92,9 @@ become an announce-list, in the order given.
 
 options:
   -o, --output FILE      the .torrent to write (required)
-  --tracker URL          an announce URL bitsy can use: http:// (https://
-                         in a build with the `https` feature); udp:// is
-                         refused until bitsy's client speaks it
+  --tracker URL          an announce URL bitsy can use: http://, udp://
+                         (BEP 15), and https:// in a build with the
+                         `https` feature
   --piece-length BYTES   a power of two, 1024-67108864 (default: chosen for
                          about 1,000-2,000 pieces)
   --webseed URL          a web seed (BEP 19), may be repeated

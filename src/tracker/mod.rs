@@ -1,25 +1,34 @@
-//! Talking to HTTP trackers: announce, get peers (BEP 3, 7, 12, 23).
+//! Talking to trackers: announce, get peers (BEP 3, 7, 12, 23 over HTTP;
+//! BEP 15, 41 over UDP).
 //!
 //! ```text
-//!   main thread ──AnnounceRequest──▶ tracker thread ──HTTP GET──▶ tracker
-//!   main thread ◀─AnnounceOutcome─── tracker thread ◀─bencode──── tracker
+//!   main thread ──AnnounceRequest──▶ tracker thread ──HTTP GET / UDP──▶ tracker
+//!   main thread ◀─AnnounceOutcome─── tracker thread ◀─bencode / UDP──── tracker
 //! ```
 //!
 //! The main thread decides *when* to announce (it owns the totals and the
 //! interval); this module decides *where* (BEP 12 tiers, in `tiers`), builds
-//! the request (`announce`), and parses the answer (`response`). [`spawn`]
+//! the request (`announce`), and parses the answer (`response`); `udp`
+//! does both for `udp://` URLs, the scheme (`scheme`) says which. [`spawn`]
 //! runs announces on their own thread so a slow tracker never stalls the
 //! download; the thread ends when its request channel disconnects.
 //!
-//! Deliberately not here: UDP trackers (BEP 15), DHT, PEX, scrape, and
+//! Deliberately not here: DHT, PEX, scrape, and
 //! deciding how often to announce.
 
 // Which URLs we can use (scheme), which tracker (tiers), the request
-// (announce), the answer (response).
+// (announce), the answer (response); UDP: numbers shared with the server
+// (udp_wire), packets (udp_packet), clocks (udp_timers), the URL
+// (udp_url), socket (udp).
 pub mod scheme;
 pub mod tiers;
 pub mod announce;
 pub mod response;
+pub mod udp_packet;
+pub mod udp_timers;
+pub mod udp;
+pub mod udp_url;
+pub mod udp_wire;
 
 use crate::ids::{InfoHash, PeerId};
 use crate::rng;
@@ -93,6 +102,9 @@ pub struct Trackers {
     port: u16,
     key: u32,
     agent: ureq::Agent,
+    /// The UDP side; owns the BEP 15 connection ids of this torrent's
+    /// trackers (the tracker thread owns this struct).
+    udp: udp::UdpClient,
 }
 
 impl Trackers {
@@ -114,19 +126,23 @@ impl Trackers {
             // changes. Random, not secret.
             key: rng::random_u64() as u32,
             agent: announce::agent(announce::CONNECT_TIMEOUT, announce::OVERALL_TIMEOUT),
+            udp: udp::UdpClient::default(),
         }
     }
 
     /// Replaces the connect and overall timeouts (defaults:
     /// [`announce::CONNECT_TIMEOUT`], [`announce::OVERALL_TIMEOUT`]). Useful
-    /// for a quick `stopped` announce at exit, and for tests.
+    /// for a quick `stopped` announce at exit, and for tests. A UDP URL
+    /// gets `overall` as its whole budget (default
+    /// [`udp_timers::ANNOUNCE_BUDGET`]).
     pub fn with_timeouts(mut self, connect: Duration, overall: Duration) -> Trackers {
         self.agent = announce::agent(connect, overall);
+        self.udp = udp::UdpClient::with_budget(overall);
         self
     }
 
     /// Announces to the first URL that answers, in BEP 12 order. Blocks for
-    /// up to the overall timeout per URL tried.
+    /// up to the overall timeout (HTTP) or budget (UDP) per URL tried.
     pub fn announce(&mut self, req: &AnnounceRequest) -> AnnounceOutcome {
         let params = announce::AnnounceParams {
             info_hash: &self.info_hash,
@@ -136,7 +152,11 @@ impl Trackers {
             request: req,
         };
         let agent = &self.agent;
+        let udp = &mut self.udp;
         let result = self.tiers.try_in_order(|base| {
+            if let Ok(scheme::Transport::Udp) = scheme::check(base) {
+                return udp.announce(base, &params);
+            }
             let url = announce::build_url(base, &params);
             let raw = announce::fetch(agent, &url)?;
             response::parse(&raw.body).map_err(|e| match e {
@@ -176,7 +196,7 @@ impl Trackers {
 }
 
 /// Runs announces on their own thread so the main thread never blocks on
-/// HTTP. Each request gets exactly one outcome, in order. The thread ends
+/// the network. Each request gets exactly one outcome, in order. The thread ends
 /// when the request channel disconnects (or the outcome receiver is gone).
 ///
 /// The request channel is unbounded but the main thread sends one request

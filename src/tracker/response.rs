@@ -44,9 +44,9 @@ const PEER_PORT: &[u8] = b"port";
 const PEERS6: &[u8] = b"peers6";
 
 /// BEP 23: IPv4 address (4 bytes) then port (2 bytes), big-endian.
-const COMPACT_V4_LEN: usize = 6;
+pub const COMPACT_V4_LEN: usize = 6;
 /// BEP 7: IPv6 address (16 bytes) then port (2 bytes), big-endian.
-const COMPACT_V6_LEN: usize = 18;
+pub const COMPACT_V6_LEN: usize = 18;
 
 /// Shortest interval we accept. A tracker asking for less (or for 0, as
 /// broken ones do) would have us announce in a tight loop; a minute is
@@ -145,7 +145,7 @@ pub fn parse(body: &[u8]) -> Result<AnnounceResponse, ResponseError> {
 
 /// Seconds from the tracker, clamped to our bounds; `None` if absent or
 /// not an integer.
-fn clamp_interval(seconds: Option<i64>) -> Option<Duration> {
+pub(super) fn clamp_interval(seconds: Option<i64>) -> Option<Duration> {
     let secs = u64::try_from(seconds?.max(0)).unwrap_or(0);
     Some(Duration::from_secs(secs).clamp(MIN_ANNOUNCE_INTERVAL, MAX_ANNOUNCE_INTERVAL))
 }
@@ -158,7 +158,7 @@ fn count(value: Option<&Value<'_>>) -> Option<u32> {
 }
 
 /// BEP 23 compact IPv4 peers.
-fn compact_v4(bytes: &[u8], out: &mut Vec<SocketAddr>) -> Result<(), ResponseError> {
+pub(super) fn compact_v4(bytes: &[u8], out: &mut Vec<SocketAddr>) -> Result<(), ResponseError> {
     if !bytes.len().is_multiple_of(COMPACT_V4_LEN) {
         return Err(malformed(format!(
             "`peers` is {} bytes, not a multiple of {COMPACT_V4_LEN}",
@@ -175,7 +175,7 @@ fn compact_v4(bytes: &[u8], out: &mut Vec<SocketAddr>) -> Result<(), ResponseErr
 }
 
 /// BEP 7 compact IPv6 peers.
-fn compact_v6(bytes: &[u8], out: &mut Vec<SocketAddr>) -> Result<(), ResponseError> {
+pub(super) fn compact_v6(bytes: &[u8], out: &mut Vec<SocketAddr>) -> Result<(), ResponseError> {
     if !bytes.len().is_multiple_of(COMPACT_V6_LEN) {
         return Err(malformed(format!(
             "`peers6` is {} bytes, not a multiple of {COMPACT_V6_LEN}",
@@ -222,14 +222,14 @@ fn push_peer(out: &mut Vec<SocketAddr>, ip: IpAddr, port: u16) {
 }
 
 /// Drops repeated addresses, keeping the first of each.
-fn without_duplicates(peers: Vec<SocketAddr>) -> Vec<SocketAddr> {
+pub(super) fn without_duplicates(peers: Vec<SocketAddr>) -> Vec<SocketAddr> {
     let mut seen = HashSet::with_capacity(peers.len());
     peers.into_iter().filter(|p| seen.insert(*p)).collect()
 }
 
 /// A tracker's text made safe to print: lossy UTF-8, control characters
 /// replaced, trimmed, at most [`MAX_MESSAGE_CHARS`] characters.
-fn clean_message(bytes: &[u8]) -> String {
+pub(super) fn clean_message(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let mut out: String = text
         .trim()

@@ -1,12 +1,12 @@
 //! Which announce URLs bitsy's tracker client can use: the one place that
 //! knows.
 //!
-//! The client speaks HTTP (BEP 3), and HTTPS only in a build with the
-//! `https` cargo feature (it brings the TLS stack). It does not speak UDP
-//! (BEP 15) yet, although `bitsy tracker` serves it. Both the tracker list
-//! of a torrent (`tiers`, which skips what it cannot use) and
-//! `bitsy create --tracker` (which refuses it) ask [`check`], so adding a
-//! scheme changes this file and its table alone.
+//! The client speaks HTTP (BEP 3), UDP (BEP 15, `udp://host:port`), and
+//! HTTPS only in a build with the `https` cargo feature (it brings the TLS
+//! stack). The tracker list of a torrent (`tiers`, which skips what it
+//! cannot use), `bitsy create --tracker` (which refuses it) and the
+//! tracker thread (which picks the [`Transport`]) all ask [`check`], so
+//! adding a scheme changes this file and its table, plus the transport.
 //!
 //! This checks the scheme only; whether the host answers is the
 //! announce's business.
@@ -23,8 +23,6 @@ pub enum Unsupported {
     NotAUrl,
     /// `https://` in a build without TLS.
     HttpsNotBuilt,
-    /// `udp://`: BEP 15, which the client does not speak yet.
-    Udp,
     /// Any other scheme (`wss://`, `ftp://`...), as written.
     Other(String),
 }
@@ -37,7 +35,6 @@ impl fmt::Display for Unsupported {
                 f,
                 "HTTPS trackers need a build with TLS (cargo build --features https)"
             ),
-            Unsupported::Udp => write!(f, "UDP trackers (BEP 15) are not supported yet"),
             Unsupported::Other(s) => write!(f, "unsupported scheme {s:?}"),
         }?;
         write!(f, "; bitsy can announce to {}", can_announce_to())
@@ -49,28 +46,37 @@ impl std::error::Error for Unsupported {}
 /// The URLs this build announces to, for messages.
 pub fn can_announce_to() -> &'static str {
     if HTTPS_BUILT_IN {
-        "http:// and https:// URLs"
+        "http://, https:// and udp:// URLs"
     } else {
-        "http:// URLs"
+        "http:// and udp:// URLs"
     }
 }
 
-/// Checks that this build can announce to `url`.
-pub fn check(url: &str) -> Result<(), Unsupported> {
+/// How an announce URL is spoken to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// `http://` and `https://`: a GET, a bencoded answer (`announce`).
+    Http,
+    /// `udp://`: BEP 15 datagrams (`udp`).
+    Udp,
+}
+
+/// Checks that this build can announce to `url`, and says how.
+pub fn check(url: &str) -> Result<Transport, Unsupported> {
     check_with(url, HTTPS_BUILT_IN)
 }
 
 /// [`check`] with the TLS switch given (tests, and `tiers`' tests).
-pub fn check_with(url: &str, https: bool) -> Result<(), Unsupported> {
+pub fn check_with(url: &str, https: bool) -> Result<Transport, Unsupported> {
     let Some(end) = url.find("://") else {
         return Err(Unsupported::NotAUrl);
     };
     let scheme = url.get(..end).unwrap_or("").to_ascii_lowercase();
     match scheme.as_str() {
-        "http" => Ok(()),
-        "https" if https => Ok(()),
+        "http" => Ok(Transport::Http),
+        "https" if https => Ok(Transport::Http),
         "https" => Err(Unsupported::HttpsNotBuilt),
-        "udp" => Err(Unsupported::Udp),
+        "udp" => Ok(Transport::Udp),
         _ => Err(Unsupported::Other(scheme)),
     }
 }
@@ -81,13 +87,15 @@ mod tests {
 
     #[test]
     fn schemes() {
+        use Transport::*;
         use Unsupported::*;
-        let table: &[(&str, bool, Result<(), Unsupported>)] = &[
-            ("http://t/announce", false, Ok(())),
-            ("HTTP://t/announce", false, Ok(())),
-            ("https://t/announce", true, Ok(())),
+        let table: &[(&str, bool, Result<Transport, Unsupported>)] = &[
+            ("http://t/announce", false, Ok(Http)),
+            ("HTTP://t/announce", false, Ok(Http)),
+            ("https://t/announce", true, Ok(Http)),
             ("https://t/announce", false, Err(HttpsNotBuilt)),
-            ("udp://t:80", true, Err(Udp)),
+            ("udp://t:80", true, Ok(Udp)),
+            ("UDP://t:80/announce", false, Ok(Udp)),
             ("wss://t", false, Err(Other("wss".into()))),
             ("t/announce", false, Err(NotAUrl)),
             ("", false, Err(NotAUrl)),
@@ -99,9 +107,9 @@ mod tests {
 
     #[test]
     fn messages_say_what_bitsy_can_announce_to() {
-        let udp = check_with("udp://t:80", false).unwrap_err().to_string();
-        assert!(udp.contains("BEP 15"), "{udp}");
-        assert!(udp.contains("http://"), "{udp}");
+        let wss = check_with("wss://t", false).unwrap_err().to_string();
+        assert!(wss.contains("\"wss\""), "{wss}");
+        assert!(wss.contains("http:// and udp://"), "{wss}");
         let tls = check_with("https://t", false).unwrap_err().to_string();
         assert!(tls.contains("--features https"), "{tls}");
         assert!(tls.contains("bitsy can announce to http://"), "{tls}");

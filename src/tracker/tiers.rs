@@ -7,9 +7,9 @@
 //!
 //! Invariants: every URL kept here has a scheme we can announce to, and
 //! appears once (a later duplicate is dropped); no tier is empty.
-//! URLs we cannot use (what `scheme::check` refuses: `udp://`, BEP 15,
-//! which we do not speak; `https://` in a build without TLS; anything
-//! else) are dropped when the list is built, each with one message in
+//! http, https and udp URLs mix freely in a tier. URLs we cannot use
+//! (what `scheme::check` refuses: `https://` in a build without TLS,
+//! `wss://`, anything else) are dropped when the list is built, each with one message in
 //! [`Tiers::skipped`], so the user reads it once and not at every announce.
 //!
 //! This module does not talk to the network: [`Tiers::try_in_order`] takes
@@ -59,7 +59,7 @@ impl Tiers {
                 seen.push(url.clone());
                 match scheme::check_with(&url, https) {
                     Err(reason) => skipped.push(format!("skipping tracker {url}: {reason}")),
-                    Ok(()) => kept.push(url),
+                    Ok(_) => kept.push(url),
                 }
             }
             if !kept.is_empty() {
@@ -151,11 +151,12 @@ mod tests {
             &["udp://a:80", "http://b/announce"],
             &["https://c/announce", "wss://d", "nonsense"],
         ]);
-        assert_eq!(t.tiers(), strings(&[&["http://b/announce"]]).as_slice());
-        assert_eq!(t.skipped().len(), 4);
-        assert!(t.skipped()[0].contains("udp://a:80"));
-        assert!(t.skipped()[0].contains("BEP 15"));
-        assert!(t.skipped()[1].contains("--features https"));
+        let want = strings(&[&["udp://a:80", "http://b/announce"]]);
+        assert_eq!(t.tiers(), want.as_slice(), "udp and http mix in a tier");
+        assert_eq!(t.skipped().len(), 3);
+        assert!(t.skipped()[0].contains("https://c/announce"));
+        assert!(t.skipped()[0].contains("--features https"));
+        assert!(t.skipped()[1].contains("wss://d"));
     }
 
     #[test]
@@ -171,7 +172,7 @@ mod tests {
 
     #[test]
     fn empty_when_nothing_usable() {
-        let mut t = unshuffled(&[&["udp://x:1"], &[]]);
+        let mut t = unshuffled(&[&["wss://x:1"], &[]]);
         assert!(t.is_empty());
         let err = t.try_in_order(|_| Ok::<(), String>(())).unwrap_err();
         assert_eq!(err.last_url, None);

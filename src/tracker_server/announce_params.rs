@@ -24,6 +24,7 @@
 
 use super::query::Query;
 use crate::ids::{InfoHash, PeerId};
+use crate::tracker::udp_wire::{EVENT_COMPLETED, EVENT_NONE, EVENT_STARTED, EVENT_STOPPED};
 use std::net::{IpAddr, SocketAddr};
 
 /// Most peers one answer carries, and the default when `numwant` is absent.
@@ -52,10 +53,10 @@ impl Event {
     /// BEP 15 event numbers: 0 none, 1 completed, 2 started, 3 stopped.
     pub fn from_udp(n: u32) -> Option<Event> {
         match n {
-            0 => Some(Event::None),
-            1 => Some(Event::Completed),
-            2 => Some(Event::Started),
-            3 => Some(Event::Stopped),
+            EVENT_NONE => Some(Event::None),
+            EVENT_COMPLETED => Some(Event::Completed),
+            EVENT_STARTED => Some(Event::Started),
+            EVENT_STOPPED => Some(Event::Stopped),
             _ => None,
         }
     }

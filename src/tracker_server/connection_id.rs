@@ -88,7 +88,7 @@ mod tests {
         assert!(ids.check(id, t0));
         assert!(!ids.check(id ^ 1, t0));
         assert!(
-            !ids.check(0x0417_2710_1980, t0),
+            !ids.check(crate::tracker::udp_wire::PROTOCOL_ID, t0),
             "the protocol id is no connection id"
         );
     }

@@ -32,7 +32,7 @@ mod swarm;
 mod http_request;
 mod http_answer;
 mod http;
-mod udp_request;
+pub(crate) mod udp_request;
 mod udp_answer;
 mod connection_id;
 mod udp;

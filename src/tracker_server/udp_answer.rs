@@ -14,7 +14,7 @@
 //! ```
 
 use super::swarm::{PeerInfo, SwarmCounts};
-use super::udp_request::{ACTION_ANNOUNCE, ACTION_CONNECT, ACTION_ERROR, ACTION_SCRAPE};
+use crate::tracker::udp_wire::{ACTION_ANNOUNCE, ACTION_CONNECT, ACTION_ERROR, ACTION_SCRAPE};
 use std::net::IpAddr;
 
 /// Room for the header plus 50 IPv6 peers: one allocation per answer.

@@ -33,14 +33,7 @@ use super::announce_params::{
 use crate::ids::InfoHash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-/// The magic `connection_id` of a connect request.
-pub const PROTOCOL_ID: u64 = 0x0417_2710_1980;
-
-/// BEP 15 actions.
-pub const ACTION_CONNECT: u32 = 0;
-pub const ACTION_ANNOUNCE: u32 = 1;
-pub const ACTION_SCRAPE: u32 = 2;
-pub const ACTION_ERROR: u32 = 3;
+use crate::tracker::udp_wire::{ACTION_ANNOUNCE, ACTION_CONNECT, ACTION_SCRAPE, PROTOCOL_ID};
 
 const HEADER_LEN: usize = 16;
 

@@ -1,4 +1,4 @@
-//! Shared test support: a fake HTTP tracker, fake seeders, a raw BEP 3
+//! Shared test support: fake HTTP and UDP trackers, fake seeders, a raw BEP 3
 //! peer, and test torrents.
 //!
 //! Use from an integration test with `mod common;` and then
@@ -16,6 +16,7 @@
 pub mod bitsy;
 pub mod fake_seeder;
 pub mod fake_tracker;
+pub mod fake_udp_tracker;
 pub mod raw_peer;
 pub mod seeder_behaviour;
 pub mod slow;
