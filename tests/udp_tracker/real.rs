@@ -65,6 +65,9 @@ fn an_error_action_reaches_the_user_of_bitsy_download() {
         out.to_str().unwrap(),
         "--port",
         "0",
+        // A refusal is retried; give up soon after the first retries.
+        "--stall-timeout",
+        "3s",
     ]);
     assert_eq!(run.status.code(), Some(4), "{}", text(&run.stderr));
     assert!(
