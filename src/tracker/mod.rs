@@ -20,6 +20,9 @@ pub mod scheme;
 pub mod tiers;
 pub mod announce;
 pub mod response;
+// Which CAs an HTTPS request trusts (bundled roots, SSL_CERT_FILE/DIR).
+#[cfg(feature = "https")]
+pub mod tls;
 
 use crate::ids::{InfoHash, PeerId};
 use crate::rng;

@@ -1,8 +1,9 @@
 //! Which announce URLs bitsy's tracker client can use: the one place that
 //! knows.
 //!
-//! The client speaks HTTP (BEP 3), and HTTPS only in a build with the
-//! `https` cargo feature (it brings the TLS stack). It does not speak UDP
+//! The client speaks HTTP (BEP 3), and HTTPS in a build with the `https`
+//! cargo feature (the default; it brings the TLS stack). A build with
+//! `--no-default-features` has no TLS and skips `https://` URLs. It does not speak UDP
 //! (BEP 15) yet, although `bitsy tracker` serves it. Both the tracker list
 //! of a torrent (`tiers`, which skips what it cannot use) and
 //! `bitsy create --tracker` (which refuses it) ask [`check`], so adding a
@@ -35,7 +36,8 @@ impl fmt::Display for Unsupported {
             Unsupported::NotAUrl => write!(f, "not a URL (no scheme://)"),
             Unsupported::HttpsNotBuilt => write!(
                 f,
-                "HTTPS trackers need a build with TLS (cargo build --features https)"
+                "this build of bitsy has no TLS (it was built without the \
+                 default `https` feature)"
             ),
             Unsupported::Udp => write!(f, "UDP trackers (BEP 15) are not supported yet"),
             Unsupported::Other(s) => write!(f, "unsupported scheme {s:?}"),
@@ -103,7 +105,7 @@ mod tests {
         assert!(udp.contains("BEP 15"), "{udp}");
         assert!(udp.contains("http://"), "{udp}");
         let tls = check_with("https://t", false).unwrap_err().to_string();
-        assert!(tls.contains("--features https"), "{tls}");
+        assert!(tls.contains("this build of bitsy has no TLS"), "{tls}");
         assert!(tls.contains("bitsy can announce to http://"), "{tls}");
     }
 }

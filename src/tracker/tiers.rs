@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(t.skipped().len(), 4);
         assert!(t.skipped()[0].contains("udp://a:80"));
         assert!(t.skipped()[0].contains("BEP 15"));
-        assert!(t.skipped()[1].contains("--features https"));
+        assert!(t.skipped()[1].contains("has no TLS"));
     }
 
     #[test]
