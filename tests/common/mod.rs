@@ -20,6 +20,7 @@ pub mod raw_peer;
 pub mod seeder_behaviour;
 pub mod slow;
 pub mod test_torrent;
+pub mod web_server;
 pub mod wire_msg;
 
 pub use bitsy::{Bitsy, TempDir, ok, text};
@@ -27,6 +28,7 @@ pub use fake_seeder::{Behaviour, FakeSeeder, PieceAnnounce, SeederStats};
 pub use fake_tracker::{Announce, FakeTracker, Reply};
 pub use raw_peer::RawPeer;
 pub use test_torrent::{TestTorrent, pseudo_random_bytes};
+pub use web_server::WebServer;
 
 use std::time::{Duration, Instant};
 
