@@ -1,4 +1,5 @@
-//! Talking to HTTP trackers: announce, get peers (BEP 3, 7, 12, 23).
+//! Talking to HTTP and HTTPS trackers: announce, get peers (BEP 3, 7, 12,
+//! 23).
 //!
 //! ```text
 //!   main thread ──AnnounceRequest──▶ tracker thread ──HTTP GET──▶ tracker
