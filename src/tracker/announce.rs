@@ -139,14 +139,15 @@ pub fn agent(connect: Duration, overall: Duration) -> ureq::Agent {
 /// An agent's settings, being built.
 pub type AgentConfig = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
 
-/// `config` with the CAs `tls` chose. If they could not be loaded, the
-/// defaults stay, and [`tls_problem`] refuses `https://` URLs before any
-/// request is made.
+/// `config` with the CAs `tls` chose. If they could not be loaded,
+/// [`tls_problem`] refuses `https://` URLs before any request is made,
+/// and the agent trusts no CA at all (so a redirect to `https://` cannot
+/// fall back to the bundled roots).
 #[cfg(feature = "https")]
 pub fn with_tls(config: AgentConfig) -> AgentConfig {
     match super::tls::tls_config() {
         Ok(tls) => config.tls_config(tls),
-        Err(_) => config,
+        Err(_) => config.tls_config(super::tls::trust_nothing()),
     }
 }
 

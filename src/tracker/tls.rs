@@ -150,6 +150,14 @@ pub fn tls_config() -> Result<TlsConfig, String> {
         .map(|roots| TlsConfig::builder().root_certs(roots).build())
 }
 
+/// TLS settings that trust no CA: for an agent whose roots could not be
+/// loaded, so that nothing falls back to the bundled roots.
+pub fn trust_nothing() -> TlsConfig {
+    TlsConfig::builder()
+        .root_certs(RootCerts::new_with_certs(&[]))
+        .build()
+}
+
 /// Words to add to a failed TLS handshake's message, so the user knows
 /// which CAs were trusted.
 pub fn trust_hint() -> String {
