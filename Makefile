@@ -28,15 +28,19 @@ lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 
-# One static, stripped x86_64 binary.
+# One static, stripped x86_64 binary, twice: the default build (HTTPS) and
+# the plain one (--no-default-features: HTTP only, in target/no-tls).
 static:
 	rustup target add $(MUSL) >/dev/null 2>&1 || true
 	$(CARGO) build --release --target $(MUSL)
-	@ls -l target/$(MUSL)/release/bitsy | awk '{print "static binary: " $$5 " bytes"}'
+	$(CARGO) build --release --target $(MUSL) --no-default-features --target-dir target/no-tls
+	@ls -l target/$(MUSL)/release/bitsy | awk '{print "static binary, with TLS: " $$5 " bytes"}'
+	@ls -l target/no-tls/$(MUSL)/release/bitsy | awk '{print "static binary, plain HTTP: " $$5 " bytes"}'
 	@file target/$(MUSL)/release/bitsy 2>/dev/null || true
 
 # Static, stripped release binaries for x86_64, aarch64, i686 and 32-bit
-# ARM, with a table of their sizes (linkers: .cargo/config.toml).
+# ARM, with TLS (default) and without, and a table of both sizes
+# (linkers and C compilers: .cargo/config.toml).
 cross:
 	tests/cross/build
 

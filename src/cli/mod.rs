@@ -15,6 +15,8 @@
 //!   names the option, what it expected and what it got.
 //! - `usage` holds the help texts, one per command; README.md says the
 //!   same for people reading on the web.
+//! - `source` tells a .torrent file from an `http(s)://` URL, once;
+//!   `fetch` fetches a URL's .torrent, with bounds.
 //! - `run` runs a command; `summary` words the last line a transfer
 //!   prints.
 //!
@@ -25,14 +27,17 @@
 //! exits at once with 130.
 
 mod args;
+mod fetch;
 mod parse;
 mod run;
+mod source;
 mod summary;
 mod usage;
 mod value;
 
 pub use parse::parse;
 pub use run::{run, stop_flag};
+pub use source::TorrentSource;
 pub use usage::USAGE;
 
 use crate::create::CreateOptions;
@@ -43,9 +48,9 @@ use std::path::PathBuf;
 /// A parsed command line.
 #[derive(Debug, Clone)]
 pub enum Command {
-    /// `bitsy download FILE.torrent` (or `bitsy FILE.torrent`).
+    /// `bitsy download FILE.torrent|URL` (or `bitsy FILE.torrent`).
     Download {
-        torrent: PathBuf,
+        torrent: TorrentSource,
         out: PathBuf,
         config: Config,
     },
@@ -67,8 +72,8 @@ pub enum Command {
         data: PathBuf,
         quiet: bool,
     },
-    /// `bitsy info FILE.torrent`.
-    Info(PathBuf),
+    /// `bitsy info FILE.torrent|URL`.
+    Info(TorrentSource),
     /// `bitsy tracker`.
     Tracker(TrackerConfig),
     /// `bitsy --help`, or `bitsy help COMMAND` / `bitsy COMMAND --help`.

@@ -23,7 +23,7 @@
 
 use super::args::{Args, looks_like_option, usage_error};
 use super::value::{self, Opt, WITH_VALUE};
-use super::{Command, Topic};
+use super::{Command, Topic, TorrentSource};
 use crate::create::CreateOptions;
 use crate::error::Result;
 use crate::session::{Config, SeedPolicy};
@@ -31,6 +31,9 @@ use crate::tracker::scheme;
 use crate::tracker_server::TrackerConfig;
 use std::ffi::OsString;
 use std::path::PathBuf;
+
+/// The torrent argument of `download` and `info`, for "needs ...".
+const TORRENT_OR_URL: &str = "a .torrent file or an http(s):// URL";
 
 /// Parses the arguments after the program name.
 pub fn parse(args: Vec<OsString>) -> Result<Command> {
@@ -78,8 +81,8 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
         Topic::Create => create(args),
         Topic::Verify => verify(args),
         Topic::Info => {
-            let [torrent] = args.positionals(["a .torrent file"])?;
-            Ok(Command::Info(torrent))
+            let [torrent] = args.positionals([TORRENT_OR_URL])?;
+            Ok(Command::Info(TorrentSource::from_arg(torrent)))
         }
         Topic::Tracker => tracker(args),
     }
@@ -162,9 +165,9 @@ fn download(mut a: Args) -> Result<Command> {
     if let Some(stall) = a.value(value::STALL_TIMEOUT, value::stall_timeout)? {
         config.stall_timeout = stall;
     }
-    let [torrent] = a.positionals(["a .torrent file"])?;
+    let [torrent] = a.positionals([TORRENT_OR_URL])?;
     Ok(Command::Download {
-        torrent,
+        torrent: TorrentSource::from_arg(torrent),
         out,
         config,
     })

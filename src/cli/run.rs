@@ -54,13 +54,16 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Help(None) => print!("{}", usage::USAGE),
         Command::Help(Some(topic)) => print!("{}", usage::of(topic)),
         Command::Version => println!("bitsy {}", env!("CARGO_PKG_VERSION")),
-        Command::Info(path) => print!("{}", Metainfo::load(&path)?.report()),
+        Command::Info(source) => print!("{}", source.load()?.report()),
         Command::Download {
             torrent,
             out,
             config,
         } => {
-            let meta = Metainfo::load(&torrent)?;
+            let (meta, copy) = torrent.load_for_download(&out)?;
+            if let Some(note) = copy.filter(|_| !config.quiet) {
+                eprintln!("{note}");
+            }
             let (root, specs) = layout::for_download(&meta, &out);
             let files = top_of(&root, &specs);
             transfer(&meta, &root, specs, &config, Job::Download { files })?;

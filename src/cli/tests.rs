@@ -18,7 +18,7 @@ fn usage_message(args: &[&str]) -> String {
     }
 }
 
-fn download_config(args: &[&str]) -> (PathBuf, PathBuf, Config) {
+fn download_config(args: &[&str]) -> (TorrentSource, PathBuf, Config) {
     match p(args) {
         Ok(Command::Download {
             torrent,
@@ -49,12 +49,16 @@ fn options_go_anywhere() {
         assert_eq!(format!("{:?}", p(args).unwrap()), want, "{args:?}");
     }
     let (torrent, out, config) = download_config(&["-q", "a.torrent", "-o", "out"]);
-    assert_eq!(torrent, PathBuf::from("a.torrent"));
+    assert_eq!(torrent, TorrentSource::File("a.torrent".into()));
     assert_eq!(out, PathBuf::from("out"));
     assert!(config.quiet);
     assert_eq!(config.seed, SeedPolicy::Exit);
     let (torrent, _, _) = download_config(&["Album.TORRENT", "-v"]);
-    assert_eq!(torrent, PathBuf::from("Album.TORRENT"));
+    assert_eq!(torrent, TorrentSource::File("Album.TORRENT".into()));
+    let (torrent, _, _) = download_config(&["http://h/a.torrent"]);
+    assert_eq!(torrent, TorrentSource::Url("http://h/a.torrent".into()));
+    let (torrent, _, _) = download_config(&["download", "HTTPS://h/get?id=1"]);
+    assert_eq!(torrent, TorrentSource::Url("HTTPS://h/get?id=1".into()));
     let Command::Seed {
         torrent,
         data,
@@ -331,7 +335,11 @@ fn other_commands() {
     assert!(matches!(p(&["--version"]).unwrap(), Command::Version));
     assert!(matches!(
         p(&["info", "x.torrent"]).unwrap(),
-        Command::Info(_)
+        Command::Info(TorrentSource::File(_))
+    ));
+    assert!(matches!(
+        p(&["info", "https://h/x.torrent"]).unwrap(),
+        Command::Info(TorrentSource::Url(u)) if u == "https://h/x.torrent"
     ));
     let Command::Verify { quiet, data, .. } = p(&["verify", "-q", "x.torrent", "data"]).unwrap()
     else {
@@ -353,6 +361,6 @@ fn other_commands() {
         use std::os::unix::ffi::OsStringExt;
         let odd = OsString::from_vec(b"caf\xe9.torrent".to_vec());
         let got = parse(vec!["info".into(), odd.clone()]).unwrap();
-        assert!(matches!(got, Command::Info(p) if p.as_os_str() == odd));
+        assert!(matches!(got, Command::Info(TorrentSource::File(p)) if p.as_os_str() == odd));
     }
 }

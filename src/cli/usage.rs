@@ -12,13 +12,14 @@ pub const USAGE: &str = "\
 bitsy: a small BitTorrent client
 
 usage:
-  bitsy download FILE.torrent [options]    fetch a torrent's files
+  bitsy download FILE.torrent|URL [options]
+                                           fetch a torrent's files
   bitsy FILE.torrent [options]             the same
   bitsy seed FILE.torrent PATH [options]   serve complete data
   bitsy create PATH --tracker URL -o OUT.torrent [options]
                                            make a .torrent
   bitsy verify FILE.torrent PATH [-q]      check data against a .torrent
-  bitsy info FILE.torrent                  show what a .torrent holds
+  bitsy info FILE.torrent|URL              show what a .torrent holds
   bitsy tracker [options]                  run a tracker (HTTP and UDP)
   bitsy help COMMAND                       a command's options (also:
                                            bitsy COMMAND --help)
@@ -30,7 +31,8 @@ exit codes:
   0    done. Ctrl-C or SIGTERM is a normal end once the data is complete:
        for `seed`, `tracker`, and a `download` that finished and is seeding
   2    usage error
-  3    the .torrent file is unreadable or invalid
+  3    the .torrent file is unreadable or invalid (or its URL cannot be
+       fetched)
   4    every tracker failed for --stall-timeout and no peer came
   5    no peers: none connected for --stall-timeout
   6    I/O error (disk, socket)
@@ -40,11 +42,13 @@ exit codes:
 ";
 
 const DOWNLOAD: &str = "\
-usage: bitsy download FILE.torrent [options]
+usage: bitsy download FILE.torrent|URL [options]
        bitsy FILE.torrent [options]
 
 Fetches the torrent's files into DIR. Files already there are checked and
-only what is missing or wrong is fetched. Ctrl-C stops (exit 130 before
+only what is missing or wrong is fetched. From an http(s):// URL the
+.torrent is fetched (at most 10 MiB) and a copy kept in DIR as
+NAME.torrent, never over a different file. Ctrl-C stops (exit 130 before
 the download is complete, 0 while seeding after it).
 
 options:
@@ -65,6 +69,12 @@ options:
                          2d. A bare number is minutes
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
+
+environment:
+  SSL_CERT_FILE, SSL_CERT_DIR
+                         HTTPS (trackers, the URL) trusts the Mozilla roots
+                         built into bitsy; if either is set, only the CAs
+                         in that PEM file / folder of PEM files instead
 ";
 
 const SEED: &str = "\
@@ -93,8 +103,8 @@ become an announce-list, in the order given.
 options:
   -o, --output FILE      the .torrent to write (required)
   --tracker URL          an announce URL bitsy can use: http://, udp://
-                         (BEP 15), and https:// in a build with the
-                         `https` feature
+                         (BEP 15), and https:// (not in a
+                         --no-default-features build)
   --piece-length BYTES   a power of two, 1024-67108864 (default: chosen for
                          about 1,000-2,000 pieces)
   --webseed URL          a web seed (BEP 19), may be repeated
@@ -114,7 +124,7 @@ options:
 ";
 
 const INFO: &str = "\
-usage: bitsy info FILE.torrent
+usage: bitsy info FILE.torrent|URL
 
 Prints the name, infohash, size, pieces, files, trackers and magnet link.
 ";

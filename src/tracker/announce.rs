@@ -22,6 +22,8 @@
 //! suit a browser-like client and not us: no timeouts, ten redirects,
 //! error statuses turned into errors, proxies taken from the environment.
 //! Parsing the body is `response`'s job; this module only fetches bytes.
+//! Which CAs an `https://` announce trusts is `tls`'s business; a problem
+//! with them (a bad `SSL_CERT_FILE`) fails only HTTPS announces.
 
 use super::{AnnounceEvent, AnnounceRequest};
 use crate::ids::{InfoHash, PeerId};
@@ -130,9 +132,43 @@ pub fn agent(connect: Duration, overall: Duration) -> ureq::Agent {
         // Peers connect to us directly; announcing through a proxy would
         // hand the tracker the proxy's address instead of ours.
         .proxy(None)
-        .user_agent(USER_AGENT)
-        .build();
-    ureq::Agent::new_with_config(config)
+        .user_agent(USER_AGENT);
+    ureq::Agent::new_with_config(with_tls(config).build())
+}
+
+/// An agent's settings, being built.
+pub type AgentConfig = ureq::config::ConfigBuilder<ureq::typestate::AgentScope>;
+
+/// `config` with the CAs `tls` chose. If they could not be loaded,
+/// [`tls_problem`] refuses `https://` URLs before any request is made,
+/// and the agent trusts no CA at all (so a redirect to `https://` cannot
+/// fall back to the bundled roots).
+#[cfg(feature = "https")]
+pub fn with_tls(config: AgentConfig) -> AgentConfig {
+    match super::tls::tls_config() {
+        Ok(tls) => config.tls_config(tls),
+        Err(_) => config.tls_config(super::tls::trust_nothing()),
+    }
+}
+
+/// Without TLS there is nothing to configure.
+#[cfg(not(feature = "https"))]
+pub fn with_tls(config: AgentConfig) -> AgentConfig {
+    config
+}
+
+/// Why `url` cannot be fetched over TLS (its CAs could not be loaded), if
+/// it is an `https://` URL and that is so.
+pub fn tls_problem(url: &str) -> Option<String> {
+    let https = url
+        .get(..8)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https://"));
+    #[cfg(feature = "https")]
+    if https {
+        return super::tls::tls_config().err();
+    }
+    let _ = https;
+    None
 }
 
 /// What came back from a tracker before parsing.
@@ -147,6 +183,9 @@ pub struct RawResponse {
 /// Sends one GET and reads the body (bounded). The error is a sentence
 /// for the user ("connection refused", "timeout: global", ...).
 pub fn fetch(agent: &ureq::Agent, url: &str) -> Result<RawResponse, String> {
+    if let Some(problem) = tls_problem(url) {
+        return Err(problem);
+    }
     let mut response = agent.get(url).call().map_err(describe)?;
     let status = response.status().as_u16();
     let body = response
@@ -163,13 +202,19 @@ pub fn fetch(agent: &ureq::Agent, url: &str) -> Result<RawResponse, String> {
     Ok(RawResponse { status, body })
 }
 
-/// A lowercase sentence for a ureq error.
-fn describe(e: ureq::Error) -> String {
-    match e {
+/// A lowercase sentence for a ureq error. A failed certificate check
+/// (rustls reports it as an I/O error) also says which CAs were trusted.
+pub fn describe(e: ureq::Error) -> String {
+    let text = match e {
         ureq::Error::Timeout(which) => format!("no answer in time ({which})"),
         ureq::Error::Io(io) => io.to_string(),
         other => other.to_string(),
+    };
+    #[cfg(feature = "https")]
+    if text.contains("certificate") {
+        return format!("TLS: {text} ({})", super::tls::trust_hint());
     }
+    text
 }
 
 #[cfg(test)]

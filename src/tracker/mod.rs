@@ -1,5 +1,5 @@
-//! Talking to trackers: announce, get peers (BEP 3, 7, 12, 23 over HTTP;
-//! BEP 15, 41 over UDP).
+//! Talking to trackers: announce, get peers (BEP 3, 7, 12, 23 over HTTP
+//! and HTTPS; BEP 15, 41 over UDP).
 //!
 //! ```text
 //!   main thread ──AnnounceRequest──▶ tracker thread ──HTTP GET / UDP──▶ tracker
@@ -24,11 +24,14 @@ pub mod scheme;
 pub mod tiers;
 pub mod announce;
 pub mod response;
+pub mod udp_wire;
 pub mod udp_packet;
 pub mod udp_timers;
-pub mod udp;
 pub mod udp_url;
-pub mod udp_wire;
+pub mod udp;
+// Which CAs an HTTPS request trusts (bundled roots, SSL_CERT_FILE/DIR).
+#[cfg(feature = "https")]
+pub mod tls;
 
 use crate::ids::{InfoHash, PeerId};
 use crate::rng;

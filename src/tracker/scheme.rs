@@ -2,11 +2,12 @@
 //! knows.
 //!
 //! The client speaks HTTP (BEP 3), UDP (BEP 15, `udp://host:port`), and
-//! HTTPS only in a build with the `https` cargo feature (it brings the TLS
-//! stack). The tracker list of a torrent (`tiers`, which skips what it
-//! cannot use), `bitsy create --tracker` (which refuses it) and the
-//! tracker thread (which picks the [`Transport`]) all ask [`check`], so
-//! adding a scheme changes this file and its table, plus the transport.
+//! HTTPS in a build with the `https` cargo feature (the default; it brings
+//! the TLS stack; a `--no-default-features` build skips `https://` URLs).
+//! The tracker list of a torrent (`tiers`, which skips what it cannot
+//! use), `bitsy create --tracker` (which refuses it) and the tracker
+//! thread (which picks the [`Transport`]) all ask [`check`], so adding a
+//! scheme changes this file and its table, plus the transport.
 //!
 //! This checks the scheme only; whether the host answers is the
 //! announce's business.
@@ -33,7 +34,8 @@ impl fmt::Display for Unsupported {
             Unsupported::NotAUrl => write!(f, "not a URL (no scheme://)"),
             Unsupported::HttpsNotBuilt => write!(
                 f,
-                "HTTPS trackers need a build with TLS (cargo build --features https)"
+                "this build of bitsy has no TLS (it was built without the \
+                 default `https` feature)"
             ),
             Unsupported::Other(s) => write!(f, "unsupported scheme {s:?}"),
         }?;
@@ -109,9 +111,11 @@ mod tests {
     fn messages_say_what_bitsy_can_announce_to() {
         let wss = check_with("wss://t", false).unwrap_err().to_string();
         assert!(wss.contains("\"wss\""), "{wss}");
-        assert!(wss.contains("http:// and udp://"), "{wss}");
+        assert!(wss.contains(can_announce_to()), "{wss}");
+        assert!(can_announce_to().contains("udp://"));
+        assert_eq!(can_announce_to().contains("https://"), HTTPS_BUILT_IN);
         let tls = check_with("https://t", false).unwrap_err().to_string();
-        assert!(tls.contains("--features https"), "{tls}");
+        assert!(tls.contains("this build of bitsy has no TLS"), "{tls}");
         assert!(tls.contains("bitsy can announce to http://"), "{tls}");
     }
 }

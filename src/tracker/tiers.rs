@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(t.tiers(), want.as_slice(), "udp and http mix in a tier");
         assert_eq!(t.skipped().len(), 3);
         assert!(t.skipped()[0].contains("https://c/announce"));
-        assert!(t.skipped()[0].contains("--features https"));
+        assert!(t.skipped()[0].contains("has no TLS"));
         assert!(t.skipped()[1].contains("wss://d"));
     }
 

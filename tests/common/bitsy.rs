@@ -146,7 +146,8 @@ fn signal(pid: u32, which: &str) {
         .status();
 }
 
-fn wait(mut child: Child) -> Output {
+/// Waits for `child` to end, killed (and the test failed) after `LIMIT`.
+pub fn wait(mut child: Child) -> Output {
     let limit = scaled(LIMIT);
     let deadline = Instant::now() + limit;
     while child.try_wait().ok().flatten().is_none() {

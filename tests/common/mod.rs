@@ -20,14 +20,20 @@ pub mod fake_udp_tracker;
 pub mod raw_peer;
 pub mod seeder_behaviour;
 pub mod slow;
+pub mod test_ca;
 pub mod test_torrent;
+pub mod tls_proxy;
+pub mod web_server;
 pub mod wire_msg;
 
 pub use bitsy::{Bitsy, TempDir, ok, text};
 pub use fake_seeder::{Behaviour, FakeSeeder, PieceAnnounce, SeederStats};
 pub use fake_tracker::{Announce, FakeTracker, Reply};
 pub use raw_peer::RawPeer;
+pub use test_ca::TestCa;
 pub use test_torrent::{TestTorrent, pseudo_random_bytes};
+pub use tls_proxy::TlsProxy;
+pub use web_server::WebServer;
 
 use std::time::{Duration, Instant};
 
