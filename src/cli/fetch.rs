@@ -29,9 +29,6 @@ pub const OVERALL_TIMEOUT: Duration = Duration::from_secs(120);
 /// (to a mirror, to https); more is a loop.
 pub const MAX_REDIRECTS: u32 = 5;
 
-/// The `User-Agent` we send.
-const USER_AGENT: &str = concat!("bitsy/", env!("CARGO_PKG_VERSION"));
-
 /// The bytes at `url`, which starts with `http://` or `https://`.
 pub fn fetch_torrent(url: &str) -> Result<Vec<u8>> {
     fetch_with(url, CONNECT_TIMEOUT, OVERALL_TIMEOUT)
@@ -48,16 +45,7 @@ pub fn fetch_with(url: &str, connect: Duration, overall: Duration) -> Result<Vec
     if let Some(problem) = announce::tls_problem(url) {
         return Err(fail(problem));
     }
-    let config = ureq::Agent::config_builder()
-        .timeout_connect(Some(connect))
-        .timeout_global(Some(overall))
-        .max_redirects(MAX_REDIRECTS)
-        // We say "HTTP 404" ourselves, with the URL.
-        .http_status_as_error(false)
-        // As for announces: no proxy taken from the environment.
-        .proxy(None)
-        .user_agent(USER_AGENT);
-    let agent = ureq::Agent::new_with_config(announce::with_tls(config).build());
+    let agent = announce::http_agent(connect, overall, MAX_REDIRECTS);
     let mut response = agent
         .get(url)
         .call()

@@ -122,10 +122,17 @@ pub fn percent_encode_into(out: &mut String, bytes: &[u8]) {
 
 /// The HTTP agent for announces, with every limit set on purpose.
 pub fn agent(connect: Duration, overall: Duration) -> ureq::Agent {
+    http_agent(connect, overall, MAX_REDIRECTS)
+}
+
+/// bitsy's one HTTP(S) client set-up, for announces and for fetching a
+/// .torrent by URL: explicit timeouts and redirect bound, no proxy, the
+/// TLS roots of `tls`, and status codes left to the caller.
+pub fn http_agent(connect: Duration, overall: Duration, redirects: u32) -> ureq::Agent {
     let config = ureq::Agent::config_builder()
         .timeout_connect(Some(connect))
         .timeout_global(Some(overall))
-        .max_redirects(MAX_REDIRECTS)
+        .max_redirects(redirects)
         // A tracker that refuses us often says why in a bencoded body
         // under a 4xx/5xx status: we want that body, not a bare error.
         .http_status_as_error(false)
