@@ -44,6 +44,8 @@ pub mod bencode;
 pub mod geometry;
 pub mod file_paths;
 pub mod metainfo;
+// Or a magnet link: only the infohash, the metadata comes from peers.
+pub mod magnet;
 // Finding peers.
 pub mod tracker;
 // Talking to peers: the bytes, the messages between threads, the threads.

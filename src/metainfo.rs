@@ -248,6 +248,7 @@ mod fields;
 mod files;
 mod paths;
 mod report;
+mod write;
 pub use error::MetainfoError;
 
 #[cfg(test)]

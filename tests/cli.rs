@@ -237,3 +237,34 @@ fn create_and_verify_print_their_final_figure_in_a_pipe() {
         "-q prints no progress"
     );
 }
+
+#[test]
+fn info_reads_a_magnet_link_offline() {
+    // A tracker and a peer that do not exist: `info` must not go online.
+    let link = "magnet:?xt=urn:btih:YEX6DQDLXISUVHOJ6UM3GNNKPQJWPKEK&dn=Debian+12\
+                &tr=udp%3A%2F%2F127.0.0.1%3A9%2Fannounce&x.pe=127.0.0.1:9&ws=http://127.0.0.1:9/f";
+    let run = Bitsy::run(&["info", link]);
+    ok(&run);
+    let out = text(&run.stdout);
+    for want in [
+        "name:       Debian 12\n",
+        "infohash:   c12fe1c06bba254a9dc9f519b335aa7c1367a88a\n",
+        "trackers:\n  udp://127.0.0.1:9/announce\n",
+        "peers:\n  127.0.0.1:9\n",
+        "web seeds:\n  http://127.0.0.1:9/f\n",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in {out}");
+    }
+    // Malformed and v2-only links: exit 3 with the reason.
+    let table = [
+        ("magnet:?xt=urn:btih:XYZ", "not an infohash"),
+        ("magnet:?xt=urn:btmh:1220abcd", "v2"),
+        ("magnet:?dn=nothing", "no `xt=urn:btih:`"),
+    ];
+    for (link, says) in table {
+        let run = Bitsy::run(&["info", link]);
+        assert_eq!(run.status.code(), Some(3), "{link}");
+        let err = text(&run.stderr);
+        assert!(err.contains(says), "{link}: {err}");
+    }
+}

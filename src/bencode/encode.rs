@@ -33,6 +33,13 @@ impl Encoder {
         self.bytes(s.as_bytes())
     }
 
+    /// Writes an already-encoded value as it is: the info dictionary of a
+    /// saved .torrent, kept byte for byte so its SHA-1 stays the infohash.
+    pub fn raw(&mut self, encoded: &[u8]) -> &mut Self {
+        self.buf.extend_from_slice(encoded);
+        self
+    }
+
     /// Opens a list; close it with [`Encoder::end`].
     pub fn list(&mut self) -> &mut Self {
         self.open += 1;

@@ -26,6 +26,7 @@ use super::value::{self, Opt, WITH_VALUE};
 use super::{Command, Topic, TorrentSource};
 use crate::create::CreateOptions;
 use crate::error::Result;
+use crate::magnet::Magnet;
 use crate::session::{Config, SeedPolicy};
 use crate::tracker::scheme;
 use crate::tracker_server::TrackerConfig;
@@ -33,7 +34,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 /// The torrent argument of `download` and `info`, for "needs ...".
-const TORRENT_OR_URL: &str = "a .torrent file or an http(s):// URL";
+const TORRENT_OR_URL: &str = "a .torrent file, an http(s):// URL or a magnet link";
 
 /// Parses the arguments after the program name.
 pub fn parse(args: Vec<OsString>) -> Result<Command> {
@@ -60,7 +61,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
     } else if let Some(topic) = Topic::from_name(&word) {
         rest.remove(at);
         topic
-    } else if word.to_ascii_lowercase().ends_with(".torrent") {
+    } else if word.to_ascii_lowercase().ends_with(".torrent") || Magnet::is_link(&word) {
         Topic::Download // the word stays: it is the torrent
     } else {
         return Err(usage_error(
@@ -82,7 +83,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
         Topic::Verify => verify(args),
         Topic::Info => {
             let [torrent] = args.positionals([TORRENT_OR_URL])?;
-            Ok(Command::Info(TorrentSource::from_arg(torrent)))
+            Ok(Command::Info(TorrentSource::from_arg(torrent)?))
         }
         Topic::Tracker => tracker(args),
     }
@@ -167,7 +168,7 @@ fn download(mut a: Args) -> Result<Command> {
     }
     let [torrent] = a.positionals([TORRENT_OR_URL])?;
     Ok(Command::Download {
-        torrent: TorrentSource::from_arg(torrent),
+        torrent: TorrentSource::from_arg(torrent)?,
         out,
         config,
     })

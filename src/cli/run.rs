@@ -11,7 +11,7 @@
 //! everything that was stopped with its data complete.
 
 use super::summary;
-use super::{Command, usage};
+use super::{Command, TorrentSource, usage};
 use crate::create;
 use crate::error::{Error, Result};
 use crate::metainfo::FileEntry;
@@ -54,6 +54,7 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Help(None) => print!("{}", usage::USAGE),
         Command::Help(Some(topic)) => print!("{}", usage::of(topic)),
         Command::Version => println!("bitsy {}", env!("CARGO_PKG_VERSION")),
+        Command::Info(TorrentSource::Magnet(link)) => print!("{}", link.report()),
         Command::Info(source) => print!("{}", source.load()?.report()),
         Command::Download {
             torrent,

@@ -1,5 +1,7 @@
-//! Where a torrent comes from: a file, or an `http(s)://` URL. Told apart
-//! once, when the command line is parsed ([`TorrentSource::from_arg`]).
+//! Where a torrent comes from: a file, an `http(s)://` URL, or a magnet
+//! link. Told apart once, when the command line is parsed
+//! ([`TorrentSource::from_arg`]); a magnet link is read there too, so a
+//! malformed one is refused before anything starts.
 //!
 //! A URL's .torrent is fetched (`fetch`) and checked like a file's.
 //! `bitsy download URL` keeps a copy in the output folder, so the job can
@@ -21,6 +23,7 @@
 use super::fetch;
 use crate::error::{Error, Result};
 use crate::file_paths::MAX_COMPONENT_LEN;
+use crate::magnet::Magnet;
 use crate::metainfo::{Metainfo, to_hex};
 use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
@@ -33,24 +36,32 @@ pub enum TorrentSource {
     File(PathBuf),
     /// An `http://` or `https://` URL of a .torrent.
     Url(String),
+    /// A magnet link (BEP 9): the metadata comes from peers (`magnet_job`).
+    Magnet(Magnet),
 }
 
 /// The extension of the copy kept by `download`.
 const EXTENSION: &str = ".torrent";
 
 impl TorrentSource {
-    /// A URL if `arg` starts with `http://` or `https://` (any case), else
-    /// a file path. Other schemes are file names: `scheme` decides what
-    /// can be fetched, when it is.
-    pub fn from_arg(arg: PathBuf) -> TorrentSource {
+    /// A magnet link if `arg` starts with `magnet:?`, a URL if it starts
+    /// with `http://` or `https://` (any case), else a file path. Other
+    /// schemes are file names: `scheme` decides what can be fetched, when
+    /// it is. A malformed magnet link is an error here.
+    pub fn from_arg(arg: PathBuf) -> Result<TorrentSource> {
+        if let Some(link) = arg.to_str().filter(|s| Magnet::is_link(s)) {
+            return Magnet::parse(link)
+                .map(TorrentSource::Magnet)
+                .map_err(|e| Error::Torrent(format!("magnet link: {e}")));
+        }
         let url = arg.to_str().filter(|s| {
             let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
             lower.starts_with("http://") || lower.starts_with("https://")
         });
-        match url {
+        Ok(match url {
             Some(url) => TorrentSource::Url(url.to_string()),
             None => TorrentSource::File(arg),
-        }
+        })
     }
 
     /// Reads (or fetches) and checks the .torrent.
@@ -68,6 +79,9 @@ impl TorrentSource {
                     .map_err(|e| Error::Torrent(format!("{url}: {e}")))?;
                 Ok((meta, Some(bytes)))
             }
+            TorrentSource::Magnet(_) => Err(Error::Usage(
+                "a magnet link has no metadata until `bitsy download` fetches it from peers".into(),
+            )),
         }
     }
 
@@ -95,7 +109,7 @@ pub fn copy_name(meta: &Metainfo) -> String {
 
 /// Writes `bytes` to `out/NAME.torrent` unless a file is there; says what
 /// happened.
-fn keep_copy(meta: &Metainfo, bytes: &[u8], out: &Path) -> Result<String> {
+pub(super) fn keep_copy(meta: &Metainfo, bytes: &[u8], out: &Path) -> Result<String> {
     fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
     let path = out.join(copy_name(meta));
     match OpenOptions::new().write(true).create_new(true).open(&path) {
@@ -135,7 +149,11 @@ mod tests {
             ("./http://x", File("./http://x".into())),
         ];
         for (arg, want) in table {
-            assert_eq!(&TorrentSource::from_arg(PathBuf::from(arg)), want, "{arg}");
+            assert_eq!(
+                &TorrentSource::from_arg(PathBuf::from(arg)).unwrap(),
+                want,
+                "{arg}"
+            );
         }
     }
 }

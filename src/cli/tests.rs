@@ -364,3 +364,32 @@ fn other_commands() {
         assert!(matches!(got, Command::Info(TorrentSource::File(p)) if p.as_os_str() == odd));
     }
 }
+
+#[test]
+fn magnet_links_are_read_on_the_command_line() {
+    let link = "magnet:?xt=urn:btih:c12fe1c06bba254a9dc9f519b335aa7c1367a88a&tr=udp://t:1";
+    let Command::Info(TorrentSource::Magnet(m)) = p(&["info", link]).unwrap() else {
+        panic!("not a magnet info")
+    };
+    assert_eq!(m.trackers, vec!["udp://t:1".to_string()]);
+    let (torrent, _, _) = download_config(&["download", link, "-o", "d"]);
+    assert!(matches!(torrent, TorrentSource::Magnet(_)));
+    // The shorthand `bitsy LINK` too.
+    let (torrent, _, _) = download_config(&[link]);
+    assert!(matches!(torrent, TorrentSource::Magnet(_)));
+    // A malformed link is refused before anything starts: a bad-torrent error.
+    for bad in [
+        "magnet:?xt=urn:btih:123",
+        "magnet:?dn=no-topic",
+        "magnet:?xt=urn:btmh:1220abcd",
+    ] {
+        for args in [vec!["info", bad], vec!["download", bad]] {
+            match p(&args) {
+                Err(e @ Error::Torrent(_)) => {
+                    assert!(e.to_string().contains("magnet link"), "{e}")
+                }
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+    }
+}

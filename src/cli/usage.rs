@@ -12,14 +12,15 @@ pub const USAGE: &str = "\
 bitsy: a small BitTorrent client
 
 usage:
-  bitsy download FILE.torrent|URL [options]
+  bitsy download FILE.torrent|URL|MAGNET [options]
                                            fetch a torrent's files
-  bitsy FILE.torrent [options]             the same
+  bitsy FILE.torrent|MAGNET [options]      the same
   bitsy seed FILE.torrent PATH [options]   serve complete data
   bitsy create PATH --tracker URL -o OUT.torrent [options]
                                            make a .torrent
   bitsy verify FILE.torrent PATH [-q]      check data against a .torrent
-  bitsy info FILE.torrent|URL              show what a .torrent holds
+  bitsy info FILE.torrent|URL|MAGNET       show what a .torrent (or a
+                                           magnet link) holds
   bitsy tracker [options]                  run a tracker (HTTP and UDP)
   bitsy help COMMAND                       a command's options (also:
                                            bitsy COMMAND --help)
@@ -32,7 +33,7 @@ exit codes:
        for `seed`, `tracker`, and a `download` that finished and is seeding
   2    usage error
   3    the .torrent file is unreadable or invalid (or its URL cannot be
-       fetched)
+       fetched, or the magnet link is malformed, or its metadata is unsafe)
   4    every tracker failed for --stall-timeout and no peer came
   5    no peers: none connected for --stall-timeout
   6    I/O error (disk, socket)
@@ -42,14 +43,17 @@ exit codes:
 ";
 
 const DOWNLOAD: &str = "\
-usage: bitsy download FILE.torrent|URL [options]
-       bitsy FILE.torrent [options]
+usage: bitsy download FILE.torrent|URL|MAGNET [options]
+       bitsy FILE.torrent|MAGNET [options]
 
 Fetches the torrent's files into DIR. Files already there are checked and
 only what is missing or wrong is fetched. From an http(s):// URL the
 .torrent is fetched (at most 10 MiB) and a copy kept in DIR as
-NAME.torrent, never over a different file. Ctrl-C stops (exit 130 before
-the download is complete, 0 while seeding after it).
+NAME.torrent, never over a different file. From a magnet link
+('magnet:?xt=urn:btih:...', quoted for the shell) the metadata is first
+fetched from peers (BEP 9; the link's tr= trackers and x.pe= peers) and
+kept the same way, so a rerun starts without the swarm. Ctrl-C stops
+(exit 130 before the download is complete, 0 while seeding after it).
 
 options:
   -o, --output DIR       where the files go (default: the current directory)
@@ -124,9 +128,11 @@ options:
 ";
 
 const INFO: &str = "\
-usage: bitsy info FILE.torrent|URL
+usage: bitsy info FILE.torrent|URL|MAGNET
 
 Prints the name, infohash, size, pieces, files, trackers and magnet link.
+For a magnet link, prints what the link says (infohash, name, trackers,
+peers, web seeds) without going online.
 ";
 
 const TRACKER: &str = "\

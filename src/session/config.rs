@@ -2,7 +2,7 @@
 //! when it ends (`Summary`).
 
 use super::DEFAULT_PARTIAL_BUDGET;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 /// When a finished download stops seeding.
@@ -35,6 +35,9 @@ pub struct Config {
     /// for this long; `None` never gives up.
     pub stall_timeout: Option<Duration>,
     pub partial_budget: u64,
+    /// Peers to try before any tracker answers: a magnet link's `x.pe`
+    /// addresses. With some, a torrent needs no tracker.
+    pub peers: Vec<SocketAddr>,
 }
 
 impl Default for Config {
@@ -48,6 +51,7 @@ impl Default for Config {
             seed: SeedPolicy::Exit,
             stall_timeout: Some(Duration::from_secs(120)),
             partial_budget: DEFAULT_PARTIAL_BUDGET,
+            peers: Vec::new(),
         }
     }
 }

@@ -153,14 +153,20 @@ pub fn run(
     for m in trackers.skipped() {
         progress.message(m);
     }
-    if trackers.is_empty() {
+    if trackers.is_empty() && cfg.peers.is_empty() {
         return Err(Error::Tracker(format!(
             "the torrent names no tracker bitsy can use (bitsy can announce to {}; \
              DHT is not supported)",
             tracker::scheme::can_announce_to()
         )));
     }
-    let (tracker_tx, tracker_rx) = tracker::spawn(trackers);
+    // Peers given up front (a magnet's `x.pe`) are enough without a tracker.
+    let (tracker_tx, tracker_rx) = if trackers.is_empty() {
+        (None, crossbeam_channel::never())
+    } else {
+        let (tx, rx) = tracker::spawn(trackers);
+        (Some(tx), rx)
+    };
     let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
     let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(2) as usize;
     let ctx = Arc::new(PeerContext {
@@ -184,7 +190,7 @@ pub fn run(
         departed: VecDeque::new(),
         next_conn: 0,
         in_flight: 0,
-        tracker_tx: Some(tracker_tx),
+        tracker_tx,
         announce_pending: false,
         next_announce: Instant::now(),
         last_announce: None,
@@ -207,6 +213,9 @@ pub fn run(
         progress,
     };
     s.was_complete_at_start = s.picker.is_complete();
+    for &addr in &cfg.peers {
+        s.candidates.add(addr);
+    }
     s.announce(AnnounceEvent::Started);
     let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
     let interrupted = matches!(result, Ok(Ended::Interrupted));
