@@ -208,8 +208,10 @@ fn rejects_end_outstanding_requests_and_nothing_else() {
         Choke,
     }
     use Before as B;
+    /// (name, what happened before, the reject's fields, whether it ends a request)
+    type Row<'a> = (&'a str, &'a [Before], (u32, u32, u32), bool);
     #[rustfmt::skip]
-    let table: &[(&str, &[Before], (u32, u32, u32), bool)] = &[
+    let table: &[Row] = &[
         ("outstanding: ended", &[B::Request(0, 0, 16384)], (0, 0, 16384), true),
         ("never asked: ignored", &[B::Request(0, 0, 16384)], (0, 16384, 16384), false),
         ("cancelled: ignored", &[B::Request(0, 0, 16384), B::Cancel(0, 0, 16384)], (0, 0, 16384), false),
