@@ -131,7 +131,7 @@ fn while_choked_allowed_fast_is_served_and_the_rest_rejected() {
     ]);
     assert_eq!(h.remote.recv(), reject(other, 0, 1000));
     // The refusal of piece 9 is answered at once; the block follows.
-    let mut got = vec![h.remote.recv(), h.remote.recv()];
+    let mut got = [h.remote.recv(), h.remote.recv()];
     got.sort_by_key(|m| matches!(m, Message::Piece { .. }));
     assert_eq!(got[0], reject(9, 0, 16384));
     let want: Vec<u8> = (0..100).map(|i| pattern(fast, i)).collect();
@@ -204,7 +204,7 @@ fn a_cancel_is_answered_with_a_reject() {
             length: 16384,
         },
     ]);
-    let mut got = vec![h.remote.recv(), h.remote.recv()];
+    let mut got = [h.remote.recv(), h.remote.recv()];
     got.sort_by_key(|m| matches!(m, Message::Piece { .. }));
     assert_eq!(got[0], reject(1, 0, 16384));
     assert!(matches!(got[1], Message::Piece { index: 0, .. }));
