@@ -15,9 +15,11 @@
 //! for IPv6, so an IPv6 peer (other than an IPv4-mapped address) gets no
 //! set.
 //!
-//! Invariant: the result has exactly `min(k, num_pieces)` distinct
-//! indices, each below `num_pieces` (the BEP's loop never ends when
-//! `k > num_pieces`; here `k` is capped first). What the set is used for
+//! Invariant: the result has distinct indices, each below `num_pieces`,
+//! and no more than `min(k, num_pieces)` of them (the BEP's loop never
+//! ends when `k > num_pieces`; here `k` is capped first, and the rounds
+//! of SHA-1 are bounded too, at 64 per wanted index, which in practice
+//! always yields all `min(k, num_pieces)`). What the set is used for
 //! (which pieces to announce, which requests to serve) is the peer
 //! thread's business.
 
