@@ -14,8 +14,10 @@
 //! - `Closed` is the last event a peer thread sends; after it the main
 //!   thread forgets the connection and takes back its requests.
 //! - A peer thread drops a `Request` command that arrives while the peer
-//!   chokes us: the main thread takes back everything it assigned to a peer
-//!   when it sees `Choke`, so the two views agree.
+//!   chokes us, unless the peer made the piece allowed fast (BEP 6; the
+//!   thread records it before sending `AllowedFast`): the main thread
+//!   takes back everything it assigned to a peer when it sees `Choke`, so
+//!   the two views agree.
 
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::{ConnId, InfoHash, PeerId};
@@ -35,10 +37,16 @@ pub struct PeerEvent {
 
 #[derive(Debug)]
 pub enum PeerEventKind {
-    /// The handshake is done; messages may follow.
-    Ready { addr: SocketAddr, peer_id: PeerId },
+    /// The handshake is done; messages may follow. `fast`: both sides
+    /// set BEP 6's bit.
+    Ready {
+        addr: SocketAddr,
+        peer_id: PeerId,
+        fast: bool,
+    },
     /// The peer's full piece set: its first bitfield, or a later one that
-    /// replaces it (aria2 sends a second one mid-connection).
+    /// replaces it (aria2 sends a second one mid-connection), or BEP 6's
+    /// `have all` (full) / `have none` (empty).
     Bitfield(Bitfield),
     /// The peer has one more piece.
     Have(PieceIndex),
@@ -52,6 +60,12 @@ pub enum PeerEventKind {
     NotInterested,
     /// A block we requested (and had not cancelled) arrived.
     Block { block: BlockRef, data: Vec<u8> },
+    /// BEP 6: the peer will not send a block we requested (the request is
+    /// over, in the peer thread too).
+    Reject(BlockRef),
+    /// BEP 6: the peer will serve this piece even while it chokes us; we
+    /// may request it then. Sent once per piece.
+    AllowedFast(PieceIndex),
     /// We sent the peer a block of this many bytes.
     Uploaded { bytes: u32 },
     /// The peer's extended handshake (BEP 10), its first or a later one:
@@ -83,7 +97,8 @@ pub enum PeerCommand {
     /// We verified a piece: tell the peer, and start serving it.
     Have(PieceIndex),
     /// Choke (`true`) or unchoke (`false`) the peer: our upload decision.
-    /// Choking discards the peer's queued requests.
+    /// Choking discards the peer's queued requests (BEP 6: rejects them,
+    /// and keeps those for its allowed-fast pieces).
     Choke(bool),
     /// Close the connection (the thread sends `Closed` and ends).
     Close,

@@ -12,7 +12,9 @@
 //! the peer's piece set (aria2 sends a second one mid-connection), and a
 //! peer that sends only `have`s, or nothing, is fine. Choke and interest
 //! events are forwarded only when the state changes. BEP 10's extended
-//! messages are handled in `connection/extended.rs`.
+//! messages are handled in `connection/extended.rs`, BEP 6's fast
+//! extension (our piece set, requests we serve or reject) in
+//! `connection/fast.rs`.
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
@@ -27,6 +29,7 @@ use crate::wire::extended::PeerIds;
 use crate::wire::frame::{FrameReader, max_frame_len};
 use crate::wire::message::{Message, piece_header_into};
 use crossbeam_channel::{Receiver, TryRecvError};
+pub use fast::ALLOWED_FAST_K;
 use std::io::{self, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
@@ -64,6 +67,12 @@ pub(super) struct Connection<'a> {
     pub(super) peer_extended: bool,
     /// The ids the peer's extended handshakes asked us to send with.
     ext_ids: PeerIds,
+    /// Both handshakes set BEP 6's Fast bit.
+    pub(super) fast: bool,
+    /// Pieces the peer said it serves while choking us (BEP 6).
+    allowed_in: Bitfield,
+    /// The peer's allowed-fast set from us (BEP 6; empty without Fast).
+    allowed_out: Vec<u32>,
 }
 
 impl<'a> Connection<'a> {
@@ -97,6 +106,9 @@ impl<'a> Connection<'a> {
             receive_limit: RECEIVE_LIMIT,
             peer_extended: false,
             ext_ids: PeerIds::default(),
+            fast: false,
+            allowed_in: Bitfield::new(ctx.geometry.num_pieces()),
+            allowed_out: Vec::new(),
         }
     }
 
@@ -118,9 +130,7 @@ impl<'a> Connection<'a> {
         if self.peer_extended {
             self.send_ext_handshake()?;
         }
-        if !self.our_pieces.is_empty() {
-            self.send(&Message::Bitfield(self.our_pieces.as_bytes().to_vec()))?;
-        }
+        self.send_piece_set()?;
         loop {
             self.drain_commands()?;
             self.serve()?;
@@ -179,14 +189,14 @@ impl<'a> Connection<'a> {
 
     fn command(&mut self, cmd: PeerCommand) -> Result<(), Close> {
         match cmd {
-            // Dropped while choked: the main thread took it back on `Choke`.
-            PeerCommand::Request(b) if !self.peer_choking && self.requests.insert(b) => {
-                self.send(&Message::Request {
+            // Dropped while choked (unless allowed fast): the main thread
+            // took it back on `Choke`.
+            PeerCommand::Request(b) if self.may_request(b.piece) && self.requests.insert(b) => self
+                .send(&Message::Request {
                     index: b.piece.get(),
                     begin: b.offset,
                     length: b.len,
-                })
-            }
+                }),
             PeerCommand::Request(_) => Ok(()),
             PeerCommand::Cancel(b) if self.requests.remove(b) => self.send(&Message::Cancel {
                 index: b.piece.get(),
@@ -204,19 +214,18 @@ impl<'a> Connection<'a> {
             }
             PeerCommand::Interested(_) => Ok(()),
             PeerCommand::Have(piece) if self.our_pieces.set(piece) => {
-                self.send(&Message::Have(piece.get()))
+                self.send(&Message::Have(piece.get()))?;
+                self.allowed_fast_now(piece)
             }
             PeerCommand::Have(_) => Ok(()),
             PeerCommand::Choke(on) if on != self.am_choking => {
                 self.am_choking = on;
-                if on {
-                    self.uploads.clear();
-                }
                 self.send(if on {
                     &Message::Choke
                 } else {
                     &Message::Unchoke
-                })
+                })?;
+                if on { self.after_choking() } else { Ok(()) }
             }
             PeerCommand::Choke(_) => Ok(()),
             PeerCommand::Close => Err(Close::quiet("closed by us")),
@@ -298,6 +307,7 @@ impl<'a> Connection<'a> {
         match msg {
             Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } => Ok(()),
             Message::Extended { id, payload } => self.extended(id, &payload),
+            Message::Fast(m) => self.fast_message(m),
             Message::Choke if !self.peer_choking => {
                 self.peer_choking = true;
                 self.requests.clear();
@@ -332,27 +342,20 @@ impl<'a> Connection<'a> {
                 index,
                 begin,
                 length,
-            } => {
-                let w = Wanted {
-                    index,
-                    begin,
-                    length,
-                };
-                self.uploads
-                    .request(w, geometry, &self.our_pieces, self.am_choking)
-            }
+            } => self.peer_request(Wanted {
+                index,
+                begin,
+                length,
+            }),
             Message::Cancel {
                 index,
                 begin,
                 length,
-            } => {
-                self.uploads.cancel(Wanted {
-                    index,
-                    begin,
-                    length,
-                });
-                Ok(())
-            }
+            } => self.peer_cancel(Wanted {
+                index,
+                begin,
+                length,
+            }),
             Message::Piece { index, begin, data } => {
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 match self.requests.arrived(geometry, index, begin, len)? {
@@ -368,5 +371,6 @@ impl<'a> Connection<'a> {
 }
 
 mod extended;
+mod fast;
 #[cfg(test)]
 mod tests;

@@ -5,7 +5,8 @@
 //!  spawn_incoming:            read handshake ─▶ send handshake ─┤
 //!                                                               ▼
 //!      Ready ─▶ our extended handshake (if the peer set BEP 10's bit)
-//!            ─▶ our bitfield (if any piece) ─▶ loop { commands, serve, read }
+//!            ─▶ our piece set (bitfield, or BEP 6's have all / have none)
+//!            ─▶ loop { commands, serve, read }
 //!                                                               │
 //!                                                   Closed (always last)
 //! ```
@@ -99,6 +100,8 @@ pub const RECEIVE_LIMIT: Duration = Duration::from_secs(180);
 /// and a request we ignore is never answered, so a small bound stalls it.
 pub const MAX_UPLOAD_QUEUE: usize = 2048;
 
+pub use connection::ALLOWED_FAST_K;
+
 /// Invalid requests (out of range, a piece we lack) tolerated before the
 /// peer is dropped. A correct peer sends none; a few allow for bugs.
 pub const MAX_BAD_REQUESTS: u32 = 32;
@@ -168,15 +171,19 @@ fn session(
     our_pieces: Bitfield,
     cmds: Receiver<PeerCommand>,
 ) -> Close {
+    // Ours always sets the Fast bit, so theirs decides (BEP 6).
+    let fast = theirs.supports_fast();
     let ready = PeerEventKind::Ready {
         addr,
         peer_id: theirs.peer_id,
+        fast,
     };
     if ctx.events.send(PeerEvent { conn, kind: ready }).is_err() {
         return Close::quiet("the session has stopped");
     }
     let mut c = connection::Connection::new(ctx, conn, stream, our_pieces, cmds);
     c.peer_extended = theirs.supports_extensions();
+    c.fast = fast;
     c.run()
 }
 

@@ -14,6 +14,14 @@
 //! one is remembered among the last [`RECENTLY_VOIDED`] and, if it comes,
 //! is ignored quietly, once.
 //!
+//! With BEP 6 a request may also end in a `reject`. The peer chokes us
+//! without voiding requests then (it rejects them), but bitsy keeps the
+//! BEP 3 rule for every peer: a choke voids our requests here and in the
+//! main thread, so there is one rule, and the rejects that follow a choke
+//! find their blocks among the voided and are dropped quietly
+//! ([`Requests::rejected`]). A reject for a block we never asked for, or
+//! one that is not a block of the torrent, is ignored: it costs nothing.
+//!
 //! Anything else closes the connection as misbehaved at once, with the
 //! reason:
 //! - a piece index the torrent does not have, or a block that runs past
@@ -96,6 +104,27 @@ impl Requests {
         Err(Close::misbehaved(format!(
             "sent a block we did not request (piece {index}, offset {begin})"
         )))
+    }
+}
+
+impl Requests {
+    /// The peer rejected a request with these fields (BEP 6). Returns the
+    /// block if it was outstanding (it is no longer); `None` if it was
+    /// voided (the older request is the one answered, so it is checked
+    /// first), never asked for, or not a block at all: all ignored.
+    pub(super) fn rejected(
+        &mut self,
+        geometry: &Geometry,
+        index: u32,
+        begin: u32,
+        len: u32,
+    ) -> Option<BlockRef> {
+        let block = geometry.exact_block(index, begin, len)?;
+        if let Some(i) = self.voided.iter().position(|b| *b == block) {
+            self.voided.remove(i);
+            return None;
+        }
+        self.outstanding.remove(&block).then_some(block)
     }
 }
 

@@ -1,16 +1,20 @@
 //! The requests a peer has queued with us, waiting to be served.
 //!
-//! A `request` is queued only if we unchoke the peer, the piece is one we
-//! have, and `Geometry::request` accepts the range (inside the piece,
-//! 1..=16 KiB). Otherwise it is ignored and counted:
-//! - while we choke the peer, requests are dropped without blame: requests
+//! A `request` is queued only if we unchoke the peer (or, with BEP 6, the
+//! piece is in the peer's allowed-fast set: the caller decides), the piece
+//! is one we have, and `Geometry::request` accepts the range (inside the
+//! piece, 1..=16 KiB). Otherwise it is refused ([`Answer::Refused`]; the
+//! caller sends a `reject` to a Fast peer) and counted:
+//! - while we choke the peer, requests are refused without blame: requests
 //!   the peer sent before our `choke` reached it are still on the wire;
 //! - a range outside the torrent or a piece we lack is the peer's fault;
 //!   after [`MAX_BAD_REQUESTS`] of them the peer is dropped;
-//! - past [`MAX_UPLOAD_QUEUE`] queued requests, more are ignored.
+//! - past [`MAX_UPLOAD_QUEUE`] queued requests, more are refused.
 //!
 //! Invariant: the queue holds at most `MAX_UPLOAD_QUEUE` valid blocks of
-//! pieces we have (a repeated request is served twice, as asked). Choking the peer empties it (BEP 3).
+//! pieces we have (a repeated request is served twice, as asked). Choking
+//! the peer empties it (BEP 3), except, with BEP 6, requests for its
+//! allowed-fast pieces ([`Uploads::choke`] keeps those).
 
 use super::{Close, MAX_BAD_REQUESTS, MAX_UPLOAD_QUEUE};
 use crate::geometry::{BlockRef, Geometry};
@@ -26,6 +30,15 @@ pub(super) struct Uploads {
     ignored: u64,
 }
 
+/// What became of one incoming `request`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Answer {
+    /// Queued: it will be served.
+    Queued,
+    /// Not queued: it will never be served (a Fast peer is told so).
+    Refused,
+}
+
 /// The raw fields of a `request` or `cancel`.
 #[derive(Clone, Copy)]
 pub(super) struct Wanted {
@@ -35,17 +48,18 @@ pub(super) struct Wanted {
 }
 
 impl Uploads {
-    /// Handles one incoming `request`.
+    /// Handles one incoming `request`; `choking` says we choke the peer
+    /// and the piece is not one it may fetch anyway (allowed fast).
     pub(super) fn request(
         &mut self,
         w: Wanted,
         geometry: &Geometry,
         ours: &Bitfield,
         choking: bool,
-    ) -> Result<(), Close> {
+    ) -> Result<Answer, Close> {
         if choking {
             self.ignored += 1;
-            return Ok(());
+            return Ok(Answer::Refused);
         }
         let valid = geometry
             .request(w.index, w.begin, w.length)
@@ -58,25 +72,38 @@ impl Uploads {
                     self.bad
                 )));
             }
-            return Ok(());
+            return Ok(Answer::Refused);
         };
         if self.queue.len() >= MAX_UPLOAD_QUEUE {
             self.ignored += 1;
-            return Ok(());
+            return Ok(Answer::Refused);
         }
         self.queue.push_back(block);
-        Ok(())
+        Ok(Answer::Queued)
     }
 
-    /// Handles an incoming `cancel`: forgets the matching queued request.
-    pub(super) fn cancel(&mut self, w: Wanted) {
+    /// Handles an incoming `cancel`: forgets the matching queued requests
+    /// and returns how many there were.
+    pub(super) fn cancel(&mut self, w: Wanted) -> usize {
+        let before = self.queue.len();
         self.queue
             .retain(|b| (b.piece.get(), b.offset, b.len) != (w.index, w.begin, w.length));
+        before - self.queue.len()
     }
 
-    /// We choked the peer: its requests are void.
-    pub(super) fn clear(&mut self) {
-        self.queue.clear();
+    /// We choked the peer: its requests are void, except those for pieces
+    /// `keep` accepts (its allowed-fast set). Returns the voided ones, in
+    /// the order they were queued.
+    pub(super) fn choke(&mut self, keep: impl Fn(u32) -> bool) -> Vec<BlockRef> {
+        let mut voided = Vec::new();
+        self.queue.retain(|b| {
+            let kept = keep(b.piece.get());
+            if !kept {
+                voided.push(*b);
+            }
+            kept
+        });
+        voided
     }
 
     /// The next block to serve.
@@ -113,19 +140,45 @@ mod tests {
         let mut ours = Bitfield::new(2);
         ours.set(g.piece(0).unwrap());
         let mut u = Uploads::default();
-        u.request(w(0, 0, 16384), &g, &ours, true).unwrap(); // choked: ignored
-        assert!(u.is_empty());
-        u.request(w(1, 0, 16384), &g, &ours, false).unwrap(); // piece we lack
-        u.request(w(2, 0, 16384), &g, &ours, false).unwrap(); // no such piece
-        u.request(w(0, 0, 16385), &g, &ours, false).unwrap(); // too long
-        assert!(u.is_empty());
+        // (request, choking) -> answer
+        #[rustfmt::skip]
+        let table = [
+            ((0, 0, 16384), true, Answer::Refused),      // choked: no blame
+            ((1, 0, 16384), false, Answer::Refused),     // piece we lack
+            ((2, 0, 16384), false, Answer::Refused),     // no such piece
+            ((0, 0, 16385), false, Answer::Refused),     // too long
+            ((0, 100, 1000), false, Answer::Queued),     // any range is fine
+            ((0, 16384, 16384), false, Answer::Queued),
+        ];
+        for ((i, b, l), choking, want) in table {
+            let got = u.request(w(i, b, l), &g, &ours, choking).unwrap();
+            assert_eq!(got, want, "{i} {b} {l} choking={choking}");
+        }
         assert_eq!(u.bad, 3);
-        u.request(w(0, 100, 1000), &g, &ours, false).unwrap(); // any range is fine
-        u.request(w(0, 16384, 16384), &g, &ours, false).unwrap();
         assert_eq!(u.ignored(), 1);
-        u.cancel(w(0, 100, 1000));
+        assert_eq!(u.cancel(w(0, 100, 1000)), 1);
+        assert_eq!(u.cancel(w(0, 100, 1000)), 0);
         let b = u.pop().unwrap();
         assert_eq!((b.offset, b.len), (16384, 16384));
+        assert!(u.pop().is_none());
+    }
+
+    #[test]
+    fn choking_keeps_only_allowed_fast_pieces() {
+        let g = Geometry::new(1 << 20, 1 << 16, 16).unwrap();
+        let ours = Bitfield::full(16);
+        let mut u = Uploads::default();
+        for piece in [3, 5, 3, 9] {
+            u.request(w(piece, 0, 16384), &g, &ours, false).unwrap();
+        }
+        let voided: Vec<u32> = u
+            .choke(|piece| piece == 3)
+            .iter()
+            .map(|b| b.piece.get())
+            .collect();
+        assert_eq!(voided, [5, 9]);
+        assert_eq!(u.pop().map(|b| b.piece.get()), Some(3));
+        assert_eq!(u.pop().map(|b| b.piece.get()), Some(3));
         assert!(u.pop().is_none());
     }
 
@@ -139,7 +192,7 @@ mod tests {
         }
         assert_eq!(u.queue.len(), MAX_UPLOAD_QUEUE);
         assert_eq!(u.ignored(), 10);
-        u.clear();
+        assert_eq!(u.choke(|_| false).len(), MAX_UPLOAD_QUEUE);
         assert!(u.is_empty());
         for _ in 0..MAX_BAD_REQUESTS {
             u.request(w(5000, 0, 1), &g, &ours, false).unwrap();

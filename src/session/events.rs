@@ -28,15 +28,28 @@ impl Session<'_> {
             return Ok(());
         };
         match ev.kind {
-            PeerEventKind::Ready { addr, .. } => {
+            PeerEventKind::Ready { addr, fast, .. } => {
                 peer.ready = true;
                 peer.addr = addr;
+                peer.fast.negotiated = fast;
                 self.had_peer = true;
                 if self.cfg.verbose {
-                    self.progress.message(&format!("peer {addr}: connected"));
+                    let how = if fast { ", fast extension (BEP 6)" } else { "" };
+                    self.progress
+                        .message(&format!("peer {addr}: connected{how}"));
                 }
             }
             PeerEventKind::Bitfield(bf) => {
+                if self.cfg.verbose && bf.is_full() && !peer.pieces.is_full() {
+                    let how = if peer.fast.negotiated {
+                        " (have all)"
+                    } else {
+                        ""
+                    };
+                    let addr = peer.addr;
+                    self.progress
+                        .message(&format!("peer {addr}: has every piece{how}"));
+                }
                 self.picker.remove_availability(&peer.pieces);
                 self.picker.add_availability(&bf);
                 let have = self.picker.have();
@@ -66,6 +79,7 @@ impl Session<'_> {
             }
             PeerEventKind::Unchoke => {
                 peer.peer_choking = false;
+                peer.fast.forgive();
                 peer.last_block = Instant::now();
                 self.fill(conn);
             }
@@ -77,6 +91,12 @@ impl Session<'_> {
             }
             PeerEventKind::NotInterested => peer.peer_interested = false,
             PeerEventKind::Block { block, data } => self.on_block(conn, block, &data)?,
+            PeerEventKind::Reject(block) => self.on_reject(conn, block),
+            PeerEventKind::AllowedFast(piece) => {
+                if peer.fast.allow(piece) && peer.peer_choking {
+                    self.fill(conn);
+                }
+            }
             PeerEventKind::Uploaded { bytes } => {
                 peer.up.add(u64::from(bytes));
                 self.up.add(u64::from(bytes));
@@ -114,6 +134,7 @@ impl Session<'_> {
             }
             peer.last_block = Instant::now();
             peer.snubbed = false;
+            peer.fast.on_block();
             peer.pipeline = (peer.pipeline + 1).min(MAX_PIPELINE);
             peer.down.add(len);
         }

@@ -14,7 +14,7 @@
 //!
 //! The session is one struct, `Session`, whose methods are split by
 //! concern: `events` (what peers tell us), `requests` (keeping pipelines
-//! full), `tick` (periodic work), `announce` (the tracker), with `blame`
+//! full), `fast` (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work), `announce` (the tracker), with `blame`
 //! (who sent bad data), `peers` (per-peer records and candidate
 //! addresses), `backoff` (when to retry a failing tracker) and `layout`
 //! (where files go) as helpers.
@@ -30,6 +30,7 @@ pub mod layout;
 mod peers;
 mod events;
 mod requests;
+mod fast;
 mod blame;
 mod tick;
 mod announce;

@@ -17,6 +17,7 @@
 //!   [`MAX_STRIKES`] pieces that failed their hash check, or broke the
 //!   protocol.
 
+use super::fast::PeerFast;
 use crate::channels::PeerCommand;
 use crate::geometry::BlockRef;
 use crate::rate::Rate;
@@ -86,6 +87,8 @@ pub struct Peer {
     pub up: Rate,
     /// When we last unchoked it (for the optimistic slot and rotation).
     pub unchoked_at: Option<Instant>,
+    /// BEP 6: its allowed-fast pieces and its rejects.
+    pub fast: PeerFast,
 }
 
 impl Peer {
@@ -111,6 +114,7 @@ impl Peer {
             down: Rate::default(),
             up: Rate::default(),
             unchoked_at: None,
+            fast: PeerFast::new(pieces),
         }
     }
 

@@ -17,7 +17,7 @@ impl Session<'_> {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
-        if !peer.ready || peer.peer_choking || !peer.am_interested || room == 0 {
+        if !peer.ready || !peer.am_interested || room == 0 {
             return;
         }
         let want = peer
@@ -30,7 +30,16 @@ impl Session<'_> {
         if peer.requests.is_empty() {
             peer.last_block = Instant::now();
         }
-        for block in self.picker.pick(conn, &peer.pieces, want) {
+        // While it chokes us, only its allowed-fast pieces (BEP 6).
+        let Some(theirs) = peer
+            .fast
+            .askable(&peer.pieces, peer.peer_choking, &self.meta.geometry)
+        else {
+            return;
+        };
+        let picks = self.picker.pick(conn, &theirs, want);
+        drop(theirs);
+        for block in picks {
             if peer.requests.insert(block) {
                 self.in_flight += 1;
             }

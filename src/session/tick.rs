@@ -33,6 +33,7 @@ impl Session<'_> {
                 p.pipeline = second.clamp(MIN_PIPELINE, MAX_PIPELINE);
             }
             self.snub_silent_peers(now);
+            self.end_reject_pauses(now);
         }
         self.connect_more(now);
         if self

@@ -4,7 +4,7 @@
 //!  offset  size  field
 //!       0     1  pstrlen   = 19
 //!       1    19  pstr      = "BitTorrent protocol"
-//!      20     8  reserved  (extension bits; we set BEP 10's)
+//!      20     8  reserved  (extension bits; we set BEP 10's and BEP 6's)
 //!      28    20  info_hash (SHA-1 of the raw info dictionary)
 //!      48    20  peer_id
 //!      68        end
@@ -23,9 +23,11 @@
 //! ourselves), are connection decisions made in `peer`.
 //!
 //! Of the reserved bits (BEP 4 lists who uses which), bitsy sets and reads
-//! one: BEP 10's extension protocol, byte 5, bit 0x10 ("bit 20 from the
-//! right"). What follows when both sides set it is `extended`'s business.
-//! This module does no I/O.
+//! two: BEP 10's extension protocol, byte 5, bit 0x10 ("bit 20 from the
+//! right"), and BEP 6's Fast extension, byte 7, bit 0x04 ("the third
+//! least significant bit of the last reserved byte"). What follows when
+//! both sides set one is `extended`'s or `fast`'s business. This module
+//! does no I/O.
 
 use crate::ids::{InfoHash, PeerId};
 use std::fmt;
@@ -40,6 +42,10 @@ pub const RESERVED_LEN: usize = 8;
 /// field, i.e. `reserved[5] & 0x10`.
 const EXTENSION_PROTOCOL_BYTE: usize = 5;
 const EXTENSION_PROTOCOL_BIT: u8 = 0x10;
+
+/// BEP 6: the Fast extension is `reserved[7] & 0x04`.
+const FAST_BYTE: usize = 7;
+const FAST_BIT: u8 = 0x04;
 
 /// Offsets of each field, as in the layout above.
 const PSTRLEN_AT: usize = 0;
@@ -90,7 +96,7 @@ impl std::error::Error for HandshakeError {}
 /// One side's handshake.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handshake {
-    /// Extension bits (BEP 4 lists them). Ours: BEP 10's only.
+    /// Extension bits (BEP 4 lists them). Ours: BEP 10's and BEP 6's.
     pub reserved: [u8; RESERVED_LEN],
     /// The torrent this connection is for.
     pub info_hash: InfoHash,
@@ -99,10 +105,12 @@ pub struct Handshake {
 }
 
 impl Handshake {
-    /// Our handshake: the extension protocol bit (BEP 10) and no other.
+    /// Our handshake: the extension protocol bit (BEP 10) and the Fast
+    /// bit (BEP 6), no other.
     pub fn new(info_hash: InfoHash, peer_id: PeerId) -> Self {
         let mut reserved = [0; RESERVED_LEN];
         reserved[EXTENSION_PROTOCOL_BYTE] = EXTENSION_PROTOCOL_BIT;
+        reserved[FAST_BYTE] = FAST_BIT;
         Handshake {
             reserved,
             info_hash,
@@ -114,6 +122,12 @@ impl Handshake {
     /// our extended handshake.
     pub fn supports_extensions(&self) -> bool {
         self.reserved[EXTENSION_PROTOCOL_BYTE] & EXTENSION_PROTOCOL_BIT != 0
+    }
+
+    /// The sender speaks the Fast extension (BEP 6). Since ours always
+    /// sets the bit, this alone says whether a connection negotiated it.
+    pub fn supports_fast(&self) -> bool {
+        self.reserved[FAST_BYTE] & FAST_BIT != 0
     }
 
     /// The 68 bytes to send.
@@ -168,7 +182,7 @@ mod tests {
     }
 
     #[test]
-    fn ours_sets_only_the_extension_protocol_bit() {
+    fn ours_sets_the_extension_protocol_and_fast_bits() {
         let h = Handshake::new([1; 20], [2; 20]).encode();
         assert_eq!(h[0], 19);
         assert_eq!(&h[1..20], PSTR);
@@ -176,7 +190,8 @@ mod tests {
         assert_eq!(&h[20..28], &[
             0x00, 0x00, 0x00, 0x00, 0x00,
             0x10,                         // byte 5: BEP 10 extension protocol
-            0x00, 0x00,
+            0x00,
+            0x04,                         // byte 7: BEP 6 fast extension
         ]);
         assert_eq!(&h[28..48], &[1; 20]);
         assert_eq!(&h[48..68], &[2; 20]);
@@ -201,6 +216,26 @@ mod tests {
             assert_eq!(h.supports_extensions(), *want, "{reserved:02x?}");
         }
         assert!(Handshake::new([0; 20], [0; 20]).supports_extensions());
+    }
+
+    #[test]
+    fn fast_bit_is_read_from_byte_7_alone() {
+        #[rustfmt::skip]
+        let table: &[([u8; 8], bool)] = &[
+            ([0, 0, 0, 0, 0, 0x10, 0, 0x05], true),  // libtorrent: BEP 10, DHT, fast
+            ([0, 0, 0, 0, 0, 0, 0, 0x04], true),     // fast alone
+            ([0, 0, 0, 0, 0, 0x10, 0, 0x01], false), // DHT, no fast
+            ([0, 0, 0, 0, 0, 0, 0, 0xfb], false),    // every other bit of byte 7
+            ([0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0], false), // 0x04 elsewhere
+        ];
+        for (reserved, want) in table {
+            let h = Handshake {
+                reserved: *reserved,
+                ..Handshake::new([0; 20], [0; 20])
+            };
+            assert_eq!(h.supports_fast(), *want, "{reserved:02x?}");
+        }
+        assert!(Handshake::new([0; 20], [0; 20]).supports_fast());
     }
 
     #[test]

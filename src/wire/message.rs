@@ -1,5 +1,5 @@
-//! Peer wire messages after the handshake (BEP 3, plus BEP 5's `port` and
-//! BEP 10's `extended`).
+//! Peer wire messages after the handshake (BEP 3, plus BEP 5's `port`,
+//! BEP 6's fast extension and BEP 10's `extended`).
 //!
 //! Every message is a frame: a 4-byte big-endian length, then that many
 //! bytes. A zero length is a keep-alive; otherwise the first byte is the
@@ -15,16 +15,17 @@
 //! a fixed minimum for `piece` and `extended`; any other length is an
 //! error. An `extended` message is split into its extended id and the
 //! rest, still undecoded (the extended id's meaning is per peer: see
-//! `extended`). Ids we do not speak (BEP 6 fast extension, anything newer)
-//! decode to [`Message::Unknown`] with the payload discarded: a peer is
-//! allowed to try an extension we did not advertise, and skipping it
-//! costs nothing.
+//! `extended`). BEP 6's five messages are laid out in `fast` and carried
+//! as [`Message::Fast`]. Ids we do not speak (anything newer) decode to
+//! [`Message::Unknown`] with the payload discarded: a peer is allowed to
+//! try an extension we did not advertise, and skipping it costs nothing.
 //!
 //! Decoding does not check indices against the torrent: a `have` index or
 //! a `request` range is still a raw number here, checked by `Geometry` in
 //! the peer thread. Decoding allocates only for `bitfield`, `piece` and
 //! `extended`, and never more than the frame it was given.
 
+use super::fast::FastMessage;
 use std::fmt;
 
 /// Message ids, grouped by the BEP that defines them.
@@ -41,7 +42,7 @@ pub mod id {
     pub const CANCEL: u8 = 8;
     // BEP 5: DHT port.
     pub const PORT: u8 = 9;
-    // BEP 6: fast extension (recognised by name only; decoded as Unknown).
+    // BEP 6: fast extension (layouts in `fast`).
     pub const SUGGEST_PIECE: u8 = 13;
     pub const HAVE_ALL: u8 = 14;
     pub const HAVE_NONE: u8 = 15;
@@ -89,6 +90,8 @@ pub enum Message {
     },
     /// BEP 5: the sender's DHT port. We run no DHT and ignore it.
     Port(u16),
+    /// BEP 6: suggest, have all/none, reject request, allowed fast.
+    Fast(FastMessage),
     /// BEP 10: `<20><extended id><payload>`. Id 0 is the extended
     /// handshake; the others mean what the receiver's handshake said.
     Extended {
@@ -125,7 +128,7 @@ fn be32(b: &[u8; 4]) -> u32 {
 }
 
 /// Splits a payload that must be exactly three u32s (request, cancel).
-fn three_u32(id: u8, payload: &[u8]) -> Result<(u32, u32, u32), MessageError> {
+pub(super) fn three_u32(id: u8, payload: &[u8]) -> Result<(u32, u32, u32), MessageError> {
     let wrong = MessageError::WrongLength {
         id,
         len: payload.len(),
@@ -137,7 +140,7 @@ fn three_u32(id: u8, payload: &[u8]) -> Result<(u32, u32, u32), MessageError> {
 }
 
 /// Appends a length prefix and id for a payload of `payload_len` bytes.
-fn header_into(buf: &mut Vec<u8>, id: u8, payload_len: usize) {
+pub(super) fn header_into(buf: &mut Vec<u8>, id: u8, payload_len: usize) {
     // Our own payloads are at most a bitfield (< 2^29 bytes) or a block.
     let len = u32::try_from(payload_len.saturating_add(1)).unwrap_or(u32::MAX);
     buf.extend_from_slice(&len.to_be_bytes());
@@ -215,7 +218,10 @@ impl Message {
                     payload: rest.to_vec(),
                 })
             }
-            _ => Ok(Message::Unknown { id }),
+            _ => match FastMessage::decode(id, payload) {
+                Some(fast) => fast.map(Message::Fast),
+                None => Ok(Message::Unknown { id }),
+            },
         }
     }
 
@@ -264,6 +270,7 @@ impl Message {
                 buf.push(*id);
                 buf.extend_from_slice(payload);
             }
+            Message::Fast(fast) => fast.encode_into(buf),
             Message::Unknown { id } => header_into(buf, *id, 0),
         }
     }

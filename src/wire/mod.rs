@@ -8,9 +8,12 @@
 // In the order bytes arrive: the handshake, then length-prefixed messages
 // (their layouts, then how frames are read off a socket), then the piece
 // set that `bitfield` and `have` messages describe; then BEP 10's
-// extended messages and their handshake.
+// extended messages and their handshake. BEP 6's messages and its
+// allowed-fast set follow the messages they extend.
 pub mod handshake;
 pub mod message;
+pub mod fast;
+pub mod allowed_fast;
 pub mod frame;
 pub mod bitfield;
 pub mod extended;

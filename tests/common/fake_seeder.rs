@@ -12,6 +12,7 @@
 //!     6 request <index u32><begin u32><length u32>
 //!     7 piece <index u32><begin u32><block>   8 cancel <as request>
 //!     20 extended <ext id u8><bencoded dict>  (BEP 10; reserved[5] & 0x10)
+//!     14 have all   16 reject request <as request>  (BEP 6; reserved[7] & 0x04)
 //! ```
 //!
 //! A seeder waits for the downloader's handshake, checks the info hash,
@@ -44,6 +45,9 @@ const HAVE: u8 = 4;
 const BITFIELD: u8 = 5;
 const REQUEST: u8 = 6;
 const PIECE: u8 = 7;
+// BEP 6 (the ones a seeder sends).
+const HAVE_ALL: u8 = 14;
+const REJECT_REQUEST: u8 = 16;
 // BEP 10.
 const EXTENDED: u8 = 20;
 
@@ -78,6 +82,10 @@ pub struct SeederStats {
     pub blocks_sent: AtomicU64,
     /// Most requests held at once on one connection (`hold_requests`).
     pub max_held: AtomicU64,
+    /// `reject request` messages sent (BEP 6).
+    pub rejects: AtomicU64,
+    /// Connections on which both sides set BEP 6's bit.
+    pub fast_negotiated: AtomicU64,
 }
 
 /// A running fake seeder; stops on drop.
@@ -153,6 +161,11 @@ impl FakeSeeder {
         self.stats.max_held.load(Ordering::SeqCst)
     }
 
+    /// `request` messages received so far, over all connections.
+    pub fn requests(&self) -> u64 {
+        self.stats.requests.load(Ordering::SeqCst)
+    }
+
     /// Connections accepted so far.
     pub fn connections(&self) -> u64 {
         self.stats.connections.load(Ordering::SeqCst)
@@ -204,6 +217,8 @@ struct Connection<'a> {
     haves_at: Option<Instant>,
     /// Requests received and not served yet (`hold_requests`).
     held: Vec<(u32, u32, u32)>,
+    /// Both handshakes set BEP 6's bit.
+    fast: bool,
 }
 
 impl<'a> Connection<'a> {
@@ -223,6 +238,7 @@ impl<'a> Connection<'a> {
             blocks_sent: 0,
             haves_at: None,
             held: Vec::new(),
+            fast: false,
         })
     }
 
@@ -251,6 +267,14 @@ impl<'a> Connection<'a> {
         if self.shared.behaviour.reqq.is_some() {
             reserved[5] = 0x10; // BEP 10: extension protocol
         }
+        if self.shared.behaviour.fast {
+            reserved[7] = 0x04; // BEP 6: fast extension
+            self.fast = theirs[27] & 0x04 != 0;
+            if self.fast {
+                let stats = &self.shared.stats;
+                stats.fast_negotiated.fetch_add(1, Ordering::SeqCst);
+            }
+        }
         ours.extend_from_slice(&reserved);
         ours.extend_from_slice(&self.shared.torrent.info_hash);
         ours.extend_from_slice(&self.shared.peer_id);
@@ -262,6 +286,9 @@ impl<'a> Connection<'a> {
         }
 
         match self.shared.behaviour.announce.clone() {
+            PieceAnnounce::Bitfield if self.fast && self.shared.behaviour.pieces.is_none() => {
+                self.send_message(HAVE_ALL, &[])?
+            }
             PieceAnnounce::Bitfield => self.send_bitfield()?,
             PieceAnnounce::Haves => self.send_haves()?,
             PieceAnnounce::HavesLater(delay) => self.haves_at = Some(Instant::now() + delay),
@@ -302,7 +329,10 @@ impl<'a> Connection<'a> {
                 let index = u32::from_be_bytes([i0, i1, i2, i3]);
                 let begin = u32::from_be_bytes([b0, b1, b2, b3]);
                 let len = u32::from_be_bytes([l0, l1, l2, l3]);
-                if self.unchoked && self.shared.behaviour.hold_requests {
+                if self.fast && self.shared.behaviour.reject_all {
+                    self.shared.stats.rejects.fetch_add(1, Ordering::SeqCst);
+                    self.send_message(REJECT_REQUEST, payload)?;
+                } else if self.unchoked && self.shared.behaviour.hold_requests {
                     self.held.push((index, begin, len));
                     let held = self.held.len() as u64;
                     self.shared.stats.max_held.fetch_max(held, Ordering::SeqCst);

@@ -36,6 +36,11 @@ pub struct Behaviour {
     /// then serves them all: requests in flight pile up where it can
     /// count them (`SeederStats::max_held`).
     pub hold_requests: bool,
+    /// Sets BEP 6's Fast bit; when the downloader sets it too, announces
+    /// a full set as `have all` instead of a bitfield.
+    pub fast: bool,
+    /// With Fast negotiated: answers every request with `reject request`.
+    pub reject_all: bool,
 }
 
 impl Behaviour {
@@ -49,7 +54,20 @@ impl Behaviour {
             announce: PieceAnnounce::Bitfield,
             reqq: None,
             hold_requests: false,
+            fast: false,
+            reject_all: false,
         }
+    }
+    /// Speaks BEP 6 (a full set goes out as `have all`).
+    pub fn fast(mut self) -> Behaviour {
+        self.fast = true;
+        self
+    }
+    /// Speaks BEP 6 and rejects every request it gets.
+    pub fn rejects_everything(mut self) -> Behaviour {
+        self.fast = true;
+        self.reject_all = true;
+        self
     }
     /// Has only these pieces.
     pub fn only_pieces(mut self, pieces: &[u32]) -> Behaviour {

@@ -10,6 +10,9 @@
 //!   handshake: <19><"BitTorrent protocol"><8 reserved><20 info_hash><20 peer_id>
 //!   message:   <u32 length, big-endian><u8 id><payload>   (length 0: keep-alive)
 //!   extended:  <u32 length><20><u8 extended id><payload>  (BEP 10; reserved[5] & 0x10)
+//!   fast:      ids 13..=17 (BEP 6; reserved[7] & 0x04): suggest <index>,
+//!              have all, have none, reject <index><begin><length>,
+//!              allowed fast <index>
 //! ```
 
 /// A decoded handshake.
@@ -24,6 +27,12 @@ pub const HANDSHAKE_LEN: usize = 68;
 
 /// The reserved bytes with only BEP 10's extension protocol bit set.
 pub const EXTENSION_BIT: [u8; 8] = [0, 0, 0, 0, 0, 0x10, 0, 0];
+
+/// The reserved bytes with only BEP 6's Fast bit set.
+pub const FAST_BIT: [u8; 8] = [0, 0, 0, 0, 0, 0, 0, 0x04];
+
+/// The reserved bytes bitsy sends: BEP 10's and BEP 6's bits.
+pub const BITSY_BITS: [u8; 8] = [0, 0, 0, 0, 0, 0x10, 0, 0x04];
 
 /// The 68 bytes of a plain handshake with no extension bits.
 pub fn handshake(info_hash: [u8; 20], peer_id: [u8; 20]) -> Vec<u8> {
@@ -81,6 +90,20 @@ pub enum Msg {
         id: u8,
         payload: Vec<u8>,
     },
+    /// BEP 6, id 13.
+    SuggestPiece(u32),
+    /// BEP 6, id 14.
+    HaveAll,
+    /// BEP 6, id 15.
+    HaveNone,
+    /// BEP 6, id 16.
+    Reject {
+        index: u32,
+        begin: u32,
+        length: u32,
+    },
+    /// BEP 6, id 17.
+    AllowedFast(u32),
 }
 
 impl Msg {
@@ -110,6 +133,15 @@ impl Msg {
                 length,
             } => (Some(8), words(&[*index, *begin, *length])),
             Msg::Extended { id, payload } => (Some(20), [&[*id][..], payload].concat()),
+            Msg::SuggestPiece(i) => (Some(13), i.to_be_bytes().to_vec()),
+            Msg::HaveAll => (Some(14), vec![]),
+            Msg::HaveNone => (Some(15), vec![]),
+            Msg::Reject {
+                index,
+                begin,
+                length,
+            } => (Some(16), words(&[*index, *begin, *length])),
+            Msg::AllowedFast(i) => (Some(17), i.to_be_bytes().to_vec()),
         };
         let len = payload.len() + usize::from(id.is_some());
         out.extend_from_slice(&(len as u32).to_be_bytes());
@@ -126,9 +158,9 @@ impl Msg {
         let word = |i: usize| u32::from_be_bytes(p[4 * i..4 * i + 4].try_into().unwrap());
         let fixed = |n: usize| assert_eq!(p.len(), n, "message {id}: {} bytes of payload", p.len());
         match id {
-            0..=3 => fixed(0),
-            4 => fixed(4),
-            6 | 8 => fixed(12),
+            0..=3 | 14 | 15 => fixed(0),
+            4 | 13 | 17 => fixed(4),
+            6 | 8 | 16 => fixed(12),
             7 => assert!(p.len() >= 8, "piece message too short"),
             20 => assert!(!p.is_empty(), "extended message without its id"),
             _ => {}
@@ -155,6 +187,15 @@ impl Msg {
                 begin: word(1),
                 length: word(2),
             },
+            13 => Msg::SuggestPiece(word(0)),
+            14 => Msg::HaveAll,
+            15 => Msg::HaveNone,
+            16 => Msg::Reject {
+                index: word(0),
+                begin: word(1),
+                length: word(2),
+            },
+            17 => Msg::AllowedFast(word(0)),
             20 => Msg::Extended {
                 id: p[0],
                 payload: p[1..].to_vec(),

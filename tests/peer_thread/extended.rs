@@ -112,7 +112,7 @@ fn an_incoming_peer_with_the_bit_gets_our_extended_handshake() {
         THEIR_ID,
     ));
     let ours = remote.read_handshake();
-    assert_eq!(ours.reserved, wire_msg::EXTENSION_BIT);
+    assert_eq!(ours.reserved, wire_msg::BITSY_BITS);
     match remote.recv() {
         Message::Extended { id: 0, payload } => {
             assert!(

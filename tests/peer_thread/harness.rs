@@ -218,7 +218,11 @@ pub fn ready_as(reserved: [u8; 8], reader: Arc<dyn PieceReader>, our_pieces: Bit
     let mut h = outgoing_with(reader, our_pieces);
     let ours = h.remote.read_handshake();
     assert_eq!((ours.info_hash, ours.peer_id), (INFO_HASH, OUR_ID));
-    assert_eq!(ours.reserved, wire_msg::EXTENSION_BIT, "we speak BEP 10");
+    assert_eq!(
+        ours.reserved,
+        wire_msg::BITSY_BITS,
+        "we speak BEP 10 and BEP 6"
+    );
     h.remote
         .send_raw(&wire_msg::handshake_with(reserved, INFO_HASH, THEIR_ID));
     match h.event() {

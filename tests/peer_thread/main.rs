@@ -14,6 +14,7 @@ mod handshake;
 mod receiving;
 mod serving;
 mod extended;
+mod fast;
 
 use common::wire_msg::Msg as Message;
 use harness::extended;
@@ -50,4 +51,20 @@ fn the_test_codec_matches_bep_3() {
     extended(b"de").encode_into(&mut e);
     assert_eq!(e, [0, 0, 0, 4, 20, 0, b'd', b'e']);
     assert_eq!(Message::decode(&e[4..]), extended(b"de"));
+    // BEP 6 reject request: <0000000d><10><index><begin><length>.
+    let mut r = Vec::new();
+    Message::Reject {
+        index: 2,
+        begin: 0,
+        length: 16384,
+    }
+    .encode_into(&mut r);
+    assert_eq!(
+        r,
+        [0, 0, 0, 13, 0x10, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0x40, 0]
+    );
+    // BEP 6 have all: <00000001><0e>.
+    let mut a = Vec::new();
+    Message::HaveAll.encode_into(&mut a);
+    assert_eq!(a, [0, 0, 0, 1, 0x0e]);
 }

@@ -39,7 +39,7 @@ fn unknown_messages_are_skipped() {
     let mut h = ready(pieces(&[]));
     #[rustfmt::skip]
     h.remote.send_raw(&[
-        0, 0, 0, 1, 14,                               // BEP 6 have-all, not negotiated
+        0, 0, 0, 2, 18, 7,                            // id 18: nobody's, skipped
         0, 0, 0, 6, 20, 9, b'd', b'e', b'x', b'y',    // BEP 10 extended, id 9 (not ours), junk
         0, 0, 0, 3, 9, 0x1a, 0xe1,                    // BEP 5 port 6881
         0, 0, 0, 0,                                   // keep-alive

@@ -197,3 +197,52 @@ fn only_the_latest_voided_blocks_are_remembered() {
         None
     );
 }
+
+#[test]
+fn rejects_end_outstanding_requests_and_nothing_else() {
+    // Each row: requests made, then (reject, whether it ends a request).
+    #[derive(Debug)]
+    enum Before {
+        Request(u32, u32, u32),
+        Cancel(u32, u32, u32),
+        Choke,
+    }
+    use Before as B;
+    /// (name, what happened before, the reject's fields, whether it ends a request)
+    type Row<'a> = (&'a str, &'a [Before], (u32, u32, u32), bool);
+    #[rustfmt::skip]
+    let table: &[Row] = &[
+        ("outstanding: ended", &[B::Request(0, 0, 16384)], (0, 0, 16384), true),
+        ("never asked: ignored", &[B::Request(0, 0, 16384)], (0, 16384, 16384), false),
+        ("cancelled: ignored", &[B::Request(0, 0, 16384), B::Cancel(0, 0, 16384)], (0, 0, 16384), false),
+        ("voided by choke: ignored", &[B::Request(1, 0, 7232), B::Choke], (1, 0, 7232), false),
+        ("not a block: ignored", &[B::Request(0, 0, 16384)], (0, 0, 100), false),
+        ("no such piece: ignored", &[], (9, 0, 16384), false),
+    ];
+    let g = geometry();
+    for (name, before, (p, o, l), ends) in table {
+        let mut r = Requests::default();
+        for step in *before {
+            match *step {
+                B::Request(p, o, l) => assert!(r.insert(block(&g, (p, o, l)))),
+                B::Cancel(p, o, l) => assert!(r.remove(block(&g, (p, o, l)))),
+                B::Choke => r.clear(),
+            }
+        }
+        let got = r.rejected(&g, *p, *o, *l);
+        assert_eq!(got.is_some(), *ends, "{name}");
+        if *ends {
+            // Over: the block arriving now was never (still) requested.
+            assert!(r.arrived(&g, *p, *o, *l).is_err(), "{name}");
+        }
+    }
+    // A voided request asked again: the reject answers the older one, so
+    // the new request stays outstanding and its block is delivered.
+    let mut r = Requests::default();
+    let b = block(&g, (0, 0, 16384));
+    r.insert(b);
+    r.clear();
+    r.insert(b);
+    assert_eq!(r.rejected(&g, 0, 0, 16384), None);
+    assert_eq!(r.arrived(&g, 0, 0, 16384).unwrap(), Some(b));
+}
