@@ -12,7 +12,8 @@
 //! the peer's piece set (aria2 sends a second one mid-connection), and a
 //! peer that sends only `have`s, or nothing, is fine. Choke and interest
 //! events are forwarded only when the state changes. BEP 10's extended
-//! messages are handled in `connection/extended.rs`.
+//! messages are handled in `connection/extended.rs`, BEP 11's peer
+//! exchange in `connection/pex.rs`.
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
@@ -64,6 +65,8 @@ pub(super) struct Connection<'a> {
     pub(super) peer_extended: bool,
     /// The ids the peer's extended handshakes asked us to send with.
     ext_ids: PeerIds,
+    /// The rate limit on the peer's `ut_pex` messages.
+    pex_gate: pex::PexGate,
 }
 
 impl<'a> Connection<'a> {
@@ -97,6 +100,7 @@ impl<'a> Connection<'a> {
             receive_limit: RECEIVE_LIMIT,
             peer_extended: false,
             ext_ids: PeerIds::default(),
+            pex_gate: pex::PexGate::default(),
         }
     }
 
@@ -219,6 +223,7 @@ impl<'a> Connection<'a> {
                 })
             }
             PeerCommand::Choke(_) => Ok(()),
+            PeerCommand::Pex(msg) => self.send_pex(&msg),
             PeerCommand::Close => Err(Close::quiet("closed by us")),
         }
     }
@@ -368,5 +373,6 @@ impl<'a> Connection<'a> {
 }
 
 mod extended;
+mod pex;
 #[cfg(test)]
 mod tests;

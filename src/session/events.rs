@@ -86,7 +86,9 @@ impl Session<'_> {
                 client,
                 listen_port,
                 reqq,
+                pex,
             } => {
+                peer.pex.on_extended(pex, Instant::now());
                 if let Some(n) = reqq {
                     peer.reqq = usize::from(n).max(1);
                 }
@@ -101,6 +103,7 @@ impl Session<'_> {
                 }
                 self.fill(conn); // a larger reqq makes room at once
             }
+            PeerEventKind::Pex(msg) => self.on_pex(conn, msg),
             PeerEventKind::Closed { .. } => {}
         }
         Ok(())
