@@ -36,6 +36,11 @@ pub struct Behaviour {
     /// then serves them all: requests in flight pile up where it can
     /// count them (`SeederStats::max_held`).
     pub hold_requests: bool,
+    /// Speaks BEP 11: offers `ut_pex` in its extended handshake, and sends
+    /// these payloads as `ut_pex` messages, back to back, as soon as the
+    /// downloader's extended handshake arrives (under the id it gave, or
+    /// under bitsy's local id 2 if it offered none: a pushy peer).
+    pub pex_send: Option<Vec<Vec<u8>>>,
 }
 
 impl Behaviour {
@@ -49,7 +54,13 @@ impl Behaviour {
             announce: PieceAnnounce::Bitfield,
             reqq: None,
             hold_requests: false,
+            pex_send: None,
         }
+    }
+    /// Speaks BEP 11 and sends these `ut_pex` payloads at once.
+    pub fn pex(mut self, payloads: Vec<Vec<u8>>) -> Behaviour {
+        self.pex_send = Some(payloads);
+        self
     }
     /// Has only these pieces.
     pub fn only_pieces(mut self, pieces: &[u32]) -> Behaviour {
