@@ -168,8 +168,8 @@ pub struct Candidates {
 pub const MAX_KNOWN: usize = 4096;
 
 /// How many addresses known from peer exchange alone we remember: an
-/// eighth of [`MAX_KNOWN`], so the tracker's addresses always have room,
-/// and still ten full BEP 11 messages from each of fifty peers.
+/// eighth of [`MAX_KNOWN`] (512, ten full BEP 11 messages), so the
+/// tracker's addresses always keep seven eighths of the table.
 pub const MAX_PEX_ONLY: usize = MAX_KNOWN / 8;
 
 impl Candidates {
