@@ -23,6 +23,7 @@ use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::{ConnId, InfoHash, PeerId};
 use crate::wire::bitfield::Bitfield;
 use crate::wire::ext_handshake::ClientName;
+use crate::wire::ut_pex::PexMessage;
 use crossbeam_channel::Sender;
 use std::io;
 use std::net::SocketAddr;
@@ -74,11 +75,17 @@ pub enum PeerEventKind {
     Extended {
         /// `v`: the peer's client name and version.
         client: Option<ClientName>,
-        /// `p`: the port it listens on (for PEX later; unused yet).
+        /// `p`: the port it listens on (what PEX tells others of it).
         listen_port: Option<u16>,
         /// `reqq`: requests it queues; our pipeline to it stays within.
         reqq: Option<u16>,
+        /// Its `m` so far lists `ut_pex` (BEP 11), and the torrent allows
+        /// it: `PeerCommand::Pex` reaches the peer.
+        pex: bool,
     },
+    /// A `ut_pex` message (BEP 11) the peer thread let through: at most
+    /// one a minute, never for a private torrent.
+    Pex(PexMessage),
     /// The connection is over (last event from this thread). `reason` is
     /// a plain sentence for the log; `misbehaved` is true when the peer
     /// broke the protocol (it will not be reconnected).
@@ -100,6 +107,9 @@ pub enum PeerCommand {
     /// Choking discards the peer's queued requests (BEP 6: rejects them,
     /// and keeps those for its allowed-fast pieces).
     Choke(bool),
+    /// Send a `ut_pex` message (BEP 11); dropped if the peer does not
+    /// take them.
+    Pex(PexMessage),
     /// Close the connection (the thread sends `Closed` and ends).
     Close,
 }
@@ -125,4 +135,6 @@ pub struct PeerContext {
     /// The length of the torrent's raw info dictionary, for our extended
     /// handshake's `metadata_size`; `None` while we do not have it.
     pub metadata_size: Option<u32>,
+    /// The torrent is private (BEP 27): no `ut_pex` either way.
+    pub private: bool,
 }

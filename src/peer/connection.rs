@@ -12,9 +12,9 @@
 //! the peer's piece set (aria2 sends a second one mid-connection), and a
 //! peer that sends only `have`s, or nothing, is fine. Choke and interest
 //! events are forwarded only when the state changes. BEP 10's extended
-//! messages are handled in `connection/extended.rs`, BEP 6's fast
-//! extension (our piece set, requests we serve or reject) in
-//! `connection/fast.rs`.
+//! messages are handled in `connection/extended.rs`, BEP 11's peer
+//! exchange in `connection/pex.rs`, and BEP 6's fast extension (our piece
+//! set, requests we serve or reject) in `connection/fast.rs`.
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
@@ -73,6 +73,8 @@ pub(super) struct Connection<'a> {
     allowed_in: Bitfield,
     /// The peer's allowed-fast set from us (BEP 6; empty without Fast).
     allowed_out: Vec<u32>,
+    /// The rate limit on the peer's `ut_pex` messages.
+    pex_gate: pex::PexGate,
 }
 
 impl<'a> Connection<'a> {
@@ -109,6 +111,7 @@ impl<'a> Connection<'a> {
             fast: false,
             allowed_in: Bitfield::new(ctx.geometry.num_pieces()),
             allowed_out: Vec::new(),
+            pex_gate: pex::PexGate::default(),
         }
     }
 
@@ -228,6 +231,7 @@ impl<'a> Connection<'a> {
                 if on { self.after_choking() } else { Ok(()) }
             }
             PeerCommand::Choke(_) => Ok(()),
+            PeerCommand::Pex(msg) => self.send_pex(&msg),
             PeerCommand::Close => Err(Close::quiet("closed by us")),
         }
     }
@@ -372,5 +376,6 @@ impl<'a> Connection<'a> {
 
 mod extended;
 mod fast;
+mod pex;
 #[cfg(test)]
 mod tests;

@@ -106,7 +106,9 @@ impl Session<'_> {
                 client,
                 listen_port,
                 reqq,
+                pex,
             } => {
+                peer.pex.on_extended(pex, Instant::now());
                 if let Some(n) = reqq {
                     peer.reqq = usize::from(n).max(1);
                 }
@@ -121,6 +123,7 @@ impl Session<'_> {
                 }
                 self.fill(conn); // a larger reqq makes room at once
             }
+            PeerEventKind::Pex(msg) => self.on_pex(conn, msg),
             PeerEventKind::Closed { .. } => {}
         }
         Ok(())

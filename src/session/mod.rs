@@ -16,7 +16,7 @@
 //! concern: `events` (what peers tell us), `requests` (keeping pipelines
 //! full), `fast` (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work), `announce` (the tracker), with `blame`
 //! (who sent bad data), `peers` (per-peer records and candidate
-//! addresses), `backoff` (when to retry a failing tracker) and `layout`
+//! addresses), `pex` (peer exchange, BEP 11), `backoff` (when to retry a failing tracker) and `layout`
 //! (where files go) as helpers.
 //!
 //! What it deliberately does not do: hash or write on any other thread,
@@ -29,6 +29,7 @@ mod config;
 pub mod layout;
 mod peers;
 mod events;
+mod pex;
 mod requests;
 mod fast;
 mod blame;
@@ -178,6 +179,7 @@ pub fn run(
         events: events_tx,
         listen_port: port,
         metadata_size: u32::try_from(meta.info_bytes.len()).ok(),
+        private: meta.private,
     });
     let mut s = Session {
         meta,

@@ -3,8 +3,9 @@
 //!
 //! [`Peer`] is the main thread's record of one live connection (the peer
 //! thread has its own, socket-side view). [`Candidates`] remembers every
-//! address a tracker gave us or that connected to us: when to try it
-//! again, how often it sent bad data, and whether it is banned.
+//! address a tracker or peer exchange gave us, or that connected to us:
+//! when to try it again, how often it sent bad data, and whether it is
+//! banned.
 //!
 //! Invariants:
 //! - `Peer::requests` holds exactly the blocks the picker has marked as
@@ -16,8 +17,13 @@
 //! - An address is banned for the rest of the run once it sent data for
 //!   [`MAX_STRIKES`] pieces that failed their hash check, or broke the
 //!   protocol.
+//! - Addresses known from peer exchange alone (BEP 11) are at most
+//!   [`MAX_PEX_ONLY`] of the [`MAX_KNOWN`], and one that fails before its
+//!   handshake is forgotten, not retried: peers cannot fill the table
+//!   with addresses nobody answers at.
 
 use super::fast::PeerFast;
+use super::pex::PexOut;
 use crate::channels::PeerCommand;
 use crate::geometry::BlockRef;
 use crate::rate::Rate;
@@ -78,8 +84,10 @@ pub struct Peer {
     pub reqq: usize,
     /// The peer's client name (`v`, BEP 10), for the log.
     pub client: Option<ClientName>,
-    /// The port the peer listens on (`p`, BEP 10), for PEX later.
+    /// The port the peer listens on (`p`, BEP 10), what PEX tells others.
     pub listen_port: Option<u16>,
+    /// What peer exchange has told this peer (BEP 11).
+    pub pex: PexOut,
     /// The peer stopped sending while holding requests: it gets one
     /// request at a time until it delivers again.
     pub snubbed: bool,
@@ -111,6 +119,7 @@ impl Peer {
             reqq: DEFAULT_REQQ,
             client: None,
             listen_port: None,
+            pex: PexOut::default(),
             down: Rate::default(),
             up: Rate::default(),
             unchoked_at: None,
@@ -143,6 +152,8 @@ struct Known {
     connected: bool,
     queued: bool,
     next_try: Option<Instant>,
+    /// Known from peer exchange only (a tracker never listed it).
+    pex_only: bool,
 }
 
 /// Addresses we may connect to.
@@ -150,6 +161,8 @@ struct Known {
 pub struct Candidates {
     known: HashMap<SocketAddr, Known>,
     queue: VecDeque<SocketAddr>,
+    /// How many of `known` are `pex_only`.
+    pex_only: usize,
 }
 
 /// How many addresses we remember at most: neither a tracker's lists nor
@@ -158,6 +171,11 @@ pub struct Candidates {
 /// new needs recording either.
 pub const MAX_KNOWN: usize = 4096;
 
+/// How many addresses known from peer exchange alone we remember: an
+/// eighth of [`MAX_KNOWN`] (512, ten full BEP 11 messages), so the
+/// tracker's addresses always keep seven eighths of the table.
+pub const MAX_PEX_ONLY: usize = MAX_KNOWN / 8;
+
 impl Candidates {
     /// An address from a tracker. Ignored when banned, connected, already
     /// waiting, or when we know too many.
@@ -165,11 +183,61 @@ impl Candidates {
         let Some(k) = self.entry(addr) else {
             return;
         };
+        if std::mem::take(&mut k.pex_only) {
+            self.pex_only -= 1; // a tracker lists it now
+        }
+        self.enqueue(addr);
+    }
+
+    /// An address from peer exchange: like [`Candidates::add`], but a new
+    /// one is recorded only while fewer than [`MAX_PEX_ONLY`] are. True
+    /// if it was queued.
+    pub fn add_pex(&mut self, addr: SocketAddr) -> bool {
+        if !self.known.contains_key(&addr) {
+            if self.pex_only >= MAX_PEX_ONLY || self.known.len() >= MAX_KNOWN {
+                return false;
+            }
+            let k = Known {
+                pex_only: true,
+                ..Known::default()
+            };
+            self.known.insert(addr, k);
+            self.pex_only += 1;
+        }
+        self.enqueue(addr)
+    }
+
+    /// Queues a known address unless banned, connected or already queued.
+    fn enqueue(&mut self, addr: SocketAddr) -> bool {
+        let Some(k) = self.known.get_mut(&addr) else {
+            return false;
+        };
         if k.banned || k.connected || k.queued {
-            return;
+            return false;
         }
         k.queued = true;
         self.queue.push_back(addr);
+        true
+    }
+
+    /// A peer exchange `dropped` entry: forgets `addr` if only peer
+    /// exchange told us of it and we have not tried it yet.
+    pub fn forget_untried(&mut self, addr: SocketAddr) {
+        if self
+            .known
+            .get(&addr)
+            .is_some_and(|k| k.pex_only && !k.connected && k.next_try.is_none() && !k.banned)
+        {
+            self.forget(addr);
+        }
+    }
+
+    /// Removes an address entirely (only `pex_only` ones are ever removed).
+    fn forget(&mut self, addr: SocketAddr) {
+        if let Some(k) = self.known.remove(&addr) {
+            self.pex_only -= usize::from(k.pex_only);
+            self.queue.retain(|a| *a != addr);
+        }
     }
 
     /// The next address whose retry time has come.
@@ -239,6 +307,10 @@ impl Candidates {
             k.banned = true;
             return;
         }
+        if k.pex_only && !was_ready {
+            self.forget(addr); // a peer's word only, and nobody answered
+            return;
+        }
         if was_ready {
             k.failures = 0;
         } else {
@@ -267,104 +339,4 @@ impl Candidates {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn a(port: u16) -> SocketAddr {
-        SocketAddr::from(([127, 0, 0, 1], port))
-    }
-
-    #[test]
-    fn queue_dedup_and_retry() {
-        let mut c = Candidates::default();
-        let now = Instant::now();
-        c.add(a(1));
-        c.add(a(1));
-        c.add(a(2));
-        assert_eq!(c.next(now), Some(a(1)));
-        assert_eq!(c.next(now), Some(a(2)));
-        assert_eq!(c.next(now), None);
-        // Connected addresses are not queued again by a tracker.
-        c.add(a(1));
-        assert_eq!(c.next(now), None);
-        // A failed connect retries after a wait.
-        c.disconnected(a(1), false, false, now);
-        assert_eq!(c.next(now), None);
-        assert_eq!(c.next(now + Duration::from_secs(3600)), Some(a(1)));
-    }
-
-    #[test]
-    fn retries_back_off_but_never_give_up() {
-        let mut c = Candidates::default();
-        let now = Instant::now();
-        c.add(a(1));
-        let mut waits = Vec::new();
-        for _ in 0..8 {
-            assert_eq!(c.next(now), Some(a(1)), "always tried again");
-            c.disconnected(a(1), false, false, now);
-            let at = c.known[&a(1)].next_try.unwrap();
-            waits.push(at.duration_since(now).as_secs());
-            c.known.get_mut(&a(1)).unwrap().next_try = Some(now);
-        }
-        assert_eq!(waits, vec![10, 20, 40, 80, 80, 80, 80, 80]);
-        // A handshake that worked resets the back-off.
-        assert_eq!(c.next(now), Some(a(1)));
-        c.disconnected(a(1), true, false, now);
-        assert_eq!(
-            c.known[&a(1)]
-                .next_try
-                .unwrap()
-                .duration_since(now)
-                .as_secs(),
-            5
-        );
-    }
-
-    #[test]
-    fn memory_is_bounded_and_incoming_addresses_are_not_recorded() {
-        let mut c = Candidates::default();
-        for port in 1..=(MAX_KNOWN as u16 + 100) {
-            c.add(a(port));
-            assert!(c.accepts(&a(port)));
-            c.strike(a(port));
-        }
-        assert_eq!(c.known.len(), MAX_KNOWN);
-        assert!(c.accepts(&SocketAddr::from(([10, 0, 0, 1], 5))));
-        assert_eq!(c.known.len(), MAX_KNOWN, "accepting records nothing");
-    }
-
-    #[test]
-    fn request_target_is_the_pipeline_within_reqq() {
-        let (tx, _rx) = crossbeam_channel::unbounded();
-        let mut p = Peer::new(tx, a(1), false, 8);
-        assert_eq!(p.reqq, DEFAULT_REQQ);
-        // (pipeline, reqq, snubbed) -> requests to keep in flight
-        let table = [
-            ((5, DEFAULT_REQQ, false), 5),
-            ((256, DEFAULT_REQQ, false), 250),
-            ((100, 3, false), 3),
-            ((2, 3, false), 2),
-            ((100, 3, true), 1),
-            ((100, 1, false), 1),
-        ];
-        for ((pipeline, reqq, snubbed), want) in table {
-            (p.pipeline, p.reqq, p.snubbed) = (pipeline, reqq, snubbed);
-            assert_eq!(p.request_target(), want, "{pipeline} {reqq} {snubbed}");
-        }
-    }
-
-    #[test]
-    fn strikes_and_misbehaviour_ban() {
-        let mut c = Candidates::default();
-        assert!(!c.strike(a(1)));
-        assert!(c.strike(a(1)));
-        c.add(a(1));
-        assert_eq!(c.next(Instant::now()), None);
-        assert!(!c.accepts(&a(1)));
-        c.add(a(2));
-        let now = Instant::now();
-        assert_eq!(c.next(now), Some(a(2)));
-        c.disconnected(a(2), true, true, now);
-        assert!(!c.accepts(&a(2)));
-    }
-}
+mod tests;

@@ -2,7 +2,8 @@
 //!
 //! Rates are folded once a second; silent peers are snubbed; more peers
 //! are connected while there is room; the choker runs every
-//! `RECHOKE_EVERY`; a finished download decides whether to keep seeding;
+//! `RECHOKE_EVERY`; peers due a peer exchange message get one; a
+//! finished download decides whether to keep seeding;
 //! a peerless one decides whether to give up. Part of `Session` (see
 //! `session/mod.rs`).
 
@@ -42,6 +43,7 @@ impl Session<'_> {
         {
             self.rechoke(now);
         }
+        self.send_pex_due(now);
         self.announce_if_due(now);
         self.progress.update(&self.status());
         if self.picker.is_complete() {

@@ -21,8 +21,9 @@
 //!
 //! What it deliberately does not do: implement an extension. BEP 9
 //! (`ut_metadata`) and BEP 11 (`ut_pex`) are named here so their ids are
-//! fixed, but [`ADVERTISED`] stays empty until each is implemented:
-//! advertising a name obliges us to answer its messages.
+//! fixed; [`ADVERTISED`] lists only those implemented (advertising a name
+//! obliges us to answer its messages), and [`Extension::allowed`] takes
+//! `ut_pex` out for a private torrent (BEP 27).
 
 /// Extended id 0: the extended handshake.
 pub const HANDSHAKE_ID: u8 = 0;
@@ -36,9 +37,9 @@ pub enum Extension {
     UtPex,
 }
 
-/// The names bitsy puts in its `m` dictionary: those it implements.
-/// Empty for now; BEP 9 and BEP 11 add theirs when they land.
-pub const ADVERTISED: &[Extension] = &[];
+/// The names bitsy puts in its `m` dictionary: those it implements
+/// (less those a torrent does not allow, see [`Extension::allowed`]).
+pub const ADVERTISED: &[Extension] = &[Extension::UtPex];
 
 impl Extension {
     /// Every extension bitsy knows, in `m`'s (sorted) key order.
@@ -65,6 +66,12 @@ impl Extension {
     /// (BEP 10: ignored).
     pub fn from_name(name: &[u8]) -> Option<Extension> {
         Self::ALL.into_iter().find(|e| e.name().as_bytes() == name)
+    }
+
+    /// May a torrent use it? BEP 27: a private torrent learns peers only
+    /// from its tracker, so it neither sends nor takes `ut_pex`.
+    pub fn allowed(self, private: bool) -> bool {
+        !(private && self == Extension::UtPex)
     }
 
     fn index(self) -> usize {
@@ -117,6 +124,21 @@ mod tests {
         let mut sorted = Extension::ALL;
         sorted.sort_by_key(|e| e.name());
         assert_eq!(sorted, Extension::ALL, "ALL is in m's key order");
+    }
+
+    #[test]
+    fn private_torrents_do_not_exchange_peers() {
+        // (extension, private) -> allowed
+        let table = [
+            (Extension::UtPex, false, true),
+            (Extension::UtPex, true, false),
+            (Extension::UtMetadata, false, true),
+            (Extension::UtMetadata, true, true),
+        ];
+        for (ext, private, want) in table {
+            assert_eq!(ext.allowed(private), want, "{ext:?} private={private}");
+        }
+        assert!(ADVERTISED.contains(&Extension::UtPex));
     }
 
     #[test]

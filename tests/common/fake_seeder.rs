@@ -12,6 +12,7 @@
 //!     6 request <index u32><begin u32><length u32>
 //!     7 piece <index u32><begin u32><block>   8 cancel <as request>
 //!     20 extended <ext id u8><bencoded dict>  (BEP 10; reserved[5] & 0x10)
+//!        ext id 0: handshake; ext id 1: ut_pex, our local id (BEP 11)
 //!     14 have all   16 reject request <as request>  (BEP 6; reserved[7] & 0x04)
 //! ```
 //!
@@ -32,8 +33,8 @@ pub use super::seeder_behaviour::{Behaviour, PieceAnnounce};
 use super::test_torrent::TestTorrent;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,10 @@ const HAVE_ALL: u8 = 14;
 const REJECT_REQUEST: u8 = 16;
 // BEP 10.
 const EXTENDED: u8 = 20;
+/// The id we ask for `ut_pex` under (BEP 11), and bitsy's own local id,
+/// used when bitsy does not offer one.
+const OUR_PEX_ID: u8 = 1;
+const BITSY_PEX_ID: u8 = 2;
 
 const PROTOCOL: &[u8; 19] = b"BitTorrent protocol";
 const HANDSHAKE_LEN: usize = 1 + 19 + 8 + 20 + 20;
@@ -86,6 +91,10 @@ pub struct SeederStats {
     pub rejects: AtomicU64,
     /// Connections on which both sides set BEP 6's bit.
     pub fast_negotiated: AtomicU64,
+    /// The downloader's extended handshakes (BEP 10), payloads.
+    pub ext_handshakes: Mutex<Vec<Vec<u8>>>,
+    /// `ut_pex` messages received (BEP 11), payloads.
+    pub pex_received: Mutex<Vec<Vec<u8>>>,
 }
 
 /// A running fake seeder; stops on drop.
@@ -170,6 +179,16 @@ impl FakeSeeder {
     pub fn connections(&self) -> u64 {
         self.stats.connections.load(Ordering::SeqCst)
     }
+
+    /// The `ut_pex` payloads received so far.
+    pub fn pex_received(&self) -> Vec<Vec<u8>> {
+        self.stats.pex_received.lock().unwrap().clone()
+    }
+
+    /// The downloader's extended handshakes so far.
+    pub fn ext_handshakes(&self) -> Vec<Vec<u8>> {
+        self.stats.ext_handshakes.lock().unwrap().clone()
+    }
 }
 
 impl Drop for FakeSeeder {
@@ -179,6 +198,20 @@ impl Drop for FakeSeeder {
             let _ = t.join();
         }
     }
+}
+
+/// The id an extended handshake's `m` gives `ut_pex`, found by its bytes
+/// (`6:ut_pexi<digits>e`) rather than by a bencode decoder; 0 is none.
+fn pex_id_in(handshake: &[u8]) -> Option<u8> {
+    let key = b"6:ut_pexi";
+    let at = handshake.windows(key.len()).position(|w| w == key)? + key.len();
+    let digits: Vec<u8> = handshake[at..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    let id: u8 = std::str::from_utf8(&digits).ok()?.parse().ok()?;
+    (id != 0).then_some(id)
 }
 
 fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -219,6 +252,8 @@ struct Connection<'a> {
     held: Vec<(u32, u32, u32)>,
     /// Both handshakes set BEP 6's bit.
     fast: bool,
+    /// Our `ut_pex` payloads went out on this connection.
+    pex_sent: bool,
 }
 
 impl<'a> Connection<'a> {
@@ -239,6 +274,7 @@ impl<'a> Connection<'a> {
             haves_at: None,
             held: Vec::new(),
             fast: false,
+            pex_sent: false,
         })
     }
 
@@ -264,7 +300,9 @@ impl<'a> Connection<'a> {
         ours.push(19);
         ours.extend_from_slice(PROTOCOL);
         let mut reserved = [0u8; 8];
-        if self.shared.behaviour.reqq.is_some() {
+        let behaviour = &self.shared.behaviour;
+        let extended = behaviour.reqq.is_some() || behaviour.pex_send.is_some();
+        if extended {
             reserved[5] = 0x10; // BEP 10: extension protocol
         }
         if self.shared.behaviour.fast {
@@ -279,9 +317,16 @@ impl<'a> Connection<'a> {
         ours.extend_from_slice(&self.shared.torrent.info_hash);
         ours.extend_from_slice(&self.shared.peer_id);
         self.write(&ours)?;
-        if let Some(reqq) = self.shared.behaviour.reqq {
-            // Extended id 0 (handshake): d 4:reqq i<reqq>e 1:v 11:fake-seeder e
-            let dict = format!("d4:reqqi{reqq}e1:v11:fake-seedere");
+        if extended {
+            // Extended id 0 (handshake):
+            // d [1:m d 6:ut_pex i1e e] 4:reqq i<reqq>e 1:v 11:fake-seeder e
+            let reqq = self.shared.behaviour.reqq.unwrap_or(250);
+            let m = if self.shared.behaviour.pex_send.is_some() {
+                format!("1:md6:ut_pexi{OUR_PEX_ID}ee")
+            } else {
+                String::new()
+            };
+            let dict = format!("d{m}4:reqqi{reqq}e1:v11:fake-seedere");
             self.send_message(EXTENDED, &[&[0u8][..], dict.as_bytes()].concat())?;
         }
 
@@ -340,8 +385,39 @@ impl<'a> Connection<'a> {
                     self.serve(index, begin, len)?;
                 }
             }
+            EXTENDED => self.extended(payload)?,
             CHOKE..=BITFIELD => {} // choke, unchoke, not interested, have, bitfield
             _ => {}                // cancel (we answer at once), extensions
+        }
+        Ok(())
+    }
+
+    /// BEP 10/11: records the downloader's extended handshake and its
+    /// `ut_pex` messages; after its first handshake, sends ours.
+    fn extended(&mut self, payload: &[u8]) -> Done {
+        let Some((&id, body)) = payload.split_first() else {
+            return Err(());
+        };
+        match id {
+            0 => {
+                let stats = &self.shared.stats;
+                stats.ext_handshakes.lock().unwrap().push(body.to_vec());
+                let first = !std::mem::replace(&mut self.pex_sent, true);
+                if let (true, Some(payloads)) = (first, &self.shared.behaviour.pex_send) {
+                    let their_id = pex_id_in(body).unwrap_or(BITSY_PEX_ID);
+                    for p in payloads.clone() {
+                        self.send_message(EXTENDED, &[&[their_id][..], &p].concat())?;
+                    }
+                }
+            }
+            OUR_PEX_ID => self
+                .shared
+                .stats
+                .pex_received
+                .lock()
+                .unwrap()
+                .push(body.to_vec()),
+            _ => {}
         }
         Ok(())
     }

@@ -41,6 +41,11 @@ pub struct Behaviour {
     pub fast: bool,
     /// With Fast negotiated: answers every request with `reject request`.
     pub reject_all: bool,
+    /// Speaks BEP 11: offers `ut_pex` in its extended handshake, and sends
+    /// these payloads as `ut_pex` messages, back to back, as soon as the
+    /// downloader's extended handshake arrives (under the id it gave, or
+    /// under bitsy's local id 2 if it offered none: a pushy peer).
+    pub pex_send: Option<Vec<Vec<u8>>>,
 }
 
 impl Behaviour {
@@ -67,6 +72,12 @@ impl Behaviour {
     pub fn rejects_everything(mut self) -> Behaviour {
         self.fast = true;
         self.reject_all = true;
+            pex_send: None,
+        }
+    }
+    /// Speaks BEP 11 and sends these `ut_pex` payloads at once.
+    pub fn pex(mut self, payloads: Vec<Vec<u8>>) -> Behaviour {
+        self.pex_send = Some(payloads);
         self
     }
     /// Has only these pieces.

@@ -88,6 +88,19 @@ impl TestTorrent {
         self
     }
 
+    /// The same content as a private torrent (BEP 27: `private` is 1 in
+    /// `info`, so the info hash changes), announcing to `announce` only.
+    pub fn into_private(mut self, announce: &str) -> TestTorrent {
+        // `private` sorts after `pieces`, the last key: it goes last.
+        self.info.pop(); // the info dictionary's closing `e`
+        put_str(&mut self.info, "private");
+        put_int(&mut self.info, 1);
+        self.info.push(b'e');
+        self.info_hash = sha1_smol::Sha1::from(&self.info).digest().bytes();
+        self.torrent = outer_dict(&self.info, &[&[announce]]);
+        self
+    }
+
     /// Writes the .torrent to `dir/<name>.torrent` and returns the path.
     pub fn write_to(&self, dir: &Path) -> PathBuf {
         let path = dir.join(format!("{}.torrent", self.name.replace('/', "_")));

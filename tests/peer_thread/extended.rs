@@ -20,20 +20,26 @@ fn extended_handshakes_both_ways() {
             client,
             listen_port,
             reqq,
+            pex,
         } => {
             assert_eq!(client.unwrap().as_str(), "remote 1.0");
-            assert_eq!((listen_port, reqq), (Some(51413), Some(3)));
+            assert_eq!((listen_port, reqq, pex), (Some(51413), Some(3), true));
         }
         other => panic!("expected Extended, got {other:?}"),
     }
     // A later one carries only what changed; a bad field is dropped alone.
     h.remote.send(&extended(b"d1:pi-1e4:reqqi7ee"));
     match h.event() {
+        // `m` is additive: ut_pex is still on.
         PeerEventKind::Extended {
             client,
             listen_port,
             reqq,
-        } => assert_eq!((client, listen_port, reqq), (None, None, Some(7))),
+            pex,
+        } => assert_eq!(
+            (client, listen_port, reqq, pex),
+            (None, None, Some(7), true)
+        ),
         other => panic!("expected Extended, got {other:?}"),
     }
     // An extended id we never advertised is skipped.
@@ -116,7 +122,7 @@ fn an_incoming_peer_with_the_bit_gets_our_extended_handshake() {
     match remote.recv() {
         Message::Extended { id: 0, payload } => {
             assert!(
-                payload.starts_with(b"d1:mde1:pi6881e4:reqqi2048e"),
+                payload.starts_with(b"d1:md6:ut_pexi2ee1:pi6881e4:reqqi2048e"),
                 "{payload:?}"
             )
         }

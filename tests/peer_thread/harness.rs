@@ -139,6 +139,14 @@ pub fn context() -> (Arc<PeerContext>, Receiver<PeerEvent>) {
 }
 
 pub fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    context_for(reader, false)
+}
+
+/// A context for a public or a private (BEP 27) torrent.
+pub fn context_for(
+    reader: Arc<dyn PieceReader>,
+    private: bool,
+) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
     let (tx, rx) = unbounded();
     let ctx = PeerContext {
         info_hash: INFO_HASH,
@@ -148,6 +156,7 @@ pub fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver
         events: tx,
         listen_port: 6881,
         metadata_size: None,
+        private,
     };
     (Arc::new(ctx), rx)
 }
@@ -186,8 +195,15 @@ pub fn outgoing(our_pieces: Bitfield) -> Harness {
 }
 
 pub fn outgoing_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
+    outgoing_in(context_with(reader), our_pieces)
+}
+
+/// An outgoing peer thread in the given context.
+pub fn outgoing_in(
+    (ctx, events): (Arc<PeerContext>, Receiver<PeerEvent>),
+    our_pieces: Bitfield,
+) -> Harness {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let (ctx, events) = context_with(reader);
     let (cmds, cmd_rx) = unbounded();
     let addr = listener.local_addr().unwrap();
     let thread = spawn_outgoing(ctx, ConnId(1), addr, our_pieces, cmd_rx).unwrap();
@@ -215,7 +231,16 @@ pub fn ready_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness
 
 /// Past the handshake, the remote's carrying `reserved`.
 pub fn ready_as(reserved: [u8; 8], reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
-    let mut h = outgoing_with(reader, our_pieces);
+    ready_in(reserved, context_with(reader), our_pieces)
+}
+
+/// Past the handshake, in the given context.
+pub fn ready_in(
+    reserved: [u8; 8],
+    ctx: (Arc<PeerContext>, Receiver<PeerEvent>),
+    our_pieces: Bitfield,
+) -> Harness {
+    let mut h = outgoing_in(ctx, our_pieces);
     let ours = h.remote.read_handshake();
     assert_eq!((ours.info_hash, ours.peer_id), (INFO_HASH, OUR_ID));
     assert_eq!(
@@ -286,13 +311,21 @@ impl Harness {
 /// An outgoing peer thread past a handshake in which the remote set BEP
 /// 10's bit; our extended handshake has been read and checked.
 pub fn ready_extended(our_pieces: Bitfield) -> Harness {
-    let mut h = ready_as(wire_msg::EXTENSION_BIT, Arc::new(Stub), our_pieces);
-    // Ours comes first, before any bitfield. Keys sorted; no `m` entry
-    // (nothing advertised yet), no metadata_size (the context has none).
+    ready_extended_for(false, our_pieces)
+}
+
+/// [`ready_extended`] for a public or a private (BEP 27) torrent.
+pub fn ready_extended_for(private: bool, our_pieces: Bitfield) -> Harness {
+    let ctx = context_for(Arc::new(Stub), private);
+    let mut h = ready_in(wire_msg::EXTENSION_BIT, ctx, our_pieces);
+    // Ours comes first, before any bitfield. Keys sorted; `m` offers
+    // ut_pex (BEP 11) unless the torrent is private (BEP 27); no
+    // metadata_size (the context has none).
+    let m: &[u8] = if private { b"de" } else { b"d6:ut_pexi2ee" };
     #[rustfmt::skip]
     let want = [
         &b"d"[..],
-        b"1:m", b"de",                  // m: empty
+        b"1:m", m,                      // m: ut_pex at our local id 2
         b"1:p", b"i6881e",              // our listen port (the context's)
         b"4:reqq", b"i2048e",           // MAX_UPLOAD_QUEUE
         b"1:v", b"11:bitsy 0.1.0",      // client name

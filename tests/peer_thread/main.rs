@@ -15,6 +15,7 @@ mod receiving;
 mod serving;
 mod extended;
 mod fast;
+mod pex;
 
 use common::wire_msg::Msg as Message;
 use harness::extended;

@@ -8,22 +8,26 @@
 //! One that is not a bounded bencoded dictionary drops this peer as
 //! misbehaving; a bad field alone is ignored (see `wire::ext_handshake`).
 //!
-//! Other extended ids would be ours (`Extension::local_id`); we
-//! advertise none yet (`ADVERTISED` is empty), so a peer sending one is
-//! trying an extension we did not offer: skipped, like an unknown message.
+//! Other extended ids are ours (`Extension::local_id`): `ut_pex` goes to
+//! `connection/pex.rs` when the torrent allows it; any other is an
+//! extension we did not offer: skipped, like an unknown message.
 
 use super::Connection;
 use crate::channels::PeerEventKind;
 use crate::peer::{Close, MAX_UPLOAD_QUEUE};
 use crate::wire::ext_handshake::{ClientName, ExtHandshake};
-use crate::wire::extended::{ADVERTISED, HANDSHAKE_ID};
+use crate::wire::extended::{ADVERTISED, Extension, HANDSHAKE_ID};
 use crate::wire::message::Message;
 
 impl Connection<'_> {
     /// Sends our extended handshake.
     pub(super) fn send_ext_handshake(&mut self) -> Result<(), Close> {
         let ours = ExtHandshake {
-            m: ADVERTISED.iter().map(|e| (*e, e.local_id())).collect(),
+            m: ADVERTISED
+                .iter()
+                .filter(|e| e.allowed(self.ctx.private))
+                .map(|e| (*e, e.local_id()))
+                .collect(),
             client: Some(ClientName::ours()),
             listen_port: Some(self.ctx.listen_port).filter(|p| *p != 0),
             // The peer may queue as many requests as we keep for it.
@@ -40,6 +44,9 @@ impl Connection<'_> {
 
     /// One `extended` message from the peer.
     pub(super) fn extended(&mut self, id: u8, payload: &[u8]) -> Result<(), Close> {
+        if id == Extension::UtPex.local_id() && self.pex_allowed() {
+            return self.received_pex(payload);
+        }
         if id != HANDSHAKE_ID {
             return Ok(()); // an extension we did not advertise
         }
@@ -49,6 +56,7 @@ impl Connection<'_> {
             client: theirs.client,
             listen_port: theirs.listen_port,
             reqq: theirs.reqq,
+            pex: self.ext_ids.get(Extension::UtPex).is_some() && self.pex_allowed(),
         })
     }
 }

@@ -32,6 +32,7 @@ fn keepalives_go_out_and_silence_ends_the_connection() {
         events,
         listen_port: 6881,
         metadata_size: None,
+        private: false,
     };
     let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
     let started = Instant::now();
