@@ -8,10 +8,11 @@
 // In the order bytes arrive: the handshake, then length-prefixed messages
 // (their layouts, then how frames are read off a socket), then the piece
 // set that `bitfield` and `have` messages describe; then BEP 10's
-// extended messages and their handshake.
+// extended messages, their handshake, and BEP 9's metadata messages.
 pub mod handshake;
 pub mod message;
 pub mod frame;
 pub mod bitfield;
 pub mod extended;
 pub mod ext_handshake;
+pub mod ut_metadata;
