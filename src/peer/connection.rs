@@ -12,7 +12,8 @@
 //! the peer's piece set (aria2 sends a second one mid-connection), and a
 //! peer that sends only `have`s, or nothing, is fine. Choke and interest
 //! events are forwarded only when the state changes. BEP 10's extended
-//! messages are handled in `connection/extended.rs`.
+//! messages are handled in `connection/extended.rs`, BEP 9's metadata
+//! requests in `connection/ut_metadata.rs`.
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
@@ -64,6 +65,8 @@ pub(super) struct Connection<'a> {
     pub(super) peer_extended: bool,
     /// The ids the peer's extended handshakes asked us to send with.
     ext_ids: PeerIds,
+    /// How many metadata pieces (BEP 9) we may still serve the peer.
+    metadata_budget: ut_metadata::MetadataBudget,
 }
 
 impl<'a> Connection<'a> {
@@ -97,6 +100,7 @@ impl<'a> Connection<'a> {
             receive_limit: RECEIVE_LIMIT,
             peer_extended: false,
             ext_ids: PeerIds::default(),
+            metadata_budget: ut_metadata::MetadataBudget::new(now),
         }
     }
 
@@ -368,5 +372,6 @@ impl<'a> Connection<'a> {
 }
 
 mod extended;
+mod ut_metadata;
 #[cfg(test)]
 mod tests;

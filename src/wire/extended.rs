@@ -21,8 +21,9 @@
 //!
 //! What it deliberately does not do: implement an extension. BEP 9
 //! (`ut_metadata`) and BEP 11 (`ut_pex`) are named here so their ids are
-//! fixed, but [`ADVERTISED`] stays empty until each is implemented:
-//! advertising a name obliges us to answer its messages.
+//! fixed; [`ADVERTISED`] lists only those implemented (`ut_metadata`:
+//! `wire::ut_metadata`, served by the peer thread), since advertising a
+//! name obliges us to answer its messages.
 
 /// Extended id 0: the extended handshake.
 pub const HANDSHAKE_ID: u8 = 0;
@@ -37,8 +38,7 @@ pub enum Extension {
 }
 
 /// The names bitsy puts in its `m` dictionary: those it implements.
-/// Empty for now; BEP 9 and BEP 11 add theirs when they land.
-pub const ADVERTISED: &[Extension] = &[];
+pub const ADVERTISED: &[Extension] = &[Extension::UtMetadata];
 
 impl Extension {
     /// Every extension bitsy knows, in `m`'s (sorted) key order.

@@ -38,7 +38,7 @@ fn extended_handshakes_both_ways() {
     }
     // An extended id we never advertised is skipped.
     h.remote.send(&Message::Extended {
-        id: 1,
+        id: 9,
         payload: b"d8:msg_typei0e5:piecei0ee".to_vec(),
     });
     h.sync(1);
@@ -116,7 +116,9 @@ fn an_incoming_peer_with_the_bit_gets_our_extended_handshake() {
     match remote.recv() {
         Message::Extended { id: 0, payload } => {
             assert!(
-                payload.starts_with(b"d1:mde1:pi6881e4:reqqi2048e"),
+                payload.starts_with(
+                    b"d1:md11:ut_metadatai1ee13:metadata_sizei20000e1:pi6881e4:reqqi2048e"
+                ),
                 "{payload:?}"
             )
         }

@@ -139,6 +139,20 @@ pub fn context() -> (Arc<PeerContext>, Receiver<PeerEvent>) {
 }
 
 pub fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    context_full(reader, Some(metadata().into()))
+}
+
+/// The info dictionary the context serves (BEP 9): 20,000 bytes, so two
+/// metadata pieces, of 16,384 and 3,616 bytes. (Not a real dictionary:
+/// the peer thread serves bytes, it does not read them.)
+pub fn metadata() -> Vec<u8> {
+    (0..20_000u32).map(|i| pattern(99, i)).collect()
+}
+
+pub fn context_full(
+    reader: Arc<dyn PieceReader>,
+    metadata: Option<Arc<[u8]>>,
+) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
     let (tx, rx) = unbounded();
     let ctx = PeerContext {
         info_hash: INFO_HASH,
@@ -147,7 +161,7 @@ pub fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver
         reader,
         events: tx,
         listen_port: 6881,
-        metadata_size: None,
+        metadata,
     };
     (Arc::new(ctx), rx)
 }
@@ -186,8 +200,14 @@ pub fn outgoing(our_pieces: Bitfield) -> Harness {
 }
 
 pub fn outgoing_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
+    outgoing_from(context_with(reader), our_pieces)
+}
+
+pub fn outgoing_from(
+    (ctx, events): (Arc<PeerContext>, Receiver<PeerEvent>),
+    our_pieces: Bitfield,
+) -> Harness {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let (ctx, events) = context_with(reader);
     let (cmds, cmd_rx) = unbounded();
     let addr = listener.local_addr().unwrap();
     let thread = spawn_outgoing(ctx, ConnId(1), addr, our_pieces, cmd_rx).unwrap();
@@ -215,7 +235,15 @@ pub fn ready_with(reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness
 
 /// Past the handshake, the remote's carrying `reserved`.
 pub fn ready_as(reserved: [u8; 8], reader: Arc<dyn PieceReader>, our_pieces: Bitfield) -> Harness {
-    let mut h = outgoing_with(reader, our_pieces);
+    ready_from(reserved, context_with(reader), our_pieces)
+}
+
+pub fn ready_from(
+    reserved: [u8; 8],
+    context: (Arc<PeerContext>, Receiver<PeerEvent>),
+    our_pieces: Bitfield,
+) -> Harness {
+    let mut h = outgoing_from(context, our_pieces);
     let ours = h.remote.read_handshake();
     assert_eq!((ours.info_hash, ours.peer_id), (INFO_HASH, OUR_ID));
     assert_eq!(ours.reserved, wire_msg::EXTENSION_BIT, "we speak BEP 10");
@@ -283,12 +311,12 @@ impl Harness {
 /// 10's bit; our extended handshake has been read and checked.
 pub fn ready_extended(our_pieces: Bitfield) -> Harness {
     let mut h = ready_as(wire_msg::EXTENSION_BIT, Arc::new(Stub), our_pieces);
-    // Ours comes first, before any bitfield. Keys sorted; no `m` entry
-    // (nothing advertised yet), no metadata_size (the context has none).
+    // Ours comes first, before any bitfield. Keys sorted.
     #[rustfmt::skip]
     let want = [
         &b"d"[..],
-        b"1:m", b"de",                  // m: empty
+        b"1:m", b"d", b"11:ut_metadata", b"i1e", b"e", // BEP 9, our id 1
+        b"13:metadata_size", b"i20000e", // the context's `metadata()`
         b"1:p", b"i6881e",              // our listen port (the context's)
         b"4:reqq", b"i2048e",           // MAX_UPLOAD_QUEUE
         b"1:v", b"11:bitsy 0.1.0",      // client name

@@ -14,6 +14,7 @@ mod handshake;
 mod receiving;
 mod serving;
 mod extended;
+mod ut_metadata;
 
 use common::wire_msg::Msg as Message;
 use harness::extended;

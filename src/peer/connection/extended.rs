@@ -8,15 +8,15 @@
 //! One that is not a bounded bencoded dictionary drops this peer as
 //! misbehaving; a bad field alone is ignored (see `wire::ext_handshake`).
 //!
-//! Other extended ids would be ours (`Extension::local_id`); we
-//! advertise none yet (`ADVERTISED` is empty), so a peer sending one is
-//! trying an extension we did not offer: skipped, like an unknown message.
+//! Other extended ids are ours (`Extension::local_id`): `ut_metadata`'s
+//! go to `connection/ut_metadata.rs`; any other is an extension we did
+//! not offer: skipped, like an unknown message.
 
 use super::Connection;
 use crate::channels::PeerEventKind;
 use crate::peer::{Close, MAX_UPLOAD_QUEUE};
 use crate::wire::ext_handshake::{ClientName, ExtHandshake};
-use crate::wire::extended::{ADVERTISED, HANDSHAKE_ID};
+use crate::wire::extended::{ADVERTISED, Extension, HANDSHAKE_ID};
 use crate::wire::message::Message;
 
 impl Connection<'_> {
@@ -29,7 +29,11 @@ impl Connection<'_> {
             // The peer may queue as many requests as we keep for it.
             reqq: u16::try_from(MAX_UPLOAD_QUEUE).ok(),
             yourip: self.stream.peer_addr().ok().map(|a| a.ip()),
-            metadata_size: self.ctx.metadata_size,
+            metadata_size: self
+                .ctx
+                .metadata
+                .as_ref()
+                .and_then(|m| u32::try_from(m.len()).ok()),
             ignored: Vec::new(),
         };
         self.send(&Message::Extended {
@@ -40,6 +44,9 @@ impl Connection<'_> {
 
     /// One `extended` message from the peer.
     pub(super) fn extended(&mut self, id: u8, payload: &[u8]) -> Result<(), Close> {
+        if id == Extension::UtMetadata.local_id() {
+            return self.ut_metadata(payload);
+        }
         if id != HANDSHAKE_ID {
             return Ok(()); // an extension we did not advertise
         }
