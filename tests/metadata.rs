@@ -210,7 +210,8 @@ fn without_progress_the_fetch_gives_up_like_the_session() {
     failing.fail_with("no such torrent");
     let refuser = FakeMetadataPeer::start(MetaBehaviour::serving(t.info_hash, &t.info).only(&[]));
     // (trackers, peers, error kind, exit code)
-    let table: Vec<(Vec<Vec<String>>, Vec<SocketAddr>, &str, u8)> = vec![
+    type Tiers = Vec<Vec<String>>;
+    let table: Vec<(Tiers, Vec<SocketAddr>, &str, u8)> = vec![
         (vec![], vec![nobody], "no peers", exit::NO_PEERS),
         (vec![vec![quiet.url()]], vec![], "no peers", exit::NO_PEERS),
         (
