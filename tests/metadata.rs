@@ -249,3 +249,36 @@ fn no_tracker_and_no_peer_fails_at_once_and_ctrl_c_stops() {
     assert!(matches!(got, Err(Error::Interrupted)), "{got:?}");
     assert!(took < Duration::from_secs(2), "{took:?}");
 }
+
+#[test]
+fn a_bitsy_seed_serves_its_metadata_to_the_fetch() {
+    use common::{Bitsy, TempDir, pseudo_random_bytes, wait_until};
+    let dir = TempDir::new("metadata-seed");
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(100_000, 9);
+    let t = TestTorrent::single_file("one.bin", &content, 16 * 1024, &tracker.url())
+        .with_tiers(&[&[&tracker.url()]]);
+    let torrent = t.write_to(&dir.0);
+    std::fs::write(dir.0.join("one.bin"), &content).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let seeder = Bitsy::start(&[
+        "seed",
+        torrent.to_str().unwrap(),
+        dir.0.join("one.bin").to_str().unwrap(),
+        "--port",
+        &port.to_string(),
+        "-q",
+    ]);
+    assert!(
+        wait_until(Duration::from_secs(20), || !tracker.announces().is_empty()),
+        "the seeder started (pid {})",
+        seeder.pid()
+    );
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let (got, _) = run(request(t.info_hash, &[addr]));
+    assert_is(&t, got);
+    seeder.interrupt();
+}
