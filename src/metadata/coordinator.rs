@@ -9,10 +9,7 @@
 use super::addresses::Addresses;
 use super::assembly::Assembly;
 use super::fetch_peer::{self, FetchCommand, FetchEvent, FetchEventKind, Identity};
-use super::{
-    FetchRequest, PER_PEER_IN_FLIGHT, PIECE_TIMEOUT, REANNOUNCE_GAP, REJECT_PAUSE, TICK,
-    UNKNOWN_LEFT,
-};
+use super::{FetchRequest, PER_PEER_IN_FLIGHT, PIECE_TIMEOUT, REJECT_PAUSE, TICK};
 use crate::error::{Error, Result};
 use crate::ids::ConnId;
 use crate::metainfo::Metainfo;
@@ -327,51 +324,6 @@ impl<'a> Coordinator<'a> {
         }
     }
 
-    fn announce(&mut self, event: AnnounceEvent) {
-        let Some(tx) = &self.tracker else { return };
-        let req = AnnounceRequest {
-            event,
-            uploaded: 0,
-            downloaded: 0,
-            left: UNKNOWN_LEFT,
-            numwant: 50,
-        };
-        if tx.send(req).is_ok() {
-            self.announce_pending = true;
-        }
-    }
-
-    fn on_tracker(&mut self, out: AnnounceOutcome) {
-        self.announce_pending = false;
-        let now = Instant::now();
-        match out {
-            AnnounceOutcome::Ok { response, .. } => {
-                self.tracker_ok = true;
-                let gap = response.min_interval.unwrap_or(REANNOUNCE_GAP);
-                self.next_announce = now + gap.max(REANNOUNCE_GAP);
-                for addr in response.peers {
-                    if !self.is_self(addr) {
-                        self.addresses.add(addr, now);
-                    }
-                }
-                self.connect_more();
-            }
-            AnnounceOutcome::Failed { message } => {
-                if self.tracker_error.is_none() {
-                    self.progress.message(&format!("tracker: {message}"));
-                }
-                self.tracker_error = Some(message);
-                self.next_announce = now + REANNOUNCE_GAP;
-            }
-        }
-    }
-
-    /// A tracker lists us: nothing to fetch from ourselves.
-    fn is_self(&self, addr: SocketAddr) -> bool {
-        addr.port() == self.req.listen_port
-            && (addr.ip().is_loopback() || addr.ip().is_unspecified())
-    }
-
     fn status(&self) -> String {
         let n = self.asked;
         let mut line = format!(
@@ -405,3 +357,5 @@ impl<'a> Coordinator<'a> {
         )))
     }
 }
+
+mod announce;
