@@ -139,7 +139,8 @@ pub struct Prefix<'a> {
 }
 
 /// Decodes the one value at the start of `input` with the same checks as
-/// [`decode`], but ignores whatever follows it. Only for .torrent files:
+/// [`decode`], but ignores whatever follows it. Only for .torrent files
+/// and BEP 9 `data` messages (raw bytes follow their dictionary): other
 /// tracker responses and peer messages go through [`decode`].
 pub fn decode_prefix(input: &[u8], limits: Limits) -> Result<Prefix<'_>, BencodeError> {
     parse(input, limits, Trailing::Ignore)

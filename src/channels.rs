@@ -132,9 +132,11 @@ pub struct PeerContext {
     pub events: Sender<PeerEvent>,
     /// The port we listen on, for our extended handshake's `p`.
     pub listen_port: u16,
-    /// The length of the torrent's raw info dictionary, for our extended
-    /// handshake's `metadata_size`; `None` while we do not have it.
-    pub metadata_size: Option<u32>,
+    /// The torrent's raw info dictionary, served to peers that ask for
+    /// it (BEP 9); its length is our extended handshake's
+    /// `metadata_size`. `None` while we do not have it (then requests
+    /// are rejected).
+    pub metadata: Option<Arc<[u8]>>,
     /// The torrent is private (BEP 27): no `ut_pex` either way.
     pub private: bool,
 }

@@ -53,6 +53,9 @@ pub mod wire;
 pub mod channels;
 pub mod peer;
 pub mod listener;
+// A magnet link's first phase: the info dictionary from peers (BEP 9),
+// through the tracker and peer parts above, into a checked `metainfo`.
+pub mod metadata;
 // Deciding on the main thread: what to ask for, whom to serve.
 pub mod picker;
 pub mod rate;

@@ -18,6 +18,7 @@
 
 use super::{CONNECT_TIMEOUT, Close, HANDSHAKE_TIMEOUT, WRITE_TIMEOUT};
 use crate::channels::PeerContext;
+use crate::ids::{InfoHash, PeerId};
 use crate::wire::handshake::{HANDSHAKE_LEN, Handshake, check_first_byte};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -27,11 +28,21 @@ pub(super) fn outgoing(
     ctx: &PeerContext,
     addr: SocketAddr,
 ) -> Result<(TcpStream, Handshake), Close> {
+    dial(ctx.info_hash, ctx.our_id, addr)
+}
+
+/// [`outgoing`] for a torrent known only by its infohash (the metadata
+/// fetch of a magnet link has no `PeerContext` yet).
+pub(crate) fn dial(
+    info_hash: InfoHash,
+    our_id: PeerId,
+    addr: SocketAddr,
+) -> Result<(TcpStream, Handshake), Close> {
     let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| Close::io("connecting", &e))?;
     set_timeouts(&stream)?;
-    send_ours(&mut stream, ctx)?;
-    let theirs = read_theirs(&mut stream, ctx)?;
+    send_ours(&mut stream, info_hash, our_id)?;
+    let theirs = read_theirs(&mut stream, info_hash, our_id)?;
     Ok((stream, theirs))
 }
 
@@ -41,8 +52,8 @@ pub(super) fn incoming(
     mut stream: TcpStream,
 ) -> Result<(TcpStream, Handshake), Close> {
     set_timeouts(&stream)?;
-    let theirs = read_theirs(&mut stream, ctx)?;
-    send_ours(&mut stream, ctx)?;
+    let theirs = read_theirs(&mut stream, ctx.info_hash, ctx.our_id)?;
+    send_ours(&mut stream, ctx.info_hash, ctx.our_id)?;
     Ok((stream, theirs))
 }
 
@@ -57,14 +68,18 @@ fn set_timeouts(stream: &TcpStream) -> Result<(), Close> {
     set().map_err(|e| Close::io("setting socket options", &e))
 }
 
-fn send_ours(stream: &mut TcpStream, ctx: &PeerContext) -> Result<(), Close> {
-    let ours = Handshake::new(ctx.info_hash, ctx.our_id).encode();
+fn send_ours(stream: &mut TcpStream, info_hash: InfoHash, our_id: PeerId) -> Result<(), Close> {
+    let ours = Handshake::new(info_hash, our_id).encode();
     stream
         .write_all(&ours)
         .map_err(|e| Close::io("sending handshake", &e))
 }
 
-fn read_theirs(stream: &mut TcpStream, ctx: &PeerContext) -> Result<Handshake, Close> {
+fn read_theirs(
+    stream: &mut TcpStream,
+    info_hash: InfoHash,
+    our_id: PeerId,
+) -> Result<Handshake, Close> {
     let mut bytes = [0u8; HANDSHAKE_LEN];
     let (first, rest) = bytes.split_at_mut(1);
     stream
@@ -75,16 +90,16 @@ fn read_theirs(stream: &mut TcpStream, ctx: &PeerContext) -> Result<Handshake, C
         .read_exact(rest)
         .map_err(|e| Close::io("reading handshake", &e))?;
     let theirs = Handshake::parse(&bytes).map_err(|e| Close::misbehaved(e.to_string()))?;
-    check(&theirs, ctx)?;
+    check(&theirs, info_hash, our_id)?;
     Ok(theirs)
 }
 
 /// The connection-level checks on a well-formed handshake.
-fn check(theirs: &Handshake, ctx: &PeerContext) -> Result<(), Close> {
-    if theirs.info_hash != ctx.info_hash {
+fn check(theirs: &Handshake, info_hash: InfoHash, our_id: PeerId) -> Result<(), Close> {
+    if theirs.info_hash != info_hash {
         return Err(Close::misbehaved("handshake for another torrent"));
     }
-    if theirs.peer_id == ctx.our_id {
+    if theirs.peer_id == our_id {
         return Err(Close::misbehaved("connected to ourselves"));
     }
     Ok(())

@@ -12,9 +12,10 @@
 //! the peer's piece set (aria2 sends a second one mid-connection), and a
 //! peer that sends only `have`s, or nothing, is fine. Choke and interest
 //! events are forwarded only when the state changes. BEP 10's extended
-//! messages are handled in `connection/extended.rs`, BEP 11's peer
-//! exchange in `connection/pex.rs`, and BEP 6's fast extension (our piece
-//! set, requests we serve or reject) in `connection/fast.rs`.
+//! messages are handled in `connection/extended.rs`: BEP 9's metadata
+//! requests in `connection/ut_metadata.rs`, BEP 11's peer exchange in
+//! `connection/pex.rs`; BEP 6's fast extension (our piece set, requests we
+//! serve or reject) in `connection/fast.rs`.
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
@@ -75,6 +76,8 @@ pub(super) struct Connection<'a> {
     allowed_out: Vec<u32>,
     /// The rate limit on the peer's `ut_pex` messages.
     pex_gate: pex::PexGate,
+    /// How many metadata pieces (BEP 9) we may still serve the peer.
+    metadata_budget: ut_metadata::MetadataBudget,
 }
 
 impl<'a> Connection<'a> {
@@ -112,6 +115,7 @@ impl<'a> Connection<'a> {
             allowed_in: Bitfield::new(ctx.geometry.num_pieces()),
             allowed_out: Vec::new(),
             pex_gate: pex::PexGate::default(),
+            metadata_budget: ut_metadata::MetadataBudget::new(now),
         }
     }
 
@@ -377,5 +381,6 @@ impl<'a> Connection<'a> {
 mod extended;
 mod fast;
 mod pex;
+mod ut_metadata;
 #[cfg(test)]
 mod tests;

@@ -34,6 +34,8 @@
 
 mod connect;
 mod connection;
+
+pub(crate) use connect::dial;
 mod requests;
 mod upload;
 
@@ -195,8 +197,18 @@ pub(crate) struct Close {
 }
 
 impl Close {
+    /// The sentence for the log.
+    pub(crate) fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// True when the peer broke the protocol.
+    pub(crate) fn is_misbehaved(&self) -> bool {
+        self.misbehaved
+    }
+
     /// The connection ended without fault of the peer (it may be retried).
-    fn quiet(reason: impl Into<String>) -> Self {
+    pub(crate) fn quiet(reason: impl Into<String>) -> Self {
         Close {
             reason: reason.into(),
             misbehaved: false,
@@ -204,7 +216,7 @@ impl Close {
     }
 
     /// The peer broke the protocol (it will not be retried).
-    fn misbehaved(reason: impl Into<String>) -> Self {
+    pub(crate) fn misbehaved(reason: impl Into<String>) -> Self {
         Close {
             reason: reason.into(),
             misbehaved: true,
@@ -212,7 +224,7 @@ impl Close {
     }
 
     /// A socket error while doing `what`.
-    fn io(what: &str, err: &io::Error) -> Self {
+    pub(crate) fn io(what: &str, err: &io::Error) -> Self {
         match err.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
                 Close::quiet(format!("{what}: timed out"))

@@ -178,7 +178,7 @@ pub fn run(
         reader: storage.reader(),
         events: events_tx,
         listen_port: port,
-        metadata_size: u32::try_from(meta.info_bytes.len()).ok(),
+        metadata: Some(Arc::from(meta.info_bytes.as_slice())),
         private: meta.private,
     });
     let mut s = Session {

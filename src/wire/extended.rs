@@ -22,8 +22,9 @@
 //! What it deliberately does not do: implement an extension. BEP 9
 //! (`ut_metadata`) and BEP 11 (`ut_pex`) are named here so their ids are
 //! fixed; [`ADVERTISED`] lists only those implemented (advertising a name
-//! obliges us to answer its messages), and [`Extension::allowed`] takes
-//! `ut_pex` out for a private torrent (BEP 27).
+//! obliges us to answer its messages): `ut_metadata` (`wire::ut_metadata`,
+//! served by the peer thread) and `ut_pex` (`wire::ut_pex`); and
+//! [`Extension::allowed`] takes `ut_pex` out for a private torrent (BEP 27).
 
 /// Extended id 0: the extended handshake.
 pub const HANDSHAKE_ID: u8 = 0;
@@ -39,7 +40,7 @@ pub enum Extension {
 
 /// The names bitsy puts in its `m` dictionary: those it implements
 /// (less those a torrent does not allow, see [`Extension::allowed`]).
-pub const ADVERTISED: &[Extension] = &[Extension::UtPex];
+pub const ADVERTISED: &[Extension] = &[Extension::UtMetadata, Extension::UtPex];
 
 impl Extension {
     /// Every extension bitsy knows, in `m`'s (sorted) key order.

@@ -8,8 +8,9 @@
 // In the order bytes arrive: the handshake, then length-prefixed messages
 // (their layouts, then how frames are read off a socket), then the piece
 // set that `bitfield` and `have` messages describe; then BEP 10's
-// extended messages, their handshake, and the extensions on top (BEP 11).
-// BEP 6's messages and its allowed-fast set follow the messages they extend.
+// extended messages, their handshake, and the extensions on top (BEP 9's
+// metadata, BEP 11's peer exchange). BEP 6's messages and its allowed-fast
+// set follow the messages they extend.
 pub mod handshake;
 pub mod message;
 pub mod fast;
@@ -18,4 +19,5 @@ pub mod frame;
 pub mod bitfield;
 pub mod extended;
 pub mod ext_handshake;
+pub mod ut_metadata;
 pub mod ut_pex;

@@ -61,6 +61,7 @@ impl Behaviour {
             hold_requests: false,
             fast: false,
             reject_all: false,
+            pex_send: None,
         }
     }
     /// Speaks BEP 6 (a full set goes out as `have all`).
@@ -72,8 +73,7 @@ impl Behaviour {
     pub fn rejects_everything(mut self) -> Behaviour {
         self.fast = true;
         self.reject_all = true;
-            pex_send: None,
-        }
+        self
     }
     /// Speaks BEP 11 and sends these `ut_pex` payloads at once.
     pub fn pex(mut self, payloads: Vec<Vec<u8>>) -> Behaviour {

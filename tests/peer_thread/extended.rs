@@ -44,7 +44,7 @@ fn extended_handshakes_both_ways() {
     }
     // An extended id we never advertised is skipped.
     h.remote.send(&Message::Extended {
-        id: 1,
+        id: 9,
         payload: b"d8:msg_typei0e5:piecei0ee".to_vec(),
     });
     h.sync(1);
@@ -122,7 +122,9 @@ fn an_incoming_peer_with_the_bit_gets_our_extended_handshake() {
     match remote.recv() {
         Message::Extended { id: 0, payload } => {
             assert!(
-                payload.starts_with(b"d1:md6:ut_pexi2ee1:pi6881e4:reqqi2048e"),
+                payload.starts_with(
+                    b"d1:md11:ut_metadatai1e6:ut_pexi2ee13:metadata_sizei20000e1:pi6881e4:reqqi2048e"
+                ),
                 "{payload:?}"
             )
         }

@@ -142,9 +142,33 @@ pub fn context_with(reader: Arc<dyn PieceReader>) -> (Arc<PeerContext>, Receiver
     context_for(reader, false)
 }
 
-/// A context for a public or a private (BEP 27) torrent.
+/// A context for a public or a private (BEP 27) torrent, serving
+/// [`metadata`].
 pub fn context_for(
     reader: Arc<dyn PieceReader>,
+    private: bool,
+) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    context_of(reader, Some(metadata().into()), private)
+}
+
+/// The info dictionary the context serves (BEP 9): 20,000 bytes, so two
+/// metadata pieces, of 16,384 and 3,616 bytes. (Not a real dictionary:
+/// the peer thread serves bytes, it does not read them.)
+pub fn metadata() -> Vec<u8> {
+    (0..20_000u32).map(|i| pattern(99, i)).collect()
+}
+
+/// A public torrent's context serving `metadata` (or none).
+pub fn context_full(
+    reader: Arc<dyn PieceReader>,
+    metadata: Option<Arc<[u8]>>,
+) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    context_of(reader, metadata, false)
+}
+
+pub fn context_of(
+    reader: Arc<dyn PieceReader>,
+    metadata: Option<Arc<[u8]>>,
     private: bool,
 ) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
     let (tx, rx) = unbounded();
@@ -155,7 +179,7 @@ pub fn context_for(
         reader,
         events: tx,
         listen_port: 6881,
-        metadata_size: None,
+        metadata,
         private,
     };
     (Arc::new(ctx), rx)
@@ -319,13 +343,18 @@ pub fn ready_extended_for(private: bool, our_pieces: Bitfield) -> Harness {
     let ctx = context_for(Arc::new(Stub), private);
     let mut h = ready_in(wire_msg::EXTENSION_BIT, ctx, our_pieces);
     // Ours comes first, before any bitfield. Keys sorted; `m` offers
-    // ut_pex (BEP 11) unless the torrent is private (BEP 27); no
-    // metadata_size (the context has none).
-    let m: &[u8] = if private { b"de" } else { b"d6:ut_pexi2ee" };
+    // ut_metadata (BEP 9) and ut_pex (BEP 11), less ut_pex when the
+    // torrent is private (BEP 27).
+    let m: &[u8] = if private {
+        b"d11:ut_metadatai1ee"
+    } else {
+        b"d11:ut_metadatai1e6:ut_pexi2ee"
+    };
     #[rustfmt::skip]
     let want = [
         &b"d"[..],
-        b"1:m", m,                      // m: ut_pex at our local id 2
+        b"1:m", m,                      // our local ids: ut_metadata 1, ut_pex 2
+        b"13:metadata_size", b"i20000e", // the context's `metadata()`
         b"1:p", b"i6881e",              // our listen port (the context's)
         b"4:reqq", b"i2048e",           // MAX_UPLOAD_QUEUE
         b"1:v", b"11:bitsy 0.1.0",      // client name

@@ -16,6 +16,7 @@ mod serving;
 mod extended;
 mod fast;
 mod pex;
+mod ut_metadata;
 
 use common::wire_msg::Msg as Message;
 use harness::extended;

@@ -8,9 +8,10 @@
 //! One that is not a bounded bencoded dictionary drops this peer as
 //! misbehaving; a bad field alone is ignored (see `wire::ext_handshake`).
 //!
-//! Other extended ids are ours (`Extension::local_id`): `ut_pex` goes to
-//! `connection/pex.rs` when the torrent allows it; any other is an
-//! extension we did not offer: skipped, like an unknown message.
+//! Other extended ids are ours (`Extension::local_id`): `ut_metadata`'s
+//! go to `connection/ut_metadata.rs`, `ut_pex`'s to `connection/pex.rs`
+//! when the torrent allows it; any other is an extension we did not
+//! offer: skipped, like an unknown message.
 
 use super::Connection;
 use crate::channels::PeerEventKind;
@@ -33,7 +34,11 @@ impl Connection<'_> {
             // The peer may queue as many requests as we keep for it.
             reqq: u16::try_from(MAX_UPLOAD_QUEUE).ok(),
             yourip: self.stream.peer_addr().ok().map(|a| a.ip()),
-            metadata_size: self.ctx.metadata_size,
+            metadata_size: self
+                .ctx
+                .metadata
+                .as_ref()
+                .and_then(|m| u32::try_from(m.len()).ok()),
             ignored: Vec::new(),
         };
         self.send(&Message::Extended {
@@ -44,6 +49,9 @@ impl Connection<'_> {
 
     /// One `extended` message from the peer.
     pub(super) fn extended(&mut self, id: u8, payload: &[u8]) -> Result<(), Close> {
+        if id == Extension::UtMetadata.local_id() {
+            return self.ut_metadata(payload);
+        }
         if id == Extension::UtPex.local_id() && self.pex_allowed() {
             return self.received_pex(payload);
         }

@@ -31,7 +31,7 @@ fn keepalives_go_out_and_silence_ends_the_connection() {
         reader: Arc::new(NoData),
         events,
         listen_port: 6881,
-        metadata_size: None,
+        metadata: None,
         private: false,
     };
     let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
