@@ -28,6 +28,7 @@
 
 mod args;
 mod fetch;
+mod magnet_job;
 mod parse;
 mod run;
 mod source;

@@ -11,7 +11,7 @@
 //! everything that was stopped with its data complete.
 
 use super::summary;
-use super::{Command, TorrentSource, usage};
+use super::{Command, TorrentSource, magnet_job, usage};
 use crate::create;
 use crate::error::{Error, Result};
 use crate::metainfo::FileEntry;
@@ -59,15 +59,26 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Download {
             torrent,
             out,
-            config,
+            mut config,
         } => {
-            let (meta, copy) = torrent.load_for_download(&out)?;
-            if let Some(note) = copy.filter(|_| !config.quiet) {
-                eprintln!("{note}");
+            let stop = stop_flag()?;
+            let mut progress = Progress::new(config.quiet);
+            let (meta, copy) = match &torrent {
+                TorrentSource::Magnet(link) => {
+                    let (meta, copy, peers) =
+                        magnet_job::load(link, &out, &config, &stop, &mut progress)?;
+                    config.peers = peers;
+                    (meta, copy)
+                }
+                other => other.load_for_download(&out)?,
+            };
+            if let Some(note) = copy {
+                progress.message(&note);
             }
             let (root, specs) = layout::for_download(&meta, &out);
             let files = top_of(&root, &specs);
-            transfer(&meta, &root, specs, &config, Job::Download { files })?;
+            let job = Job::Download { files };
+            transfer(&meta, &root, specs, &config, job, &stop, &mut progress)?;
         }
         Command::Seed {
             torrent,
@@ -81,7 +92,10 @@ pub fn run(cmd: Command) -> Result<()> {
             } else {
                 top_of(&root, &specs)
             };
-            transfer(&meta, &root, specs, &config, Job::Seed { files })?;
+            let stop = stop_flag()?;
+            let mut progress = Progress::new(config.quiet);
+            let job = Job::Seed { files };
+            transfer(&meta, &root, specs, &config, job, &stop, &mut progress)?;
         }
         Command::Create { opts, out, quiet } => create(&opts, &out, quiet)?,
         Command::Verify {
@@ -190,15 +204,15 @@ fn transfer(
     specs: Vec<FileEntry>,
     config: &Config,
     job: Job,
+    stop: &AtomicBool,
+    progress: &mut Progress,
 ) -> Result<()> {
-    let stop = stop_flag()?;
-    let mut progress = Progress::new(config.quiet);
-    tell_path_fixes(meta, &mut progress);
+    tell_path_fixes(meta, progress);
     let storage = match &job {
         Job::Seed { .. } => Storage::open_existing(root, specs, meta.geometry)?,
         Job::Download { .. } => Storage::open(root, specs, meta.geometry)?,
     };
-    let (have, reused) = session::check_storage(meta, &storage, &mut progress)?;
+    let (have, reused) = session::check_storage(meta, &storage, progress)?;
     if let Job::Seed { files } = &job
         && !have.is_full()
     {
@@ -210,7 +224,7 @@ fn transfer(
             files.display()
         )));
     }
-    let summary = session::run(meta, storage, have, reused, config, &stop, &mut progress)?;
+    let summary = session::run(meta, storage, have, reused, config, stop, progress)?;
     // The exit-code rule: stopped with the data complete is a normal end.
     if summary.interrupted && !summary.complete {
         return Err(Error::Interrupted);

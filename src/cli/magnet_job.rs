@@ -1,0 +1,100 @@
+//! `bitsy download MAGNET`: from a link to a torrent the session can run.
+//!
+//! ```text
+//!  link ─▶ a .torrent for this infohash already in DIR? ─yes─▶ use it (no swarm needed)
+//!                        │ no
+//!                        ▼
+//!          metadata::fetch (BEP 9, from the link's tr= trackers and x.pe= peers)
+//!                        ▼
+//!          keep DIR/NAME.torrent (as for a URL) ─▶ the session, with x.pe peers
+//! ```
+//!
+//! The fetched info dictionary has already passed every check a .torrent
+//! file gets (`Metainfo::from_info_bytes`: paths, geometry) before this
+//! module sees it, so nothing is created for a torrent that would escape
+//! DIR. The saved copy carries the link's trackers and web seeds, so a
+//! rerun with the same link (or with the .torrent) starts at once.
+//!
+//! It does not merge trackers: a saved .torrent found in DIR is used as it
+//! is (it was written from a link; the user may have edited it).
+
+use super::source::keep_copy;
+use crate::error::Result;
+use crate::ids;
+use crate::magnet::Magnet;
+use crate::metadata::{self, FetchRequest};
+use crate::metainfo::{MAX_TORRENT_FILE_LEN, Metainfo};
+use crate::progress::Progress;
+use crate::session::Config;
+use std::fs;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+
+/// How many directory entries are looked at for a saved .torrent. DIR is
+/// usually small; a huge one is not scanned to the end.
+const MAX_SCANNED: usize = 1000;
+
+/// The torrent for `link`, from a saved copy in `out` or from peers; the
+/// sentence for the user about the copy; and the link's peers, resolved.
+pub fn load(
+    link: &Magnet,
+    out: &Path,
+    config: &Config,
+    stop: &AtomicBool,
+    progress: &mut Progress,
+) -> Result<(Metainfo, Option<String>, Vec<SocketAddr>)> {
+    let peers = resolve(link, progress);
+    if let Some((meta, name)) = find_saved(link, out) {
+        let note = format!("using the metadata saved in {}", out.join(name).display());
+        return Ok((meta, Some(note), peers));
+    }
+    let req = FetchRequest {
+        info_hash: link.info_hash,
+        trackers: link.tiers(),
+        peers: peers.clone(),
+        our_id: ids::new_peer_id(),
+        listen_port: config.port,
+        max_peers: config.max_peers,
+        stall_timeout: config.stall_timeout,
+    };
+    let mut meta = metadata::fetch(&req, stop, progress)?;
+    meta.trackers = link.tiers();
+    meta.web_seeds = link.web_seeds.clone();
+    let note = keep_copy(&meta, &meta.to_torrent_file(), out)?;
+    Ok((meta, Some(note), peers))
+}
+
+/// The link's `x.pe` addresses; a name that does not resolve is said and
+/// skipped (the other sources may still find peers).
+fn resolve(link: &Magnet, progress: &mut Progress) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    for peer in &link.peers {
+        match (peer.host.as_str(), peer.port).to_socket_addrs() {
+            Ok(addrs) => out.extend(addrs.take(4)),
+            Err(e) => progress.message(&format!("skipping peer {peer} from the link: {e}")),
+        }
+    }
+    out.dedup();
+    out
+}
+
+/// A .torrent in `out` whose infohash is the link's: the one a previous
+/// run saved (NAME.torrent), or any other the user put there.
+fn find_saved(link: &Magnet, out: &Path) -> Option<(Metainfo, String)> {
+    let read = |name: &str| -> Option<Metainfo> {
+        let path = out.join(name);
+        let len = fs::metadata(&path).ok()?.len();
+        if len > MAX_TORRENT_FILE_LEN {
+            return None;
+        }
+        let meta = Metainfo::from_bytes(&fs::read(&path).ok()?).ok()?;
+        (meta.info_hash == link.info_hash).then_some(meta)
+    };
+    let entries = fs::read_dir(out).ok()?;
+    entries
+        .take(MAX_SCANNED)
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.to_ascii_lowercase().ends_with(".torrent"))
+        .find_map(|name| read(&name).map(|meta| (meta, name)))
+}
