@@ -9,7 +9,8 @@ by mktorrent; bitsy is given only a magnet link, never the .torrent:
 bitsy fetches the info dictionary from the seeder over ut_metadata, saves it as
 DIR/NAME.torrent, then downloads; every file is compared by sha256, the saved .torrent must
 carry the same infohash, and the time from start to the saved .torrent (magnet to metadata)
-is reported. The libtorrent case then stops its seeder and runs the same link again: with
+is reported; in the libtorrent case, beside python3-libtorrent's own time from the same link
+to the same seeder (lt_magnet.py). The libtorrent case then stops its seeder and runs the same link again: with
 the saved .torrent and the data already there it must finish at once, without the swarm.
 """
 
@@ -47,6 +48,24 @@ def run_bitsy(h, procs, name, link, dst, timeout):
         procs.stop(p)
         return None, meta_secs
     return p.returncode, meta_secs
+
+
+def lt_metadata_time(h, procs, work, link):
+    """How long python3-libtorrent takes from the same magnet link to the metadata."""
+    name = "lt-magnet-compare"
+    dst = os.path.join(work, "dst-" + name)
+    os.makedirs(dst)
+    p = procs.start(name, [h.PY, "-u", os.path.join(os.path.dirname(__file__), "lt_magnet.py"),
+                           "127.0.0.31", str(h.free_port()), dst, "60", link])
+    try:
+        p.wait(70)
+    except subprocess.TimeoutExpired:
+        procs.stop(p)
+    with open(os.path.join(work, name + ".log"), "rb") as f:
+        for line in f.read().decode("utf-8", "replace").splitlines():
+            if "metadata received after" in line:
+                return "metadata in " + line.rsplit(" ", 1)[-1]
+    return "no metadata"
 
 
 def cases(h, procs, work, tracker, res, self_check, filters, timeout):
@@ -88,6 +107,8 @@ def cases(h, procs, work, tracker, res, self_check, filters, timeout):
                 why = "no saved .torrent with infohash %s in %s" % (ih, dst)
             detail = "[metadata in %s]" % ("%.2fs" % meta_secs if meta_secs else "-")
             if why is None and client == "libtorrent":
+                detail += " [libtorrent from the same link: %s]" % lt_metadata_time(
+                    h, procs, work, link)
                 seeder.stop()
                 seeder = None
                 rc2, _ = run_bitsy(h, procs, "bitsy-%s-rerun" % case, link, dst, 30)

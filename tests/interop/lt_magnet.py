@@ -24,20 +24,22 @@ def main(argv):
     ses = lt.session(settings(ip, int(port)))
     p = lt.parse_magnet_uri(uri)
     p.save_path = save_dir
+    t0 = time.monotonic()
     h = ses.add_torrent(p)
-    deadline = time.monotonic() + float(timeout)
+    deadline = t0 + float(timeout)
     had_metadata = False
     while time.monotonic() < deadline:
         s = h.status()
         if s.has_metadata and not had_metadata:
             had_metadata = True
-            print("lt magnet: metadata received", file=sys.stderr)
+            print("lt magnet: metadata received after %.2fs" % (time.monotonic() - t0),
+                  file=sys.stderr)
         if s.is_seeding:
             print("lt magnet: done", file=sys.stderr)
             return 0
         for a in ses.pop_alerts():
             print("lt magnet alert:", a.message(), file=sys.stderr)
-        time.sleep(0.1)
+        time.sleep(0.1 if had_metadata else 0.01)
     s = h.status()
     print("lt magnet: timed out, metadata=%s %.1f%% peers=%d" % (
         s.has_metadata, s.progress * 100, s.num_peers), file=sys.stderr)
