@@ -25,6 +25,10 @@
 //! what to write, whom to unchoke. Peer threads share no lock; a bad peer
 //! ends its own thread and nothing else.
 //!
+//! A magnet link adds one short phase before this picture (`metadata`):
+//! the same shape in small, a coordinator on the main thread and one
+//! thread per peer, until the info dictionary has arrived and checked out.
+//!
 //! # Reading order
 //!
 //! The modules below are listed in the order a download happens, then the
