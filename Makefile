@@ -27,6 +27,7 @@ bench: build
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --no-default-features -- -D warnings
 
 # One static, stripped x86_64 binary, twice: the default build (HTTPS) and
 # the plain one (--no-default-features: HTTP only, in target/no-tls).
