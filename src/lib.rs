@@ -39,9 +39,10 @@
 #![forbid(unsafe_code)]
 
 // ── A download ─────────────────────────────────────────────────────────
-// Names and randomness every layer uses.
+// Names, randomness and SHA-1, which every layer uses.
 pub mod ids;
 pub mod rng;
+pub mod hash;
 pub mod error;
 // The .torrent: untrusted bytes to checked types, once.
 pub mod bencode;
@@ -64,7 +65,8 @@ pub mod metadata;
 pub mod picker;
 pub mod rate;
 pub mod choker;
-// Keeping verified pieces.
+// Keeping verified pieces: the hash check on its own threads, then disk.
+pub mod hasher;
 pub mod storage;
 // The main thread that ties it together, and what it shows.
 pub mod progress;

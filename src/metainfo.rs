@@ -190,7 +190,7 @@ fn check_size(bytes: &[u8]) -> Result<(), MetainfoError> {
 /// Everything that comes from the info dictionary `info`, whose raw
 /// bytes are `info_bytes`; the fields outside it are left empty.
 fn from_info(info: &Value<'_>, info_bytes: &[u8]) -> Result<Metainfo, MetainfoError> {
-    let info_hash = sha1_smol::Sha1::from(info_bytes).digest().bytes();
+    let info_hash = crate::hash::sha1(info_bytes);
     if info.get(PIECES).is_none() && info.get(META_VERSION) == Some(&Value::Int(2)) {
         return Err(MetainfoError::V2Only);
     }

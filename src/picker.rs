@@ -6,13 +6,15 @@
 //!
 //! Invariants:
 //! - A piece is in exactly one state: *have* (verified, in `have`),
-//!   *partial* (a key of `partial`, with a buffer being filled), or
-//!   *missing*.
+//!   *partial* (a key of `partial`, with a buffer being filled),
+//!   *hashing* (a key of `hashing`: complete, its buffer with the hasher
+//!   until the verdict), or *missing*.
 //! - A block of a partial piece is `Missing`, `Requested` from one or more
 //!   peers, or `Received` (its bytes are in the piece buffer).
-//! - At most `max_partial` pieces are partial at once, so the memory held
-//!   for pieces in progress is `max_partial × piece length`, whatever the
-//!   size of the torrent.
+//! - At most `max_partial` pieces are partial or hashing at once, so the
+//!   memory held for pieces in progress (being filled, or waiting for
+//!   their hash check) is `max_partial × piece length`, whatever the size
+//!   of the torrent.
 //!
 //! Policy, in order (see DESIGN.md, "Who downloads what"):
 //! 1. blocks of pieces already in progress, fullest piece first, so
@@ -25,7 +27,8 @@
 //!    others are cancelled.
 //!
 //! The picker does no I/O and never sees a socket; it neither hashes nor
-//! writes pieces (the session does).
+//! writes pieces (the hasher and the session do), but it keeps a piece
+//! and its senders counted until the verdict.
 
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::ConnId;
@@ -73,6 +76,10 @@ pub struct Picker {
     have: Bitfield,
     availability: Vec<u32>,
     partial: BTreeMap<PieceIndex, Partial>,
+    /// Complete pieces out for their hash check, with the peer that sent
+    /// each block (for blame if the check fails).
+    hashing: BTreeMap<PieceIndex, Vec<ConnId>>,
+    /// The most pieces partial and hashing together.
     max_partial: usize,
     /// Bytes of the pieces in `have`, kept as pieces are verified.
     have_bytes: u64,
@@ -91,6 +98,7 @@ impl Picker {
             have,
             have_bytes,
             partial: BTreeMap::new(),
+            hashing: BTreeMap::new(),
             max_partial: max_partial.max(1),
             rng: Rng::from_os(),
         }
@@ -141,7 +149,7 @@ impl Picker {
             return out;
         }
         self.pick_from_partial(conn, theirs, want, &mut out);
-        while out.len() < want && self.partial.len() < self.max_partial {
+        while out.len() < want && self.has_room() {
             let Some(piece) = self.rarest_new_piece(theirs) else {
                 break;
             };
@@ -190,7 +198,7 @@ impl Picker {
     /// True when no missing piece can be started and no block of a partial
     /// piece is unrequested: all that is left is in flight.
     pub fn in_endgame(&self) -> bool {
-        let started = self.have.count() as usize + self.partial.len();
+        let started = self.have.count() as usize + self.partial.len() + self.hashing.len();
         started == self.geometry.num_pieces() as usize
             && self
                 .partial
@@ -236,7 +244,7 @@ impl Picker {
             let Some(p) = self.geometry.piece(i) else {
                 continue;
             };
-            if !theirs.has(p) || self.have.has(p) || self.partial.contains_key(&p) {
+            if !theirs.has(p) || self.have.has(p) || self.is_started(p) {
                 continue;
             }
             let avail = self.availability.get(p.as_usize()).copied().unwrap_or(0);
@@ -321,11 +329,11 @@ impl Picker {
         }
     }
 
-    /// Removes a complete piece for the hash check, returning its bytes
-    /// and, block by block, the peer that sent each. The piece is then neither partial nor
-    /// had: report the result with [`Picker::verified`] or
-    /// [`Picker::failed`].
-    pub fn take_complete(&mut self, piece: PieceIndex) -> Option<(Vec<u8>, Vec<ConnId>)> {
+    /// Hands over a complete piece's bytes for the hash check. The piece
+    /// goes from partial to hashing: it still counts against the budget
+    /// and is not picked again until the verdict, reported with
+    /// [`Picker::verified`] or [`Picker::failed`].
+    pub fn take_complete(&mut self, piece: PieceIndex) -> Option<Vec<u8>> {
         let done = self
             .partial
             .get(&piece)
@@ -333,21 +341,41 @@ impl Picker {
         if !done {
             return None;
         }
-        self.partial
-            .remove(&piece)
-            .map(|p| (p.data, p.senders.into_iter().flatten().collect()))
+        let part = self.partial.remove(&piece)?;
+        let senders = part.senders.into_iter().flatten().collect();
+        self.hashing.insert(piece, senders);
+        Some(part.data)
     }
 
     /// The piece passed its hash check and is on disk.
     pub fn verified(&mut self, piece: PieceIndex) {
+        self.hashing.remove(&piece);
         if self.have.set(piece) {
             self.have_bytes += u64::from(self.geometry.piece_len(piece));
         }
     }
 
     /// The piece failed its hash check: it is missing again and will be
-    /// picked anew (a fresh [`Picker::pick`] starts it over).
-    pub fn failed(&mut self, _piece: PieceIndex) {}
+    /// picked anew (a fresh [`Picker::pick`] starts it over). Returns,
+    /// block by block, the peer that sent each.
+    pub fn failed(&mut self, piece: PieceIndex) -> Vec<ConnId> {
+        self.hashing.remove(&piece).unwrap_or_default()
+    }
+
+    /// Pieces out for their hash check.
+    pub fn hashing_count(&self) -> usize {
+        self.hashing.len()
+    }
+
+    /// True if a new piece may start: partial and hashing pieces together
+    /// are under the budget.
+    pub fn has_room(&self) -> bool {
+        self.partial.len() + self.hashing.len() < self.max_partial
+    }
+
+    fn is_started(&self, piece: PieceIndex) -> bool {
+        self.partial.contains_key(&piece) || self.hashing.contains_key(&piece)
+    }
 
     /// Blocks outstanding (requested and not received) in all partial pieces.
     pub fn outstanding(&self) -> usize {
@@ -358,7 +386,7 @@ impl Picker {
             .count()
     }
 
-    /// Number of pieces held in memory.
+    /// Number of pieces being filled (see also [`Picker::hashing_count`]).
     pub fn partial_count(&self) -> usize {
         self.partial.len()
     }

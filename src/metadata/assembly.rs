@@ -133,7 +133,7 @@ impl Assembly {
         if !self.is_complete() {
             return None;
         }
-        if sha1_smol::Sha1::from(&self.buf).digest().bytes() == *info_hash {
+        if crate::hash::sha1(&self.buf) == *info_hash {
             return Some(Ok(self.buf));
         }
         let from = self
@@ -153,7 +153,7 @@ mod tests {
     use super::*;
 
     fn sha1(b: &[u8]) -> InfoHash {
-        sha1_smol::Sha1::from(b).digest().bytes()
+        crate::hash::sha1(b)
     }
 
     #[test]

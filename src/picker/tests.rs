@@ -71,10 +71,12 @@ fn complete_verify_and_fail() {
     );
     let r = p.block_received(C1, blocks[1], &data[16384..]);
     assert_eq!(r, Received::Complete { cancel: vec![] });
-    let (bytes, who) = p.take_complete(blocks[0].piece).unwrap();
+    let bytes = p.take_complete(blocks[0].piece).unwrap();
     assert_eq!(bytes, data);
+    // Out for its hash check: not picked again meanwhile.
+    assert!(p.pick(C2, &all, 5).is_empty());
+    let who = p.failed(blocks[0].piece);
     assert_eq!(who, vec![C1, C1], "the sender of each block");
-    p.failed(blocks[0].piece);
     // Failed: it can be picked again from scratch.
     assert_eq!(p.pick(C2, &all, 5).len(), 2);
 }
@@ -131,4 +133,49 @@ fn bytes_have_counts_verified_pieces_once() {
     p.verified(g.piece(2).unwrap());
     assert_eq!(p.bytes_have(), 32768 + 1000);
     assert!(!p.is_complete());
+}
+
+#[test]
+fn pieces_being_hashed_count_against_the_budget() {
+    // Budget of 2 pieces, 1 block each.
+    let g = geometry(4, 16 * 1024);
+    let mut p = Picker::new(g, Bitfield::new(4), 2);
+    let all = set(4, &[0, 1, 2, 3]);
+    let a = p.pick(C1, &all, 2);
+    assert_eq!(a.len(), 2, "two pieces started");
+    let r = p.block_received(C1, a[0], &[1u8; 16384]);
+    assert!(matches!(r, Received::Complete { .. }));
+    p.take_complete(a[0].piece).unwrap();
+    assert_eq!((p.partial_count(), p.hashing_count()), (1, 1));
+    // One partial + one hashing = the budget: nothing new starts.
+    assert!(!p.has_room());
+    assert!(p.pick(C2, &all, 5).is_empty());
+    // The verdict frees the room; the hashed piece is not picked again.
+    p.verified(a[0].piece);
+    assert!(p.has_room());
+    let b = p.pick(C2, &all, 5);
+    assert_eq!(b.len(), 1);
+    assert!(b[0].piece != a[0].piece && b[0].piece != a[1].piece);
+    // A failed piece frees its room too and can be picked again.
+    let r = p.block_received(C1, a[1], &[2u8; 16384]);
+    assert!(matches!(r, Received::Complete { .. }));
+    p.take_complete(a[1].piece).unwrap();
+    assert!(!p.has_room());
+    assert_eq!(p.failed(a[1].piece), vec![C1]);
+    assert_eq!((p.partial_count(), p.hashing_count()), (1, 0));
+    assert!(p.pick(C1, &set(4, &[a[1].piece.get()]), 5) == vec![a[1]]);
+}
+
+#[test]
+fn pieces_being_hashed_are_started_for_endgame() {
+    // Two pieces, budget 2: one out for hashing, one fully requested.
+    let g = geometry(2, 16 * 1024);
+    let mut p = Picker::new(g, Bitfield::new(2), 2);
+    let all = Bitfield::full(2);
+    let a = p.pick(C1, &all, 2);
+    p.block_received(C1, a[0], &[0u8; 16384]);
+    p.take_complete(a[0].piece).unwrap();
+    assert!(p.in_endgame(), "all that is left is in flight or hashing");
+    // Endgame duplicates only the block in flight, never the hashed piece.
+    assert_eq!(p.pick(C2, &all, 5), vec![a[1]]);
 }

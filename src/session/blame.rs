@@ -34,8 +34,7 @@ pub struct Blame {
 }
 
 fn blocks(data: &[u8]) -> impl Iterator<Item = [u8; 20]> + '_ {
-    data.chunks(BLOCK_LEN as usize)
-        .map(|b| sha1_smol::Sha1::from(b).digest().bytes())
+    data.chunks(BLOCK_LEN as usize).map(crate::hash::sha1)
 }
 
 impl Blame {

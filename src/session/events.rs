@@ -4,12 +4,11 @@
 //! Part of `Session` (see `session/mod.rs`); split out so each file reads
 //! as one concern.
 
-use super::blame::Verdict;
 use super::peers::Peer;
 use super::{DEPARTED, MAX_PIPELINE, Session};
 use crate::channels::{PeerCommand, PeerEvent, PeerEventKind};
-use crate::error::{Error, Result};
-use crate::geometry::{BlockRef, PieceIndex};
+use crate::error::Result;
+use crate::geometry::BlockRef;
 use crate::ids::ConnId;
 use crate::listener::Incoming;
 use crate::picker::Received;
@@ -152,54 +151,6 @@ impl Session<'_> {
             }
         }
         self.fill(conn);
-        Ok(())
-    }
-
-    /// Hash check, then write and announce — or throw away and blame.
-    pub(super) fn finish_piece(&mut self, piece: PieceIndex) -> Result<()> {
-        let Some((data, senders)) = self.picker.take_complete(piece) else {
-            return Ok(());
-        };
-        let digest = sha1_smol::Sha1::from(&data).digest().bytes();
-        if &digest == self.meta.piece_hash(piece) {
-            self.storage
-                .write_piece(piece, &data)
-                .map_err(|e| Error::Other {
-                    context: format!("cannot write piece {piece}"),
-                    source: e,
-                })?;
-            self.picker.verified(piece);
-            for liar in self.blame.verified(piece, &data) {
-                self.ban(liar);
-            }
-            let conns: Vec<ConnId> = self.peers.keys().copied().collect();
-            for c in conns {
-                if let Some(p) = self.peers.get_mut(&c) {
-                    if p.ready {
-                        p.send(PeerCommand::Have(piece));
-                    }
-                    if p.pieces.has(piece) {
-                        p.useful = p.useful.saturating_sub(1);
-                    }
-                }
-                self.update_interest(c);
-            }
-        } else {
-            self.downloaded = self
-                .downloaded
-                .saturating_sub(u64::from(self.meta.geometry.piece_len(piece)));
-            self.picker.failed(piece);
-            self.progress.message(&format!(
-                "piece {piece} failed its hash check; fetching it again"
-            ));
-            let addrs: Vec<SocketAddr> = senders.iter().filter_map(|c| self.addr_of(*c)).collect();
-            if let Verdict::Strike(addr) = self.blame.failed(piece, &data, &addrs)
-                && self.candidates.strike(addr)
-            {
-                self.ban(addr);
-            }
-            self.fill_all();
-        }
         Ok(())
     }
 

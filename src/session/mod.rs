@@ -5,23 +5,26 @@
 //! pieces), and the choker. It never touches a peer's socket: it reacts to
 //! [`PeerEvent`]s and answers with [`PeerCommand`]s (see `channels`).
 //!
-//! One loop, four inputs, no busy waiting:
+//! One loop, five inputs, no busy waiting:
 //! - peer events (blocks, haves, chokes, closes),
+//! - hash verdicts on complete pieces (from the `hasher` threads),
 //! - tracker outcomes (from the tracker thread),
 //! - incoming connections (from the listener thread),
 //! - a tick every [`TICK`]: connect to more peers, take requests back from
 //!   silent peers, rechoke, announce, redraw the status line, check Ctrl-C.
 //!
 //! The session is one struct, `Session`, whose methods are split by
-//! concern: `events` (what peers tell us), `requests` (keeping pipelines
+//! concern: `events` (what peers tell us), `verdict` (complete pieces to
+//! the hasher and back), `requests` (keeping pipelines
 //! full), `fast` (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work), `announce` (the tracker), with `blame`
 //! (who sent bad data), `peers` (per-peer records and candidate
 //! addresses), `pex` (peer exchange, BEP 11), `backoff` (when to retry a failing tracker) and `layout`
 //! (where files go) as helpers.
 //!
-//! What it deliberately does not do: hash or write on any other thread,
-//! share a lock with peers, or keep more than the picker's bounded set of
-//! partial pieces in memory.
+//! What it deliberately does not do: wait on SHA-1 (the `hasher` threads
+//! check pieces; the session writes the ones that pass), write on any
+//! other thread, share a lock with peers, or keep more than the picker's
+//! bounded set of partial and hashing pieces in memory.
 
 // Setting up (options, where files go), the peers table, then the loop's
 // concerns in the order a block meets them.
@@ -32,6 +35,7 @@ mod events;
 mod pex;
 mod requests;
 mod fast;
+mod verdict;
 mod blame;
 mod tick;
 mod announce;
@@ -40,6 +44,7 @@ mod backoff;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
 use crate::choker::Choker;
 use crate::error::{Error, Result};
+use crate::hasher::{self, Hasher};
 use crate::ids::{self, ConnId};
 use crate::listener::{self, Incoming};
 use crate::metainfo::Metainfo;
@@ -171,6 +176,14 @@ pub fn run(
     };
     let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
     let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(2) as usize;
+    // Pieces partial and hashing together stay within `max_partial`, so a
+    // queue of that size never refuses one (see `verdict`).
+    let hasher = Hasher::start(hasher::threads_for_this_machine(), max_partial).map_err(|e| {
+        Error::Other {
+            context: "cannot start the hashing threads".into(),
+            source: e,
+        }
+    })?;
     let ctx = Arc::new(PeerContext {
         info_hash: meta.info_hash,
         our_id,
@@ -186,6 +199,7 @@ pub fn run(
         cfg,
         ctx,
         storage,
+        hasher,
         picker: Picker::new(meta.geometry, have, max_partial),
         peers: BTreeMap::new(),
         candidates: Candidates::default(),
@@ -222,7 +236,7 @@ pub fn run(
     s.announce(AnnounceEvent::Started);
     let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
     let interrupted = matches!(result, Ok(Ended::Interrupted));
-    s.shutdown(&tracker_rx);
+    s.shutdown(&tracker_rx, result.is_ok());
     let summary = Summary {
         downloaded: s.downloaded,
         uploaded: s.uploaded,
@@ -274,6 +288,9 @@ struct Session<'a> {
     cfg: &'a Config,
     ctx: Arc<PeerContext>,
     storage: Storage,
+    /// Checks complete pieces off this thread; its threads end with the
+    /// session (dropping it joins them).
+    hasher: Hasher,
     picker: Picker,
     peers: BTreeMap<ConnId, Peer>,
     candidates: Candidates,
@@ -321,6 +338,7 @@ impl Session<'_> {
     ) -> Result<Ended> {
         let ticker = tick(TICK);
         let no_tracker = never();
+        let verdicts = self.hasher.verdicts().clone();
         loop {
             let tracker_rx = if self.tracker_tx.is_some() {
                 tracker
@@ -337,6 +355,10 @@ impl Session<'_> {
                             self.on_event(ev)?;
                         }
                     }
+                }
+                recv(verdicts) -> report => {
+                    let v = self.hasher.open(report).map_err(verdict::hasher_error)?;
+                    self.on_verdict(v)?;
                 }
                 recv(tracker_rx) -> out => match out {
                     Ok(out) => self.on_tracker(out),
@@ -361,9 +383,15 @@ impl Session<'_> {
 
     // ----- the end -------------------------------------------------------
 
-    pub(super) fn shutdown(&mut self, tracker: &Receiver<AnnounceOutcome>) {
+    /// Closes the peers, then (when the loop ended without an error,
+    /// `keep`) writes the pieces that pass their pending hash check,
+    /// syncs and says goodbye to the tracker.
+    pub(super) fn shutdown(&mut self, tracker: &Receiver<AnnounceOutcome>, keep: bool) {
         for p in self.peers.values() {
             p.send(PeerCommand::Close);
+        }
+        if keep {
+            self.finish_hashing();
         }
         if let Err(e) = self.storage.sync() {
             self.progress.message(&format!("warning: sync failed: {e}"));

@@ -1,26 +1,83 @@
 //! The resume check: which pieces already on disk match their hashes.
 //!
-//! Memory is one piece buffer, reused for every piece. A piece is hashed
-//! only if at least one of its bytes was on disk before [`Storage::open`]
-//! (see [`Storage::existing_bytes`]) and all of its bytes are in files on
-//! disk: a piece lying wholly in the grown tail of a short file (sparse
-//! zeros `open` made) is skipped, and so is one touching a file that is not
-//! there yet; both are reported missing, without reading. (A piece that
-//! really is all zeros is thus downloaded again; that is rare and
-//! harmless.) The same check serves `bitsy seed` on read-only storage,
-//! where a short file is not extended: a piece past its end is skipped.
+//! A piece is hashed only if at least one of its bytes was on disk before
+//! [`Storage::open`] (see [`Storage::existing_bytes`]) and all of its bytes
+//! are in files on disk: a piece lying wholly in the grown tail of a short
+//! file (sparse zeros `open` made) is skipped, and so is one touching a
+//! file that is not there yet; both are reported missing, without reading.
+//! (A piece that really is all zeros is thus downloaded again; that is
+//! rare and harmless.) The same check serves `bitsy seed` on read-only
+//! storage, where a short file is not extended: a piece past its end is
+//! skipped, and `bitsy verify` (`hash_pieces`).
+//!
+//! The calling thread reads the pieces in order, a bounded few ahead, and
+//! a `hasher` pool hashes them in parallel; verdicts are applied by piece
+//! index as they come. Memory is at most [`READ_AHEAD_BYTES`] of piece
+//! buffers (or two pieces, if larger), reused from verdict to read.
 //!
 //! This module does not decide what to do with the result; the session
 //! marks the good pieces as had and downloads the rest.
 
 use super::{PathError, Storage};
+use crate::error::Error;
 use crate::geometry::PieceIndex;
+use crate::hasher::{self, Hasher, HasherError, Job, Verdict};
 use crate::wire::bitfield::Bitfield;
 use std::io;
 
 /// How many progress calls a full check makes at most (plus the first and
 /// last): one per percent is smooth enough for a progress line.
 const PROGRESS_STEPS: u32 = 100;
+
+/// Pieces read ahead per hashing thread: two keep a thread busy while the
+/// reader fetches its next piece.
+const READ_AHEAD_PER_THREAD: usize = 2;
+
+/// The most bytes of pieces read and not yet judged, whatever the number
+/// of threads: half the download's default partial-piece budget, so a
+/// check never needs more memory than the download after it. With large
+/// pieces (over 8 MiB) it is two pieces instead.
+pub const READ_AHEAD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Why a check stopped: a piece could not be read, or no verdict came.
+#[derive(Debug)]
+pub(crate) enum CheckError {
+    Read(PathError),
+    Hasher(io::Error),
+}
+
+impl From<PathError> for CheckError {
+    fn from(e: PathError) -> Self {
+        CheckError::Read(e)
+    }
+}
+
+impl From<HasherError> for CheckError {
+    fn from(e: HasherError) -> Self {
+        CheckError::Hasher(e.into())
+    }
+}
+
+impl From<CheckError> for io::Error {
+    fn from(e: CheckError) -> io::Error {
+        match e {
+            CheckError::Read(e) => e.into(),
+            CheckError::Hasher(e) => e,
+        }
+    }
+}
+
+impl From<CheckError> for Error {
+    fn from(e: CheckError) -> Error {
+        match e {
+            CheckError::Read(e) => e.into(),
+            CheckError::Hasher(source) => Error::Other {
+                context: "cannot hash the data".into(),
+                source,
+            },
+        }
+    }
+}
 
 /// Hashes the existing data piece by piece and returns the pieces that
 /// match `hashes`. Pieces with no pre-existing byte, or with a byte not
@@ -45,34 +102,83 @@ pub fn check_existing(
 }
 
 /// Hashes each piece for which `wanted` is true; the others count as not
-/// good. `hashes` has one entry per piece (the callers check).
+/// good. `hashes` has one entry per piece (the callers check; a piece
+/// without one is not good). `progress(done, total)` counts pieces whose
+/// fate is known, skipped or hashed.
 pub(crate) fn hash_pieces(
     storage: &Storage,
     hashes: &[[u8; 20]],
     wanted: &dyn Fn(PieceIndex) -> bool,
     progress: &mut dyn FnMut(u32, u32),
-) -> Result<Bitfield, PathError> {
+) -> Result<Bitfield, CheckError> {
     let g = storage.geometry();
     let total = g.num_pieces();
-    let step = (total / PROGRESS_STEPS).max(1);
-    let mut good = Bitfield::new(total);
-    let mut buf = Vec::new();
-    progress(0, total);
+    let by_bytes = (READ_AHEAD_BYTES / g.nominal_piece_len().max(1)) as usize;
+    let threads = hasher::threads_for_this_machine();
+    let ahead = by_bytes.clamp(2, threads * READ_AHEAD_PER_THREAD);
+    let pool = Hasher::start(threads.min(ahead), ahead).map_err(CheckError::Hasher)?;
+    let mut tally = Tally {
+        good: Bitfield::new(total),
+        done: 0,
+        step: (total / PROGRESS_STEPS).max(1),
+        spare: Vec::new(),
+        progress,
+    };
+    (tally.progress)(0, total);
+    let mut outstanding = 0;
     for piece in g.pieces() {
-        if wanted(piece) {
-            storage.read_piece_at(piece, &mut buf)?;
-            let digest = sha1_smol::Sha1::from(&buf).digest().bytes();
-            if hashes.get(piece.as_usize()) == Some(&digest) {
-                good.set(piece);
-            }
+        let expected = hashes.get(piece.as_usize()).filter(|_| wanted(piece));
+        let Some(&expected) = expected else {
+            tally.settle(total);
+            continue;
+        };
+        if outstanding == pool.capacity() {
+            tally.apply(pool.recv()?, total);
+            outstanding -= 1;
         }
-        let done = piece.get() + 1;
-        if done.is_multiple_of(step) && done != total {
-            progress(done, total);
+        let mut data = tally.spare.pop().unwrap_or_default();
+        storage.read_piece_at(piece, &mut data)?;
+        pool.submit(Job {
+            piece,
+            data,
+            expected,
+        })?;
+        outstanding += 1;
+    }
+    for _ in 0..outstanding {
+        tally.apply(pool.recv()?, total);
+    }
+    (tally.progress)(total, total);
+    Ok(tally.good)
+}
+
+/// What a check has found so far, and its progress line.
+struct Tally<'a> {
+    good: Bitfield,
+    /// Pieces whose fate is known.
+    done: u32,
+    /// Report progress every `step` pieces.
+    step: u32,
+    /// A buffer back from a verdict, for the next read.
+    spare: Vec<Vec<u8>>,
+    progress: &'a mut dyn FnMut(u32, u32),
+}
+
+impl Tally<'_> {
+    fn apply(&mut self, v: Verdict, total: u32) {
+        if v.good {
+            self.good.set(v.piece);
+        }
+        self.spare.push(v.data);
+        self.settle(total);
+    }
+
+    fn settle(&mut self, total: u32) {
+        self.done += 1;
+        if self.done.is_multiple_of(self.step) && self.done != total {
+            (self.progress)(self.done, total);
         }
     }
-    progress(total, total);
-    Ok(good)
 }
 
 #[cfg(test)]

@@ -63,8 +63,5 @@ pub(crate) fn content(files: &[FileEntry]) -> Vec<u8> {
 
 /// The SHA-1 of each piece of `content`.
 pub(crate) fn hashes(content: &[u8], piece_len: usize) -> Vec<[u8; 20]> {
-    content
-        .chunks(piece_len)
-        .map(|c| sha1_smol::Sha1::from(c).digest().bytes())
-        .collect()
+    content.chunks(piece_len).map(crate::hash::sha1).collect()
 }

@@ -41,7 +41,7 @@ pub fn allowed_fast_set(info_hash: &InfoHash, ip: Ipv4Addr, num_pieces: u32, k: 
     let mut x = [0u8; SEED_LEN];
     x[..4].copy_from_slice(&(u32::from(ip) & NETWORK_MASK).to_be_bytes());
     x[4..].copy_from_slice(info_hash);
-    let mut digest = sha1_smol::Sha1::from(x).digest().bytes();
+    let mut digest = crate::hash::sha1(&x);
     // Each round adds at least one new index with overwhelming likelihood;
     // the bound only keeps a pathological run finite.
     for _ in 0..k.saturating_mul(64).max(1) {
@@ -58,7 +58,7 @@ pub fn allowed_fast_set(info_hash: &InfoHash, ip: Ipv4Addr, num_pieces: u32, k: 
         if set.len() >= k {
             break;
         }
-        digest = sha1_smol::Sha1::from(digest).digest().bytes();
+        digest = crate::hash::sha1(&digest);
     }
     set
 }

@@ -1,0 +1,154 @@
+//! The hash check of a complete piece, seen from the main thread: send it
+//! to the hasher, then act on the verdict when it comes back.
+//!
+//! Part of `Session` (see `session/mod.rs`). Between the two halves the
+//! piece is *hashing* in the picker: not picked again, and counted
+//! against the partial-piece budget, so memory stays bounded while the
+//! main thread goes on handling peers. The main thread never waits on
+//! SHA-1; it selects on the verdicts beside peer events.
+//!
+//! A good piece is written (the main thread stays the only writer, and
+//! writes the very bytes that were checked), then announced with `have`.
+//! A bad one is dropped and fetched again, and `blame` decides who lied.
+
+use super::Session;
+use super::blame::Verdict as Blamed;
+use crate::channels::PeerCommand;
+use crate::error::{Error, Result};
+use crate::geometry::PieceIndex;
+use crate::hasher::{HasherError, Job, Verdict};
+use crate::ids::ConnId;
+use crossbeam_channel::{RecvError, RecvTimeoutError};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// How long a session that is stopping waits for the pieces still out
+/// for their hash check, so what was downloaded and is good gets written.
+/// At most the partial-piece budget is out (32 MiB by default): well
+/// under a second even where SHA-1 runs at 100 MB/s.
+pub const HASH_DRAIN_WAIT: Duration = Duration::from_secs(5);
+
+/// A hasher failure as the session's error: the download cannot go on
+/// without verdicts.
+pub(super) fn hasher_error(e: HasherError) -> Error {
+    Error::Other {
+        context: "the hash check stopped".into(),
+        source: e.into(),
+    }
+}
+
+impl Session<'_> {
+    /// The last block of `piece` arrived: send the piece to the hasher.
+    pub(super) fn finish_piece(&mut self, piece: PieceIndex) -> Result<()> {
+        let Some(data) = self.picker.take_complete(piece) else {
+            return Ok(());
+        };
+        let job = Job {
+            piece,
+            data,
+            expected: *self.meta.piece_hash(piece),
+        };
+        // Never waits: the queue holds the whole budget (see `run`).
+        self.hasher.submit(job).map_err(hasher_error)
+    }
+
+    /// The hasher's verdict on a piece: write and announce it, or throw
+    /// it away and blame.
+    pub(super) fn on_verdict(&mut self, v: Verdict) -> Result<()> {
+        let was_full = !self.picker.has_room();
+        if v.good {
+            self.keep_verified(v.piece, &v.data)?;
+            for liar in self.blame.verified(v.piece, &v.data) {
+                self.ban(liar);
+            }
+            self.announce_piece(v.piece);
+            // Its room in the budget is free: peers may start a new piece.
+            if was_full {
+                self.fill_all();
+            }
+        } else {
+            self.on_bad_piece(v.piece, &v.data);
+        }
+        Ok(())
+    }
+
+    /// Writes a piece that passed and marks it had.
+    fn keep_verified(&mut self, piece: PieceIndex, data: &[u8]) -> Result<()> {
+        self.storage
+            .write_piece(piece, data)
+            .map_err(|e| Error::Other {
+                context: format!("cannot write piece {piece}"),
+                source: e,
+            })?;
+        self.picker.verified(piece);
+        Ok(())
+    }
+
+    /// Tells every peer we have `piece`, and updates our interest in each.
+    fn announce_piece(&mut self, piece: PieceIndex) {
+        let conns: Vec<ConnId> = self.peers.keys().copied().collect();
+        for c in conns {
+            if let Some(p) = self.peers.get_mut(&c) {
+                if p.ready {
+                    p.send(PeerCommand::Have(piece));
+                }
+                if p.pieces.has(piece) {
+                    p.useful = p.useful.saturating_sub(1);
+                }
+            }
+            self.update_interest(c);
+        }
+    }
+
+    /// A piece failed its hash check: fetch it again, and strike or wait
+    /// to judge the peers that sent it.
+    fn on_bad_piece(&mut self, piece: PieceIndex, data: &[u8]) {
+        let senders = self.drop_bad(piece);
+        self.progress.message(&format!(
+            "piece {piece} failed its hash check; fetching it again"
+        ));
+        let addrs: Vec<SocketAddr> = senders.iter().filter_map(|c| self.addr_of(*c)).collect();
+        if let Blamed::Strike(addr) = self.blame.failed(piece, data, &addrs)
+            && self.candidates.strike(addr)
+        {
+            self.ban(addr);
+        }
+        self.fill_all();
+    }
+
+    /// Forgets a piece that failed: its bytes no longer count as
+    /// downloaded, and the picker will start it over. Returns who sent it.
+    fn drop_bad(&mut self, piece: PieceIndex) -> Vec<ConnId> {
+        self.downloaded = self
+            .downloaded
+            .saturating_sub(u64::from(self.meta.geometry.piece_len(piece)));
+        self.picker.failed(piece)
+    }
+
+    /// While stopping (peers already told to close): waits up to
+    /// [`HASH_DRAIN_WAIT`] for the pieces still being hashed and writes
+    /// the good ones, so the next start reuses them.
+    pub(super) fn finish_hashing(&mut self) {
+        let deadline = Instant::now() + HASH_DRAIN_WAIT;
+        while self.picker.hashing_count() > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let received = match self.hasher.verdicts().recv_timeout(left) {
+                Ok(r) => Ok(r),
+                Err(RecvTimeoutError::Timeout) => return,
+                Err(RecvTimeoutError::Disconnected) => Err(RecvError),
+            };
+            let kept = match self.hasher.open(received) {
+                Ok(v) if v.good => self.keep_verified(v.piece, &v.data),
+                Ok(v) => {
+                    self.drop_bad(v.piece);
+                    Ok(())
+                }
+                Err(e) => Err(hasher_error(e)),
+            };
+            if let Err(e) = kept {
+                self.progress.message(&format!("warning: {e}"));
+                return;
+            }
+        }
+    }
+}
