@@ -8,7 +8,10 @@
 //!   (HTTP announces)   │       choker, storage (the only writer, verified      │
 //!                      │       pieces only), status line                       │
 //!   listener thread ──▶│                                                       │
-//!   (accept)           └───▲───────────────────────┬───────────────────────────┘
+//!   (accept)           │                                                       │
+//!   hasher threads ◀──▶│ complete pieces out as Job, back as Verdict (with the │
+//!   (1 to 4: SHA-1)    │ piece's bytes, which only the main thread writes)     │
+//!                      └───▲───────────────────────┬───────────────────────────┘
 //!                          │ PeerEvent             │ PeerCommand (one channel per peer)
 //!                          │ (one shared channel)  ▼
 //!                ┌─────────┴──────┐  ┌────────────────┐  ┌────────────────┐
@@ -21,9 +24,10 @@
 //! Every socket is blocking with timeouts; there is no async runtime. A
 //! peer thread does socket I/O only: it frames and checks messages and
 //! forwards them as events. The main thread decides everything: what to
-//! request from whom, when a piece is complete, whether its hash matches,
-//! what to write, whom to unchoke. Peer threads share no lock; a bad peer
-//! ends its own thread and nothing else.
+//! request from whom, when a piece is complete, what to do about its
+//! hash check, what to write, whom to unchoke. The hasher threads only
+//! compute SHA-1s, so the main thread never waits on one. Peer threads
+//! share no lock; a bad peer ends its own thread and nothing else.
 //!
 //! A magnet link adds one short phase before this picture (`metadata`):
 //! the same shape in small, a coordinator on the main thread and one

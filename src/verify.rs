@@ -3,9 +3,9 @@
 //!
 //! The storage is opened with [`Storage::open_existing`], so nothing is
 //! created, resized or written. Every piece whose bytes are all on disk is
-//! read and hashed (one piece buffer, reused); a piece that touches a
-//! missing file or runs past the end of a short one is not good, without
-//! being read.
+//! read (in order, on this thread) and hashed (by the `hasher` pool, see
+//! `storage::check`); a piece that touches a missing file or runs past
+//! the end of a short one is not good, without being read.
 //!
 //! A file's status comes from the pieces that hold its bytes:
 //! - *complete*: it exists and every such piece is good (a zero-length file

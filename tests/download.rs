@@ -144,6 +144,39 @@ fn corrupt_seeder_is_routed_around() {
     );
 }
 
+/// One bad piece among good ones, from a seeder honest about the rest:
+/// the hash check (on the hasher threads, off the main thread) catches
+/// it, only that piece is fetched again, and the file ends up whole.
+#[test]
+fn one_corrupt_piece_is_caught_and_fetched_again() {
+    const BAD: u32 = 17;
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(40 * 32 * 1024 + 123, 21);
+    let t = TestTorrent::single_file("one.bin", &content, 32 * 1024, &tracker.url());
+    let mostly = FakeSeeder::start(&t, Behaviour::normal().corrupt_piece(BAD));
+    // The honest seeder speaks up after a second: the first copy of piece
+    // 17 surely comes from the other one, and fails.
+    let late = common::slow::scaled(Duration::from_secs(1));
+    let good = FakeSeeder::start(&t, Behaviour::normal().haves_later(late));
+    let dir = TempDir::new("one-corrupt");
+    let torrent = swarm(&t, &dir, &tracker, &[&mostly, &good]);
+    let out = dir.0.join("out");
+    let run = download(&torrent, &out, &[]);
+    ok(&run);
+    assert_files(&t, &out);
+    let log = text(&run.stderr);
+    let failures: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("failed its hash check"))
+        .collect();
+    let want = format!("piece {BAD} failed its hash check; fetching it again");
+    assert!(!failures.is_empty(), "piece {BAD} never failed:\n{log}");
+    assert!(
+        failures.iter().all(|l| l.contains(&want)),
+        "a good piece failed:\n{log}"
+    );
+}
+
 #[test]
 fn choking_and_have_only_seeders() {
     let tracker = FakeTracker::start();
