@@ -81,6 +81,9 @@ pub struct Picker {
     hashing: BTreeMap<PieceIndex, Vec<ConnId>>,
     /// The most pieces partial and hashing together.
     max_partial: usize,
+    /// No new piece starts while this many are hashing (see
+    /// [`Picker::limit_hashing`]).
+    max_hashing: usize,
     /// Bytes of the pieces in `have`, kept as pieces are verified.
     have_bytes: u64,
     /// For tie-breaks between equally rare pieces.
@@ -100,6 +103,7 @@ impl Picker {
             partial: BTreeMap::new(),
             hashing: BTreeMap::new(),
             max_partial: max_partial.max(1),
+            max_hashing: usize::MAX,
             rng: Rng::from_os(),
         }
     }
@@ -367,10 +371,19 @@ impl Picker {
         self.hashing.len()
     }
 
+    /// Starts no new piece while `n` (at least 1) are out for their hash
+    /// check: when the hasher falls behind, the download waits for it
+    /// instead of filling the budget with pieces nobody has checked.
+    /// (Pieces already started still complete and go to the hasher.)
+    pub fn limit_hashing(&mut self, n: usize) {
+        self.max_hashing = n.max(1);
+    }
+
     /// True if a new piece may start: partial and hashing pieces together
-    /// are under the budget.
+    /// are under the budget, and the hasher is not behind.
     pub fn has_room(&self) -> bool {
         self.partial.len() + self.hashing.len() < self.max_partial
+            && self.hashing.len() < self.max_hashing
     }
 
     fn is_started(&self, piece: PieceIndex) -> bool {

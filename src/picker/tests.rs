@@ -179,3 +179,31 @@ fn pieces_being_hashed_are_started_for_endgame() {
     // Endgame duplicates only the block in flight, never the hashed piece.
     assert_eq!(p.pick(C2, &all, 5), vec![a[1]]);
 }
+
+#[test]
+fn a_hasher_behind_stops_new_pieces_not_old_ones() {
+    // Budget 4, but at most 1 piece hashing before new ones wait.
+    let g = geometry(4, 32 * 1024); // 2 blocks per piece
+    let mut p = Picker::new(g, Bitfield::new(4), 4);
+    p.limit_hashing(1);
+    let all = set(4, &[0, 1, 2, 3]);
+    let a = p.pick(C1, &all, 4);
+    assert_eq!(a.len(), 4, "two pieces started");
+    p.block_received(C1, a[0], &[0u8; 16384]);
+    p.block_received(C1, a[1], &[0u8; 16384]);
+    p.take_complete(a[0].piece).unwrap();
+    assert!(!p.has_room());
+    assert!(
+        p.pick(C2, &all, 4).is_empty(),
+        "no new piece while 1 hashes"
+    );
+    // The piece already started still completes and goes out too.
+    p.block_received(C1, a[2], &[0u8; 16384]);
+    let r = p.block_received(C1, a[3], &[0u8; 16384]);
+    assert!(matches!(r, Received::Complete { .. }));
+    assert!(p.take_complete(a[2].piece).is_some());
+    assert_eq!(p.hashing_count(), 2);
+    p.verified(a[0].piece);
+    p.verified(a[2].piece);
+    assert_eq!(p.pick(C2, &all, 4).len(), 4, "caught up: new pieces start");
+}

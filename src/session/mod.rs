@@ -230,6 +230,8 @@ pub fn run(
         progress,
     };
     s.was_complete_at_start = s.picker.is_complete();
+    s.picker
+        .limit_hashing(s.hasher.threads() * verdict::HASH_BACKLOG_PER_THREAD);
     for &addr in &cfg.peers {
         s.candidates.add(addr);
     }
@@ -353,12 +355,16 @@ impl Session<'_> {
                         // so a burst of blocks is handled in one go.
                         for ev in events.try_iter().take(256) {
                             self.on_event(ev)?;
+                            // A burst completes pieces; the verdicts on
+                            // them free memory, so they do not wait for it.
+                            self.take_verdicts(&verdicts)?;
                         }
                     }
                 }
                 recv(verdicts) -> report => {
                     let v = self.hasher.open(report).map_err(verdict::hasher_error)?;
                     self.on_verdict(v)?;
+                    self.take_verdicts(&verdicts)?;
                 }
                 recv(tracker_rx) -> out => match out {
                     Ok(out) => self.on_tracker(out),
