@@ -34,7 +34,7 @@ pub const HASH_DRAIN_WAIT: Duration = Duration::from_secs(5);
 /// with no such limit had up to 39 pieces (10 MiB) waiting, since the
 /// hashers share the cores with the peers and the seeder, and peaked at
 /// 20-26 MiB RSS (10 MiB before hashing left the main thread); with it,
-/// and verdicts taken between the events of a burst, 12.5 MiB.
+/// and verdicts taken between the events of a burst, 12.6-13.6 MiB.
 pub const HASH_BACKLOG_PER_THREAD: usize = 2;
 
 /// A hasher failure as the session's error: the download cannot go on
