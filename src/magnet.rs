@@ -23,7 +23,7 @@
 //! A hybrid link carrying both is read for its `btih`.
 
 use crate::ids::InfoHash;
-use crate::metainfo::to_hex;
+use crate::metainfo::{printable, to_hex};
 use std::fmt;
 
 /// The longest link read. Real links are a few hundred bytes; one with
@@ -334,20 +334,6 @@ fn parse_peer(text: &str) -> Result<PeerAddr, MagnetError> {
         host: host.to_string(),
         port,
     })
-}
-
-/// Free text with its control characters escaped, so a hostile `dn`
-/// cannot drive the terminal.
-fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Keeps error messages short when a hostile value is huge.

@@ -17,17 +17,7 @@ use std::process::Output;
 use std::time::Duration;
 
 fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-        "-v",
-    ];
-    args.extend_from_slice(extra);
-    Bitsy::run(&args)
+    Bitsy::download(torrent, out, extra)
 }
 
 fn assert_files(t: &TestTorrent, out: &Path) {

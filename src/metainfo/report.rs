@@ -76,7 +76,7 @@ impl Metainfo {
 /// Free text from the torrent with its control characters escaped
 /// (`\u{1b}`, `\n`), so a hostile comment cannot move the cursor, clear
 /// the screen or forge lines on the user's terminal.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
