@@ -2,9 +2,10 @@
 
 A result is a dict: `label` (the row's name), `ok`, `size` (bytes moved), `wall` (s), `cpu`
 (user+system s of the process measured) and `rss_kib` (its peak RSS); upload results also carry
-`downloader`, and a pair that was not measured has ok None and `why`. Every figure that cannot be trusted (a failed transfer) prints as "–", never as a
-number. Each "vs" column is the row's figure divided by the baseline row's (bitsy (glibc)), so
-above 1× means more of that figure: faster for MB/s, hungrier for CPU and RSS.
+`downloader`; a pair that was not measured has ok None and `why`. A figure that cannot be
+trusted (a failed or unmeasured transfer) prints as "–", never as a number. Each "vs" column
+is the row's figure divided by the baseline row's (bitsy (glibc)), so above 1× means more of
+that figure: faster for MB/s, hungrier for CPU and RSS, slower for wall time.
 """
 
 GIB = 1 << 30
