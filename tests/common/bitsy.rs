@@ -90,9 +90,8 @@ impl Bitsy {
         Bitsy::start(args).finish()
     }
 
-    /// `bitsy download TORRENT -o OUT --port 0 -v EXTRA...`, run to the
-    /// end: the form most download tests use.
-    pub fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Output {
+    /// Starts `bitsy download TORRENT -o OUT --port 0 EXTRA...`.
+    pub fn start_download(torrent: &Path, out: &Path, extra: &[&str]) -> Bitsy {
         let mut args = vec![
             "download",
             torrent.to_str().expect("a UTF-8 temp path"),
@@ -100,10 +99,17 @@ impl Bitsy {
             out.to_str().expect("a UTF-8 temp path"),
             "--port",
             "0",
-            "-v",
         ];
         args.extend_from_slice(extra);
-        Bitsy::run(&args)
+        Bitsy::start(&args)
+    }
+
+    /// `bitsy download TORRENT -o OUT --port 0 -v EXTRA...`, run to the
+    /// end: the form most download tests use.
+    pub fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Output {
+        let mut args = vec!["-v"];
+        args.extend_from_slice(extra);
+        Bitsy::start_download(torrent, out, &args).finish()
     }
 
     pub fn pid(&self) -> u32 {
