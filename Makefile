@@ -2,9 +2,14 @@
 CARGO ?= cargo
 MUSL  := x86_64-unknown-linux-musl
 BITSY := target/release/bitsy
-export BITSY
+BITSY_MUSL := target/$(MUSL)/release/bitsy
+# rqbit, a Rust (tokio) client the bench compares with: installed once under target/rqbit
+# (several minutes of compiling), reused while target/rqbit/bin/rqbit exists.
+RQBIT_VERSION := 9.1.0
+RQBIT := target/rqbit/bin/rqbit
+export BITSY BITSY_MUSL RQBIT
 
-.PHONY: all build test interop bench lint static cross test-cross test-memory demo clean
+.PHONY: all build test interop bench lint musl static rqbit cross test-cross test-memory demo clean
 
 all: build
 
@@ -20,20 +25,34 @@ test:
 interop: build
 	tests/interop/run
 
-# Speed and memory side by side with real clients (needs ~3 GiB of disk).
-bench: build
-	tests/bench/run
+# Speed and memory side by side with real clients (needs ~3 GiB of disk): the glibc and
+# the static musl bitsy, rqbit, aria2c, libtorrent; uploads against rtorrent and qBittorrent.
+# Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick --only bitsy"
+# (tests/bench/README.md).
+bench: build musl rqbit
+	tests/bench/run $(BENCH_ARGS)
+
+rqbit: $(RQBIT)
+
+$(RQBIT):
+	@echo "installing rqbit $(RQBIT_VERSION) into target/rqbit (compiles for several minutes, once)"
+	$(CARGO) install rqbit --version $(RQBIT_VERSION) --no-default-features \
+		--features default-tls --root target/rqbit \
+		|| { echo "bench: installing rqbit failed; the bench needs it (tests/bench/README.md)" >&2; exit 1; }
 
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets --no-default-features -- -D warnings
 
-# One static, stripped x86_64 binary, twice: the default build (HTTPS) and
-# the plain one (--no-default-features: HTTP only, in target/no-tls).
-static:
+# The static x86_64 binary alone (default features), as `make bench` runs it.
+musl:
 	rustup target add $(MUSL) >/dev/null 2>&1 || true
 	$(CARGO) build --release --target $(MUSL)
+
+# One static, stripped x86_64 binary, twice: the default build (HTTPS) and
+# the plain one (--no-default-features: HTTP only, in target/no-tls).
+static: musl
 	$(CARGO) build --release --target $(MUSL) --no-default-features --target-dir target/no-tls
 	@ls -l target/$(MUSL)/release/bitsy | awk '{print "static binary, with TLS: " $$5 " bytes"}'
 	@ls -l target/no-tls/$(MUSL)/release/bitsy | awk '{print "static binary, plain HTTP: " $$5 " bytes"}'

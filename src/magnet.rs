@@ -1,4 +1,5 @@
-//! Magnet links (BEP 9): a torrent named by its infohash alone.
+//! Magnet links (BEP 9): a torrent named by its infohash alone. Read
+//! here ([`Magnet::parse`]) and written here ([`Metainfo::magnet_link`]).
 //!
 //! ```text
 //!  magnet:?xt=urn:btih:<40 hex | 32 base32>   the infohash (required)
@@ -23,7 +24,7 @@
 //! A hybrid link carrying both is read for its `btih`.
 
 use crate::ids::InfoHash;
-use crate::metainfo::to_hex;
+use crate::metainfo::{Metainfo, printable, to_hex};
 use std::fmt;
 
 /// The longest link read. Real links are a few hundred bytes; one with
@@ -225,6 +226,35 @@ impl fmt::Display for PeerAddr {
     }
 }
 
+impl Metainfo {
+    /// A BEP 9 magnet link: infohash, name and every tracker.
+    pub fn magnet_link(&self) -> String {
+        let mut link = format!(
+            "magnet:?xt=urn:btih:{}&dn={}",
+            to_hex(&self.info_hash),
+            percent_encode(&self.name)
+        );
+        for url in self.trackers.iter().flatten() {
+            link.push_str("&tr=");
+            link.push_str(&percent_encode(url));
+        }
+        link
+    }
+}
+
+/// RFC 3986 percent-encoding: everything but unreserved characters.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Adds `value` unless it is already there, within [`MAX_VALUES`].
 fn push(list: &mut Vec<String>, value: String, key: &'static str) -> Result<(), MagnetError> {
     if list.contains(&value) {
@@ -334,20 +364,6 @@ fn parse_peer(text: &str) -> Result<PeerAddr, MagnetError> {
         host: host.to_string(),
         port,
     })
-}
-
-/// Free text with its control characters escaped, so a hostile `dn`
-/// cannot drive the terminal.
-fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Keeps error messages short when a hostile value is huge.

@@ -250,6 +250,7 @@ mod paths;
 mod report;
 mod write;
 pub use error::MetainfoError;
+pub(crate) use report::printable;
 
 #[cfg(test)]
 mod tests;

@@ -17,17 +17,7 @@ use std::process::Output;
 use std::time::Duration;
 
 fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-        "-v",
-    ];
-    args.extend_from_slice(extra);
-    Bitsy::run(&args)
+    Bitsy::download(torrent, out, extra)
 }
 
 fn assert_files(t: &TestTorrent, out: &Path) {
@@ -363,16 +353,7 @@ fn a_tracker_down_at_start_is_retried_until_it_answers() {
         body: b"internal error".to_vec(),
     });
     let out = dir.0.join("out");
-    let child = Bitsy::start(&[
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-        "--stall-timeout",
-        "60",
-    ]);
+    let child = Bitsy::start_download(&torrent, &out, &["--stall-timeout", "60"]);
     // The first announce and the retry 2 s later both fail.
     assert!(
         common::wait_until(Duration::from_secs(15), || tracker.announces().len() >= 2),
@@ -416,14 +397,7 @@ fn ctrl_c_stops_cleanly_and_announces_stopped() {
     let dir = TempDir::new("sigint");
     let torrent = swarm(&t, &dir, &tracker, &[&stingy]);
     let out = dir.0.join("out");
-    let child = Bitsy::start(&[
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-    ]);
+    let child = Bitsy::start_download(&torrent, &out, &[]);
     assert!(
         tracker.wait_for_event("started", Duration::from_secs(10)),
         "bitsy announced started"

@@ -11,15 +11,7 @@ use std::time::{Duration, Instant};
 fn download(t: &TestTorrent, dir: &TempDir) -> std::process::Output {
     let torrent = t.write_to(&dir.0);
     let out = dir.0.join("out");
-    let run = Bitsy::run(&[
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-        "-v",
-    ]);
+    let run = Bitsy::download(&torrent, &out, &[]);
     if run.status.success() {
         let got = std::fs::read(out.join(&t.name)).unwrap();
         assert!(got == t.files[0].1, "the downloaded file differs");

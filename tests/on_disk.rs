@@ -202,14 +202,7 @@ fn a_stopped_download_leaves_only_the_files_its_pieces_touched() {
     let dir = TempDir::new("stopped");
     let torrent = t.write_to(&dir.0);
     let out = dir.0.join("out");
-    let child = Bitsy::start(&[
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-    ]);
+    let child = Bitsy::start_download(&torrent, &out, &[]);
     let written = |p: &str, want: &[u8]| fs::read(out.join(p)).is_ok_and(|g| g.starts_with(want));
     let both = wait_until(Duration::from_secs(20), || {
         written("part/a", &a) && written("part/sub/b", &b[..16 * 1024 * 2 - 30_000])

@@ -14,17 +14,7 @@ use std::path::Path;
 use std::process::Output;
 
 fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut args = vec![
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-        "-v",
-    ];
-    args.extend_from_slice(extra);
-    Bitsy::run(&args)
+    Bitsy::download(torrent, out, extra)
 }
 
 /// One IPv4 contact, compact: <ip 4><port u16 BE>.

@@ -35,6 +35,10 @@ use std::sync::atomic::AtomicBool;
 /// usually small; a huge one is not scanned to the end.
 const MAX_SCANNED: usize = 1000;
 
+/// How many bytes of .torrent files the search reads in all, so a folder
+/// full of large torrents costs a bounded time before the fetch.
+const MAX_READ: u64 = 64 * 1024 * 1024;
+
 /// The torrent for `link`, from a saved copy in `out` or from peers; the
 /// sentence for the user about the copy; and the link's peers, resolved.
 pub fn load(
@@ -82,12 +86,14 @@ fn resolve(link: &Magnet, progress: &mut Progress) -> Vec<SocketAddr> {
 /// A .torrent in `out` whose infohash is the link's: the one a previous
 /// run saved (NAME.torrent), or any other the user put there.
 fn find_saved(link: &Magnet, out: &Path) -> Option<(Metainfo, String)> {
-    let read = |name: &str| -> Option<Metainfo> {
+    let mut budget = MAX_READ;
+    let mut read = |name: &str| -> Option<Metainfo> {
         let path = out.join(name);
         let len = fs::metadata(&path).ok()?.len();
         if len > MAX_TORRENT_FILE_LEN {
             return None;
         }
+        budget = budget.checked_sub(len)?;
         let meta = Metainfo::from_bytes(&fs::read(&path).ok()?).ok()?;
         (meta.info_hash == link.info_hash).then_some(meta)
     };

@@ -254,30 +254,17 @@ impl FetchPeer<'_> {
 
     /// One bounded read, then every complete frame.
     fn read(&mut self) -> Result<(), Close> {
-        match self.frames.read_from(&mut self.stream) {
-            Ok(0) => return Err(Close::quiet("the peer closed the connection")),
-            Ok(_) => self.last_read = Instant::now(),
-            Err(e) => {
-                return match e.kind() {
-                    io::ErrorKind::WouldBlock
-                    | io::ErrorKind::TimedOut
-                    | io::ErrorKind::Interrupted => Ok(()),
-                    _ => Err(Close::io("reading", &e)),
-                };
-            }
+        if !peer::read_some(&mut self.frames, &mut self.stream)? {
+            return Ok(());
         }
-        loop {
-            let msg = match self.frames.next_frame() {
-                Ok(None) => return Ok(()),
-                Ok(Some(frame)) => Message::decode(frame),
-                Err(too_long) => return Err(Close::misbehaved(too_long.to_string())),
-            };
+        self.last_read = Instant::now();
+        while let Some(msg) = peer::next_message(&mut self.frames)? {
             // No torrent yet: pieces, haves, chokes mean nothing.
-            let msg = msg.map_err(|e| Close::misbehaved(e.to_string()))?;
             if let Message::Extended { id, payload } = msg {
                 self.extended(id, &payload)?;
             }
         }
+        Ok(())
     }
 
     fn extended(&mut self, id: u8, payload: &[u8]) -> Result<(), Close> {

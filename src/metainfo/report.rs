@@ -1,22 +1,8 @@
-//! What `bitsy info` prints, and the magnet link (BEP 9 `xt`, `dn`, `tr`).
+//! What `bitsy info` prints (the magnet link it shows is written by `magnet`).
 
 use super::{Metainfo, to_hex};
 
 impl Metainfo {
-    /// A BEP 9 magnet link: infohash, name and every tracker.
-    pub fn magnet_link(&self) -> String {
-        let mut link = format!(
-            "magnet:?xt=urn:btih:{}&dn={}",
-            to_hex(&self.info_hash),
-            percent_encode(&self.name)
-        );
-        for url in self.trackers.iter().flatten() {
-            link.push_str("&tr=");
-            link.push_str(&percent_encode(url));
-        }
-        link
-    }
-
     /// The text `bitsy info` prints.
     pub fn report(&self) -> String {
         let g = &self.geometry;
@@ -76,26 +62,13 @@ impl Metainfo {
 /// Free text from the torrent with its control characters escaped
 /// (`\u{1b}`, `\n`), so a hostile comment cannot move the cursor, clear
 /// the screen or forge lines on the user's terminal.
-fn printable(text: &str) -> String {
+pub(crate) fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
             out.extend(c.escape_default());
         } else {
             out.push(c);
-        }
-    }
-    out
-}
-
-/// RFC 3986 percent-encoding: everything but unreserved characters.
-fn percent_encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &b in text.as_bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
         }
     }
     out

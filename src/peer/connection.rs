@@ -31,7 +31,7 @@ use crate::wire::frame::{FrameReader, max_frame_len};
 use crate::wire::message::{Message, piece_header_into};
 use crossbeam_channel::{Receiver, TryRecvError};
 pub use fast::ALLOWED_FAST_K;
-use std::io::{self, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
@@ -287,27 +287,14 @@ impl<'a> Connection<'a> {
                 .map_err(|e| Close::io("setting read timeout", &e))?;
             self.read_timeout = timeout;
         }
-        match self.frames.read_from(&mut self.stream) {
-            Ok(0) => return Err(Close::quiet("the peer closed the connection")),
-            Ok(_) => self.last_read = Instant::now(),
-            Err(e) => {
-                return match e.kind() {
-                    io::ErrorKind::WouldBlock
-                    | io::ErrorKind::TimedOut
-                    | io::ErrorKind::Interrupted => Ok(()),
-                    _ => Err(Close::io("reading", &e)),
-                };
-            }
+        if !super::read_some(&mut self.frames, &mut self.stream)? {
+            return Ok(());
         }
-        loop {
-            let msg = match self.frames.next_frame() {
-                Ok(None) => return Ok(()),
-                Ok(Some(frame)) => Message::decode(frame),
-                Err(too_long) => return Err(Close::misbehaved(too_long.to_string())),
-            };
-            let msg = msg.map_err(|e| Close::misbehaved(e.to_string()))?;
+        self.last_read = Instant::now();
+        while let Some(msg) = super::next_message(&mut self.frames)? {
             self.message(msg)?;
         }
+        Ok(())
     }
 
     fn message(&mut self, msg: Message) -> Result<(), Close> {

@@ -42,7 +42,9 @@ mod upload;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
+use crate::wire::frame::FrameReader;
 use crate::wire::handshake::Handshake;
+use crate::wire::message::Message;
 use crossbeam_channel::Receiver;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -234,6 +236,34 @@ impl Close {
             }
             _ => Close::quiet(format!("{what}: {err}")),
         }
+    }
+}
+
+/// One read of whatever has arrived into `frames`, within the socket's
+/// read timeout: `Ok(true)` if bytes came, `Ok(false)` if none did in
+/// time. The peer threads and the metadata fetch threads share it.
+pub(crate) fn read_some(frames: &mut FrameReader, stream: &mut TcpStream) -> Result<bool, Close> {
+    match frames.read_from(stream) {
+        Ok(0) => Err(Close::quiet("the peer closed the connection")),
+        Ok(_) => Ok(true),
+        Err(e) => match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted => {
+                Ok(false)
+            }
+            _ => Err(Close::io("reading", &e)),
+        },
+    }
+}
+
+/// The next complete message in `frames`, if one has arrived; an
+/// oversized or malformed frame is the peer's fault.
+pub(crate) fn next_message(frames: &mut FrameReader) -> Result<Option<Message>, Close> {
+    match frames.next_frame() {
+        Ok(None) => Ok(None),
+        Ok(Some(frame)) => Message::decode(frame)
+            .map(Some)
+            .map_err(|e| Close::misbehaved(e.to_string())),
+        Err(too_long) => Err(Close::misbehaved(too_long.to_string())),
     }
 }
 

@@ -29,6 +29,7 @@
 // Setting up (options, where files go), the peers table, then the loop's
 // concerns in the order a block meets them.
 mod config;
+mod startup;
 pub mod layout;
 mod peers;
 mod events;
@@ -46,18 +47,20 @@ use crate::choker::Choker;
 use crate::error::{Error, Result};
 use crate::hasher::{self, Hasher};
 use crate::ids::{self, ConnId};
-use crate::listener::{self, Incoming};
+use crate::listener::Incoming;
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
-use crate::progress::{Progress, Status, format_bytes, format_duration};
+use crate::progress::{Progress, Status, format_duration};
 use crate::rate::Rate;
-use crate::storage::{self, Storage};
+use crate::storage::Storage;
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
 use backoff::Backoff;
 use blame::Blame;
 pub use config::{Config, SeedPolicy, Summary};
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
 use peers::{Candidates, Peer};
+pub use startup::check_storage;
+use startup::listen;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -105,42 +108,6 @@ pub const EVENT_QUEUE: usize = 4096;
 
 /// Closed connections whose address we remember for blame.
 const DEPARTED: usize = 1024;
-
-/// Checks whatever data `storage` found on disk (the resume check; for
-/// `bitsy seed`, the full check). Returns the pieces that are already good
-/// and their bytes. Opening is the caller's: [`Storage::open`] to
-/// download, [`Storage::open_existing`] to seed.
-pub fn check_storage(
-    meta: &Metainfo,
-    storage: &Storage,
-    progress: &mut Progress,
-) -> Result<(crate::wire::bitfield::Bitfield, u64)> {
-    let have = if storage.existing_bytes() > 0 {
-        let mut last = Instant::now();
-        storage::check_existing(storage, &meta.piece_hashes, &mut |done, total| {
-            if last.elapsed() >= Duration::from_millis(500) {
-                last = Instant::now();
-                progress.update_text(&format!("checking existing data: {done}/{total} pieces"));
-            }
-        })
-        .map_err(|e| Error::Other {
-            context: "cannot check the existing data".into(),
-            source: e,
-        })?
-    } else {
-        crate::wire::bitfield::Bitfield::new(meta.geometry.num_pieces())
-    };
-    let reused = have.bytes(&meta.geometry);
-    if storage.existing_bytes() > 0 {
-        progress.message(&format!(
-            "resume: {} of {} pieces ({}) already on disk and verified",
-            have.count(),
-            meta.geometry.num_pieces(),
-            format_bytes(reused)
-        ));
-    }
-    Ok((have, reused))
-}
 
 /// Runs a torrent until it is done (by `cfg.seed`), stopped by `stop`, or
 /// fails. `have` is what `check_storage` found on disk.
@@ -253,28 +220,6 @@ pub fn run(
         port,
     };
     result.map(|_| summary)
-}
-
-/// Starts the listener on `cfg.bind` and `cfg.port` (or the next free
-/// port, which is then said, unless quiet) and returns the port used.
-fn listen(cfg: &Config, incoming: Sender<Incoming>, progress: &mut Progress) -> Result<u16> {
-    let port = listener::start(cfg.bind, cfg.port, incoming).map_err(|e| Error::Other {
-        context: format!(
-            "cannot listen on {} port {} (or the next ones)",
-            cfg.bind, cfg.port
-        ),
-        source: e,
-    })?;
-    if port != cfg.port && cfg.port != 0 {
-        progress.message(&format!(
-            "port {} is taken; listening for peers on port {port}",
-            cfg.port
-        ));
-    } else if cfg.verbose {
-        let addr = SocketAddr::new(cfg.bind, port);
-        progress.message(&format!("listening for peers on {addr}"));
-    }
-    Ok(port)
 }
 
 /// How the main loop ended without an error.

@@ -13,7 +13,7 @@
 //! emulator is the child process: its PID is the one signalled, and
 //! qemu-user passes SIGINT on to the program and dies with SIGKILL.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
@@ -88,6 +88,28 @@ impl Bitsy {
     /// Runs to the end (killed, and the test failed, after `LIMIT`).
     pub fn run(args: &[&str]) -> Output {
         Bitsy::start(args).finish()
+    }
+
+    /// Starts `bitsy download TORRENT -o OUT --port 0 EXTRA...`.
+    pub fn start_download(torrent: &Path, out: &Path, extra: &[&str]) -> Bitsy {
+        let mut args = vec![
+            "download",
+            torrent.to_str().expect("a UTF-8 temp path"),
+            "-o",
+            out.to_str().expect("a UTF-8 temp path"),
+            "--port",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        Bitsy::start(&args)
+    }
+
+    /// `bitsy download TORRENT -o OUT --port 0 -v EXTRA...`, run to the
+    /// end: the form most download tests use.
+    pub fn download(torrent: &Path, out: &Path, extra: &[&str]) -> Output {
+        let mut args = vec!["-v"];
+        args.extend_from_slice(extra);
+        Bitsy::start_download(torrent, out, &args).finish()
     }
 
     pub fn pid(&self) -> u32 {

@@ -58,17 +58,8 @@ fn an_error_action_reaches_the_user_of_bitsy_download() {
     let t = TestTorrent::single_file("e.bin", &content, 16 * 1024, &fake.url("/announce"));
     let torrent = t.write_to(&dir.0);
     let out = dir.0.join("out");
-    let run = Bitsy::run(&[
-        "download",
-        torrent.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--port",
-        "0",
-        // A refusal is retried; give up soon after the first retries.
-        "--stall-timeout",
-        "3s",
-    ]);
+    // A refusal is retried; give up soon after the first retries.
+    let run = Bitsy::start_download(&torrent, &out, &["--stall-timeout", "3s"]).finish();
     assert_eq!(run.status.code(), Some(4), "{}", text(&run.stderr));
     assert!(
         text(&run.stderr).contains("torrent not registered"),

@@ -3,7 +3,7 @@
 use super::*;
 use crate::channels::PieceReader;
 use crate::geometry::{BlockRef, Geometry};
-use std::io::Read;
+use std::io::{self, Read};
 use std::net::TcpListener;
 use std::sync::Arc;
 
