@@ -19,6 +19,7 @@
 //!   takes back everything it assigned to a peer when it sees `Choke`, so
 //!   the two views agree.
 
+use crate::block_pool::BlockPool;
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::{ConnId, InfoHash, PeerId};
 use crate::wire::bitfield::Bitfield;
@@ -139,4 +140,7 @@ pub struct PeerContext {
     pub metadata: Option<Arc<[u8]>>,
     /// The torrent is private (BEP 27): no `ut_pex` either way.
     pub private: bool,
+    /// Buffers for received blocks, handed back by the main thread once
+    /// it has copied them into their piece.
+    pub blocks: BlockPool,
 }

@@ -59,6 +59,7 @@ pub mod magnet;
 pub mod tracker;
 // Talking to peers: the bytes, the messages between threads, the threads.
 pub mod wire;
+pub mod block_pool;
 pub mod channels;
 pub mod peer;
 pub mod listener;

@@ -10,7 +10,13 @@
 //!   *hashing* (a key of `hashing`: complete, its buffer with the hasher
 //!   until the verdict), or *missing*.
 //! - A block of a partial piece is `Missing`, `Requested` from one or more
-//!   peers, or `Received` (its bytes are in the piece buffer).
+//!   peers, or `Received` (its bytes are in the piece buffer); the piece
+//!   being assembled is an `Assembly` (`picker/assembly.rs`).
+//! - The picker is the one record of requests in flight: a block is
+//!   requested from a connection exactly when the picker says so, and
+//!   `in_flight` (per connection and in all) counts exactly those
+//!   `Requested` entries. The session asks it how many a peer holds and
+//!   which to take back; it keeps no copy.
 //! - At most `max_partial` pieces are partial or hashing at once, so the
 //!   memory held for pieces in progress (being filled, or waiting for
 //!   their hash check) is `max_partial × piece length`, whatever the size
@@ -30,10 +36,13 @@
 //! writes pieces (the hasher and the session do), but it keeps a piece
 //! and its senders counted until the verdict.
 
+mod assembly;
+
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::ConnId;
 use crate::rng::Rng;
 use crate::wire::bitfield::Bitfield;
+use assembly::{Assembly, Stored};
 use std::collections::BTreeMap;
 
 /// How many peers may be asked for the same block in endgame. Two copies
@@ -41,29 +50,18 @@ use std::collections::BTreeMap;
 /// the traffic of the last pieces many times over.
 pub const ENDGAME_DUPLICATES: usize = 2;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Block {
-    Missing,
-    Requested(Vec<ConnId>),
-    Received,
-}
-
-#[derive(Debug)]
-struct Partial {
-    blocks: Vec<Block>,
-    received: u32,
-    /// Allocated when the first block arrives; `piece_len` bytes.
-    data: Vec<u8>,
-    /// Who sent each block, for blame when the hash check fails.
-    senders: Vec<Option<ConnId>>,
-}
+/// Piece buffers kept for reuse after their piece is written. About what
+/// turns over at once (the hasher's backlog plus a few pieces finishing);
+/// more would only keep memory the download no longer needs.
+pub const SPARE_PIECES: usize = 8;
 
 /// What became of a block handed to [`Picker::block_received`].
 #[derive(Debug, PartialEq, Eq)]
 pub enum Received {
     /// We did not need it (already have it, or a duplicate in endgame).
     Unneeded,
-    /// Stored. `cancel` lists other peers that were also asked for it.
+    /// Stored. `cancel` lists other peers that were also asked for it
+    /// (their requests are void now: send them a `cancel`).
     Stored { cancel: Vec<ConnId> },
     /// Stored, and it was the last block of its piece: the piece is ready
     /// for the hash check ([`Picker::take_complete`]).
@@ -75,7 +73,11 @@ pub struct Picker {
     geometry: Geometry,
     have: Bitfield,
     availability: Vec<u32>,
-    partial: BTreeMap<PieceIndex, Partial>,
+    partial: BTreeMap<PieceIndex, Assembly>,
+    /// Requests outstanding per connection (`Requested` entries naming it).
+    in_flight: BTreeMap<ConnId, usize>,
+    /// The sum of `in_flight`.
+    in_flight_total: usize,
     /// Complete pieces out for their hash check, with the peer that sent
     /// each block (for blame if the check fails).
     hashing: BTreeMap<PieceIndex, Vec<ConnId>>,
@@ -86,6 +88,10 @@ pub struct Picker {
     max_hashing: usize,
     /// Bytes of the pieces in `have`, kept as pieces are verified.
     have_bytes: u64,
+    /// Piece buffers back from the hash check and the disk, for the next
+    /// piece to start (at most [`SPARE_PIECES`]): no allocation, no page
+    /// faults, no zeroing in the steady state.
+    spare: Vec<Vec<u8>>,
     /// For tie-breaks between equally rare pieces.
     rng: Rng,
 }
@@ -101,9 +107,12 @@ impl Picker {
             have,
             have_bytes,
             partial: BTreeMap::new(),
+            in_flight: BTreeMap::new(),
+            in_flight_total: 0,
             hashing: BTreeMap::new(),
             max_partial: max_partial.max(1),
             max_hashing: usize::MAX,
+            spare: Vec::new(),
             rng: Rng::from_os(),
         }
     }
@@ -177,26 +186,51 @@ impl Picker {
         let mut order: Vec<(u32, PieceIndex)> = self
             .partial
             .iter()
-            .filter(|(p, _)| theirs.has(**p))
-            .map(|(p, part)| (part.received, *p))
+            .filter(|(p, part)| theirs.has(**p) && part.has_missing())
+            .map(|(p, part)| (part.received(), *p))
             .collect();
         order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         for (_, piece) in order {
+            if out.len() >= want {
+                return;
+            }
             let Some(part) = self.partial.get_mut(&piece) else {
                 continue;
             };
-            for (i, state) in part.blocks.iter_mut().enumerate() {
-                if out.len() >= want {
-                    return;
-                }
-                if *state == Block::Missing
-                    && let Some(b) = self.geometry.block(piece, i as u32)
-                {
-                    *state = Block::Requested(vec![conn]);
-                    out.push(b);
-                }
+            let picked = part.request_missing(conn, want - out.len());
+            self.note_requested(conn, piece, &picked, out);
+        }
+    }
+
+    /// Counts `picked` blocks of `piece` as requested by `conn`, into `out`.
+    fn note_requested(
+        &mut self,
+        conn: ConnId,
+        piece: PieceIndex,
+        picked: &[u32],
+        out: &mut Vec<BlockRef>,
+    ) {
+        for &i in picked {
+            if let Some(b) = self.geometry.block(piece, i) {
+                out.push(b);
             }
         }
+        *self.in_flight.entry(conn).or_default() += picked.len();
+        self.in_flight_total += picked.len();
+    }
+
+    /// `conn` no longer holds `n` requests.
+    fn note_void(&mut self, conn: ConnId, n: usize) {
+        if n == 0 {
+            return;
+        }
+        if let Some(c) = self.in_flight.get_mut(&conn) {
+            *c = c.saturating_sub(n);
+            if *c == 0 {
+                self.in_flight.remove(&conn);
+            }
+        }
+        self.in_flight_total = self.in_flight_total.saturating_sub(n);
     }
 
     /// True when no missing piece can be started and no block of a partial
@@ -204,10 +238,7 @@ impl Picker {
     pub fn in_endgame(&self) -> bool {
         let started = self.have.count() as usize + self.partial.len() + self.hashing.len();
         started == self.geometry.num_pieces() as usize
-            && self
-                .partial
-                .values()
-                .all(|p| p.blocks.iter().all(|b| *b != Block::Missing))
+            && self.partial.values().all(|p| !p.has_missing())
     }
 
     fn pick_endgame(
@@ -217,23 +248,19 @@ impl Picker {
         want: usize,
         out: &mut Vec<BlockRef>,
     ) {
-        for (piece, part) in self.partial.iter_mut() {
-            if !theirs.has(*piece) {
+        let pieces: Vec<PieceIndex> = self.partial.keys().copied().collect();
+        for piece in pieces {
+            if out.len() >= want {
+                return;
+            }
+            if !theirs.has(piece) {
                 continue;
             }
-            for (i, state) in part.blocks.iter_mut().enumerate() {
-                if out.len() >= want {
-                    return;
-                }
-                if let Block::Requested(peers) = state
-                    && peers.len() < ENDGAME_DUPLICATES
-                    && !peers.contains(&conn)
-                    && let Some(b) = self.geometry.block(*piece, i as u32)
-                {
-                    peers.push(conn);
-                    out.push(b);
-                }
-            }
+            let Some(part) = self.partial.get_mut(&piece) else {
+                continue;
+            };
+            let picked = part.request_duplicates(conn, want - out.len(), ENDGAME_DUPLICATES);
+            self.note_requested(conn, piece, &picked, out);
         }
     }
 
@@ -264,69 +291,80 @@ impl Picker {
 
     fn start(&mut self, piece: PieceIndex) {
         let n = self.geometry.num_blocks(piece) as usize;
-        self.partial.insert(
-            piece,
-            Partial {
-                blocks: vec![Block::Missing; n],
-                received: 0,
-                data: Vec::new(),
-                senders: vec![None; n],
-            },
-        );
+        self.partial.insert(piece, Assembly::new(n));
     }
 
-    /// A request to `conn` is void (choke, cancel, timeout, disconnect):
-    /// the block goes back to the pool unless another peer still has it.
-    pub fn release(&mut self, conn: ConnId, block: BlockRef) {
+    /// A request to `conn` is void (choke, reject, disconnect): the block
+    /// goes back to the pool unless another peer still has it. True if
+    /// `conn` held that request.
+    pub fn release(&mut self, conn: ConnId, block: BlockRef) -> bool {
         let Some(part) = self.partial.get_mut(&block.piece) else {
-            return;
+            return false;
         };
-        let Some(state) = part.blocks.get_mut(block.index_in_piece() as usize) else {
-            return;
-        };
-        if let Block::Requested(peers) = state {
-            peers.retain(|c| *c != conn);
-            if peers.is_empty() {
-                *state = Block::Missing;
+        let had = part.release(block.index_in_piece(), conn);
+        if had {
+            self.note_void(conn, 1);
+        }
+        had
+    }
+
+    /// Voids every request `conn` holds (it choked us, left, or went
+    /// silent) and returns those blocks, e.g. to cancel them.
+    pub fn release_all(&mut self, conn: ConnId) -> Vec<BlockRef> {
+        let mut out = Vec::new();
+        if !self.in_flight.contains_key(&conn) {
+            return out;
+        }
+        for (piece, part) in self.partial.iter_mut() {
+            for i in part.release_all(conn) {
+                if let Some(b) = self.geometry.block(*piece, i) {
+                    out.push(b);
+                }
             }
         }
+        self.in_flight_total = self
+            .in_flight_total
+            .saturating_sub(self.in_flight.remove(&conn).unwrap_or(0));
+        out
+    }
+
+    /// Requests `conn` holds.
+    pub fn in_flight_of(&self, conn: ConnId) -> usize {
+        self.in_flight.get(&conn).copied().unwrap_or(0)
+    }
+
+    /// Requests held by all connections together.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight_total
     }
 
     /// Bytes of a block arrived from `conn`. `data.len()` must equal
     /// `block.len` (the peer thread checks it against its request).
     pub fn block_received(&mut self, conn: ConnId, block: BlockRef, data: &[u8]) -> Received {
         let piece_len = self.geometry.piece_len(block.piece) as usize;
+        let start = block.offset as usize;
+        if data.len() != block.len as usize || start + data.len() > piece_len {
+            return Received::Unneeded;
+        }
         let Some(part) = self.partial.get_mut(&block.piece) else {
             return Received::Unneeded;
         };
-        let idx = block.index_in_piece() as usize;
-        let start = block.offset as usize;
-        let end = start + data.len();
-        if data.len() != block.len as usize || end > piece_len {
+        let spare = &mut self.spare;
+        let stored = part.receive(block.index_in_piece(), start, data, conn, piece_len, || {
+            spare.pop().unwrap_or_default()
+        });
+        let complete = part.is_complete();
+        let Stored::New { requested_by } = stored else {
             return Received::Unneeded;
-        }
-        let cancel = match part.blocks.get_mut(idx) {
-            None | Some(Block::Received) => return Received::Unneeded,
-            Some(state) => {
-                let others = match state {
-                    Block::Requested(peers) => {
-                        peers.iter().copied().filter(|c| *c != conn).collect()
-                    }
-                    _ => Vec::new(),
-                };
-                *state = Block::Received;
-                others
-            }
         };
-        if part.data.is_empty() {
-            part.data = vec![0; piece_len];
+        let mut cancel = Vec::new();
+        for c in requested_by {
+            self.note_void(c, 1);
+            if c != conn {
+                cancel.push(c);
+            }
         }
-        part.data[start..end].copy_from_slice(data);
-        part.received += 1;
-        if let Some(s) = part.senders.get_mut(idx) {
-            *s = Some(conn);
-        }
-        if part.received as usize == part.blocks.len() {
+        if complete {
             Received::Complete { cancel }
         } else {
             Received::Stored { cancel }
@@ -338,17 +376,12 @@ impl Picker {
     /// and is not picked again until the verdict, reported with
     /// [`Picker::verified`] or [`Picker::failed`].
     pub fn take_complete(&mut self, piece: PieceIndex) -> Option<Vec<u8>> {
-        let done = self
-            .partial
-            .get(&piece)
-            .is_some_and(|p| p.received as usize == p.blocks.len());
-        if !done {
+        if !self.partial.get(&piece).is_some_and(|p| p.is_complete()) {
             return None;
         }
-        let part = self.partial.remove(&piece)?;
-        let senders = part.senders.into_iter().flatten().collect();
+        let (data, senders) = self.partial.remove(&piece)?.into_parts();
         self.hashing.insert(piece, senders);
-        Some(part.data)
+        Some(data)
     }
 
     /// The piece passed its hash check and is on disk.
@@ -364,6 +397,16 @@ impl Picker {
     /// block by block, the peer that sent each.
     pub fn failed(&mut self, piece: PieceIndex) -> Vec<ConnId> {
         self.hashing.remove(&piece).unwrap_or_default()
+    }
+
+    /// A piece buffer whose bytes are written (or thrown away): kept for
+    /// the next piece, unless [`SPARE_PIECES`] are kept already or the
+    /// budget is full without it.
+    pub fn recycle(&mut self, buf: Vec<u8>) {
+        let live = self.partial.len() + self.hashing.len() + self.spare.len();
+        if self.spare.len() < SPARE_PIECES && live < self.max_partial {
+            self.spare.push(buf);
+        }
     }
 
     /// Pieces out for their hash check.
@@ -390,13 +433,10 @@ impl Picker {
         self.partial.contains_key(&piece) || self.hashing.contains_key(&piece)
     }
 
-    /// Blocks outstanding (requested and not received) in all partial pieces.
+    /// Requests outstanding, counted from the pieces themselves (a check
+    /// on [`Picker::in_flight`], which the tests compare it with).
     pub fn outstanding(&self) -> usize {
-        self.partial
-            .values()
-            .flat_map(|p| p.blocks.iter())
-            .filter(|b| matches!(b, Block::Requested(_)))
-            .count()
+        self.partial.values().map(|p| p.requests()).sum()
     }
 
     /// Number of pieces being filled (see also [`Picker::hashing_count`]).

@@ -291,7 +291,8 @@ impl<'a> Connection<'a> {
             return Ok(());
         }
         self.last_read = Instant::now();
-        while let Some(msg) = super::next_message(&mut self.frames)? {
+        let pool = &self.ctx.blocks;
+        while let Some(msg) = super::next_message(&mut self.frames, Some(pool))? {
             self.message(msg)?;
         }
         Ok(())
@@ -358,7 +359,10 @@ impl<'a> Connection<'a> {
                         self.answer_due = Some(Instant::now());
                         self.emit(PeerEventKind::Block { block, data })
                     }
-                    None => Ok(()),
+                    None => {
+                        self.ctx.blocks.give(data);
+                        Ok(())
+                    }
                 }
             }
         }

@@ -39,6 +39,7 @@ pub(crate) use connect::dial;
 mod requests;
 mod upload;
 
+use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
@@ -256,13 +257,20 @@ pub(crate) fn read_some(frames: &mut FrameReader, stream: &mut TcpStream) -> Res
 }
 
 /// The next complete message in `frames`, if one has arrived; an
-/// oversized or malformed frame is the peer's fault.
-pub(crate) fn next_message(frames: &mut FrameReader) -> Result<Option<Message>, Close> {
+/// oversized or malformed frame is the peer's fault. A `piece` block goes
+/// into a buffer from `pool`, when there is one.
+pub(crate) fn next_message(
+    frames: &mut FrameReader,
+    pool: Option<&BlockPool>,
+) -> Result<Option<Message>, Close> {
     match frames.next_frame() {
         Ok(None) => Ok(None),
-        Ok(Some(frame)) => Message::decode(frame)
-            .map(Some)
-            .map_err(|e| Close::misbehaved(e.to_string())),
+        Ok(Some(frame)) => match pool {
+            Some(pool) if Message::is_piece(frame) => Message::decode_reusing(frame, pool.take()),
+            _ => Message::decode(frame),
+        }
+        .map(Some)
+        .map_err(|e| Close::misbehaved(e.to_string())),
         Err(too_long) => Err(Close::misbehaved(too_long.to_string())),
     }
 }

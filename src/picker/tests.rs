@@ -207,3 +207,93 @@ fn a_hasher_behind_stops_new_pieces_not_old_ones() {
     p.verified(a[2].piece);
     assert_eq!(p.pick(C2, &all, 4).len(), 4, "caught up: new pieces start");
 }
+
+/// The picker's per-connection counts agree with the blocks themselves
+/// through every way a request ends.
+fn assert_counts(p: &Picker, want: &[(ConnId, usize)]) {
+    for &(c, n) in want {
+        assert_eq!(p.in_flight_of(c), n, "requests held by {c:?}");
+    }
+    let sum: usize = want.iter().map(|(_, n)| n).sum();
+    assert_eq!(p.in_flight(), sum, "the total");
+    assert_eq!(p.outstanding(), sum, "the total, counted from the pieces");
+}
+
+#[test]
+fn in_flight_is_counted_per_connection_through_every_outcome() {
+    let g = geometry(2, 64 * 1024); // 2 pieces of 4 blocks
+    let mut p = Picker::new(g, Bitfield::new(2), 2);
+    let all = Bitfield::full(2);
+    let a = p.pick(C1, &all, 3);
+    let b = p.pick(C2, &all, 3);
+    assert_counts(&p, &[(C1, 3), (C2, 3)]);
+    // A block arrives from its requester.
+    p.block_received(C1, a[0], &[1u8; 16384]);
+    assert_counts(&p, &[(C1, 2), (C2, 3)]);
+    // A reject (or a choke) of one block.
+    assert!(p.release(C2, b[0]));
+    assert!(!p.release(C2, b[0]), "released once");
+    assert!(!p.release(C1, b[1]), "C1 never held it");
+    assert_counts(&p, &[(C1, 2), (C2, 2)]);
+    // A block arrives from a peer that was not asked for it: the
+    // requester's request is void, and it is to be cancelled.
+    let r = p.block_received(C1, b[1], &[2u8; 16384]);
+    assert_eq!(r, Received::Stored { cancel: vec![C2] });
+    assert_counts(&p, &[(C1, 2), (C2, 1)]);
+    // Everything a peer holds goes back at once (close, snub).
+    let mut back = p.release_all(C1);
+    back.sort_by_key(|b| (b.piece, b.offset));
+    let mut want = a[1..].to_vec();
+    want.sort_by_key(|b| (b.piece, b.offset));
+    assert_eq!(back, want);
+    assert!(p.release_all(C1).is_empty());
+    assert_counts(&p, &[(C1, 0), (C2, 1)]);
+}
+
+#[test]
+fn in_flight_counts_endgame_copies_and_their_cancels() {
+    let g = geometry(1, 32 * 1024); // 1 piece, 2 blocks
+    let mut p = Picker::new(g, Bitfield::new(1), 2);
+    let all = Bitfield::full(1);
+    let a = p.pick(C1, &all, 2);
+    let b = p.pick(C2, &all, 2);
+    assert_eq!(a, b, "endgame: the same two blocks");
+    assert_counts(&p, &[(C1, 2), (C2, 2)]);
+    let r = p.block_received(C2, a[0], &[0u8; 16384]);
+    assert_eq!(r, Received::Stored { cancel: vec![C1] });
+    assert_counts(&p, &[(C1, 1), (C2, 1)]);
+    let r = p.block_received(C1, a[1], &[0u8; 16384]);
+    assert_eq!(r, Received::Complete { cancel: vec![C2] });
+    assert_counts(&p, &[(C1, 0), (C2, 0)]);
+    // The late copy of a cancelled block changes nothing.
+    assert_eq!(
+        p.block_received(C2, a[1], &[0u8; 16384]),
+        Received::Unneeded
+    );
+    assert_counts(&p, &[(C1, 0), (C2, 0)]);
+}
+
+#[test]
+fn piece_buffers_are_reused_within_the_budget() {
+    let g = geometry(3, 16 * 1024);
+    let mut p = Picker::new(g, Bitfield::new(3), 2);
+    let all = Bitfield::full(3);
+    let a = p.pick(C1, &all, 1);
+    p.block_received(C1, a[0], &[3u8; 16384]);
+    let data = p.take_complete(a[0].piece).unwrap();
+    let ptr = data.as_ptr();
+    p.verified(a[0].piece);
+    p.recycle(data);
+    let b = p.pick(C1, &all, 1);
+    p.block_received(C1, b[0], &[4u8; 16384]);
+    let again = p.take_complete(b[0].piece).unwrap();
+    assert_eq!(again.as_ptr(), ptr, "the same buffer, reused");
+    assert_eq!(again, vec![4u8; 16384]);
+    // With the budget (2) taken by a partial and a hashing piece, a
+    // returned buffer is not kept.
+    let c = p.pick(C1, &all, 1);
+    p.block_received(C1, c[0], &[5u8; 8]);
+    p.recycle(vec![0; 16384]);
+    p.recycle(vec![0; 16384]);
+    assert_eq!(p.spare.len(), 0);
+}

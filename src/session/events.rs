@@ -89,7 +89,10 @@ impl Session<'_> {
                 }
             }
             PeerEventKind::NotInterested => peer.peer_interested = false,
-            PeerEventKind::Block { block, data } => self.on_block(conn, block, &data)?,
+            PeerEventKind::Block { block, data } => {
+                self.on_block(conn, block, &data)?;
+                self.ctx.blocks.give(data); // copied into its piece: back to the peers
+            }
             PeerEventKind::Reject(block) => self.on_reject(conn, block),
             PeerEventKind::AllowedFast(piece) => {
                 if peer.fast.allow(piece) && peer.peer_choking {
@@ -131,9 +134,6 @@ impl Session<'_> {
     pub(super) fn on_block(&mut self, conn: ConnId, block: BlockRef, data: &[u8]) -> Result<()> {
         let len = data.len() as u64;
         if let Some(peer) = self.peers.get_mut(&conn) {
-            if peer.requests.remove(&block) {
-                self.in_flight = self.in_flight.saturating_sub(1);
-            }
             peer.last_block = Instant::now();
             peer.snubbed = false;
             peer.fast.on_block();

@@ -140,11 +140,9 @@ impl Session<'_> {
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
-        if !peer.requests.remove(&block) {
+        if !self.picker.release(conn, block) {
             return; // already taken back (choke, snub, cancel)
         }
-        self.in_flight = self.in_flight.saturating_sub(1);
-        self.picker.release(conn, block);
         peer.fast.on_reject(block.piece, Instant::now());
         self.fill_all();
     }

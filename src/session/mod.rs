@@ -42,6 +42,7 @@ mod tick;
 mod announce;
 mod backoff;
 
+use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
 use crate::choker::Choker;
 use crate::error::{Error, Result};
@@ -160,6 +161,7 @@ pub fn run(
         listen_port: port,
         metadata: Some(Arc::from(meta.info_bytes.as_slice())),
         private: meta.private,
+        blocks: BlockPool::default(),
     });
     let mut s = Session {
         meta,
@@ -173,7 +175,6 @@ pub fn run(
         blame: Blame::default(),
         departed: VecDeque::new(),
         next_conn: 0,
-        in_flight: 0,
         tracker_tx,
         announce_pending: false,
         next_announce: Instant::now(),
@@ -246,8 +247,6 @@ struct Session<'a> {
     /// a peer that sent bad data and left (bounded by [`DEPARTED`]).
     departed: VecDeque<(ConnId, SocketAddr)>,
     next_conn: u64,
-    /// Requests in flight to all peers (sum of `Peer::requests`).
-    in_flight: usize,
     tracker_tx: Option<Sender<AnnounceRequest>>,
     announce_pending: bool,
     next_announce: Instant,

@@ -8,8 +8,8 @@
 //! banned.
 //!
 //! Invariants:
-//! - `Peer::requests` holds exactly the blocks the picker has marked as
-//!   requested from this connection.
+//! - A `Peer` keeps no list of its requests: the picker is their one
+//!   record (`Picker::in_flight_of`, `Picker::release_all`).
 //! - `Peer::useful` is the number of pieces the peer has and we lack; we
 //!   are interested in the peer exactly when it is above zero.
 //! - `Peer::reqq` is at least 1: `fill` never keeps more requests in
@@ -25,12 +25,11 @@
 use super::fast::PeerFast;
 use super::pex::PexOut;
 use crate::channels::PeerCommand;
-use crate::geometry::BlockRef;
 use crate::rate::Rate;
 use crate::wire::bitfield::Bitfield;
 use crate::wire::ext_handshake::ClientName;
 use crossbeam_channel::Sender;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -73,8 +72,6 @@ pub struct Peer {
     pub peer_choking: bool,
     pub peer_interested: bool,
     pub am_choking: bool,
-    /// Blocks we asked this peer for and have not received.
-    pub requests: HashSet<BlockRef>,
     /// When the last block arrived (or when requests were first sent).
     pub last_block: Instant,
     /// How many requests to keep in flight (see `session::fill`).
@@ -112,7 +109,6 @@ impl Peer {
             peer_choking: true,
             peer_interested: false,
             am_choking: true,
-            requests: HashSet::new(),
             last_block: Instant::now(),
             snubbed: false,
             pipeline: super::MIN_PIPELINE,

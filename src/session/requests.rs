@@ -13,21 +13,19 @@ use std::time::Instant;
 impl Session<'_> {
     /// Sends a peer as many requests as its pipeline has room for.
     pub(super) fn fill(&mut self, conn: ConnId) {
-        let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight);
+        let room = MAX_IN_FLIGHT.saturating_sub(self.picker.in_flight());
+        let held = self.picker.in_flight_of(conn);
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
         if !peer.ready || !peer.am_interested || room == 0 {
             return;
         }
-        let want = peer
-            .request_target()
-            .saturating_sub(peer.requests.len())
-            .min(room);
+        let want = peer.request_target().saturating_sub(held).min(room);
         if want == 0 {
             return;
         }
-        if peer.requests.is_empty() {
+        if held == 0 {
             peer.last_block = Instant::now();
         }
         // While it chokes us, only its allowed-fast pieces (BEP 6).
@@ -40,9 +38,6 @@ impl Session<'_> {
         let picks = self.picker.pick(conn, &theirs, want);
         drop(theirs);
         for block in picks {
-            if peer.requests.insert(block) {
-                self.in_flight += 1;
-            }
             peer.send(PeerCommand::Request(block));
         }
     }
@@ -57,25 +52,21 @@ impl Session<'_> {
     /// Gives a peer's requests back to the picker; with `cancel`, also
     /// tells the peer (it is alive but too slow).
     pub(super) fn take_back_requests(&mut self, conn: ConnId, cancel: bool) {
-        let Some(peer) = self.peers.get_mut(&conn) else {
-            return;
-        };
-        for block in peer.requests.drain() {
-            self.picker.release(conn, block);
-            self.in_flight = self.in_flight.saturating_sub(1);
-            if cancel {
-                let _ = peer.tx.send(PeerCommand::Cancel(block));
+        let blocks = self.picker.release_all(conn);
+        if let Some(peer) = self.peers.get(&conn)
+            && cancel
+        {
+            for block in blocks {
+                peer.send(PeerCommand::Cancel(block));
             }
         }
     }
 
-    /// Another copy of `block` arrived: cancel it at the other peers.
+    /// Another copy of `block` arrived: cancel it at the other peers (the
+    /// picker has already voided their requests).
     pub(super) fn cancel(&mut self, block: BlockRef, conns: &[ConnId]) {
         for c in conns {
-            if let Some(p) = self.peers.get_mut(c)
-                && p.requests.remove(&block)
-            {
-                self.in_flight = self.in_flight.saturating_sub(1);
+            if let Some(p) = self.peers.get(c) {
                 p.send(PeerCommand::Cancel(block));
             }
         }
@@ -92,11 +83,12 @@ impl Session<'_> {
     }
 
     pub(super) fn snub_silent_peers(&mut self, now: Instant) {
+        let picker = &self.picker;
         let silent: Vec<ConnId> = self
             .peers
             .iter()
-            .filter(|(_, p)| {
-                !p.requests.is_empty() && now.duration_since(p.last_block) >= SNUB_TIMEOUT
+            .filter(|(c, p)| {
+                picker.in_flight_of(**c) > 0 && now.duration_since(p.last_block) >= SNUB_TIMEOUT
             })
             .map(|(c, _)| *c)
             .collect();

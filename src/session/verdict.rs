@@ -78,6 +78,7 @@ impl Session<'_> {
         } else {
             self.on_bad_piece(v.piece, &v.data);
         }
+        self.picker.recycle(v.data);
         Ok(())
     }
 

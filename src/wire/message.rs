@@ -158,6 +158,20 @@ pub fn piece_header_into(buf: &mut Vec<u8>, index: u32, begin: u32, data_len: us
 impl Message {
     /// Decodes one frame (length prefix already removed).
     pub fn decode(frame: &[u8]) -> Result<Message, MessageError> {
+        Message::decode_reusing(frame, Vec::new())
+    }
+
+    /// True if `frame` is a `piece` message, whose block
+    /// [`Message::decode_reusing`] can put in a buffer of the caller's.
+    pub fn is_piece(frame: &[u8]) -> bool {
+        frame.first() == Some(&id::PIECE)
+    }
+
+    /// As [`Message::decode`], but a `piece` block is copied into `buf`
+    /// (cleared first) rather than a new allocation; for other messages
+    /// `buf` is dropped, so give it only for a frame that
+    /// [`Message::is_piece`].
+    pub fn decode_reusing(frame: &[u8], mut buf: Vec<u8>) -> Result<Message, MessageError> {
         let Some((&id, payload)) = frame.split_first() else {
             return Ok(Message::KeepAlive);
         };
@@ -193,10 +207,12 @@ impl Message {
             id::PIECE => {
                 let (index, rest) = payload.split_first_chunk::<4>().ok_or_else(wrong)?;
                 let (begin, data) = rest.split_first_chunk::<4>().ok_or_else(wrong)?;
+                buf.clear();
+                buf.extend_from_slice(data);
                 Ok(Message::Piece {
                     index: be32(index),
                     begin: be32(begin),
-                    data: data.to_vec(),
+                    data: buf,
                 })
             }
             id::CANCEL => {

@@ -181,6 +181,7 @@ pub fn context_of(
         listen_port: 6881,
         metadata,
         private,
+        blocks: Default::default(),
     };
     (Arc::new(ctx), rx)
 }

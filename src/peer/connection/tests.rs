@@ -33,6 +33,7 @@ fn keepalives_go_out_and_silence_ends_the_connection() {
         listen_port: 6881,
         metadata: None,
         private: false,
+        blocks: Default::default(),
     };
     let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
     let started = Instant::now();
