@@ -43,6 +43,9 @@ pub(super) struct Connection<'a> {
     frames: FrameReader,
     /// Reused for every message we write (a `piece` is built in place).
     out: Vec<u8>,
+    /// While true (draining commands), `send` only appends to `out`: the
+    /// batch goes out in one write, not one per `request`.
+    corked: bool,
     /// The pieces we have and may serve.
     our_pieces: Bitfield,
     /// The peer chokes us (BEP 3 starts choked and not interested).
@@ -96,6 +99,7 @@ impl<'a> Connection<'a> {
             cmds,
             frames: FrameReader::new(max_frame_len(ctx.geometry.bitfield_len())),
             out: Vec::new(),
+            corked: false,
             our_pieces,
             peer_choking: true,
             peer_interested: false,
@@ -164,6 +168,10 @@ impl<'a> Connection<'a> {
     }
 
     fn send(&mut self, msg: &Message) -> Result<(), Close> {
+        if self.corked {
+            msg.encode_into(&mut self.out);
+            return Ok(());
+        }
         self.out.clear();
         msg.encode_into(&mut self.out);
         self.flush()
@@ -177,7 +185,21 @@ impl<'a> Connection<'a> {
         Ok(())
     }
 
+    /// Acts on every command waiting, writing what they say in one go
+    /// (a pipeline of 100 requests is one `write`, not 100).
     fn drain_commands(&mut self) -> Result<(), Close> {
+        self.out.clear();
+        self.corked = true;
+        let drained = self.drain_corked();
+        self.corked = false;
+        drained?;
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        self.flush()
+    }
+
+    fn drain_corked(&mut self) -> Result<(), Close> {
         loop {
             match self.cmds.try_recv() {
                 Ok(cmd) => {
