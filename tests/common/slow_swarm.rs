@@ -49,6 +49,10 @@ pub const MAX_CONNECTION_LIFE: Duration = Duration::from_secs(30 * 60);
 const POLL: Duration = Duration::from_millis(100);
 /// How long `stop` waits for the connection that wakes a blocked `accept`.
 const WAKE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Stack of each swarm thread: a connection needs its 16 KiB read chunk and
+/// little else; 2 MiB each (std's default) would reserve 800 MiB of
+/// address space for 200 seeders, too much for a 32-bit test under qemu.
+const STACK: usize = 256 * 1024;
 /// Most seeders: 250 addresses per 127.1.X block, X in 0..=255.
 pub const MAX_SEEDERS: usize = 250 * 256;
 
@@ -165,6 +169,7 @@ impl SlowSwarm {
             let shared = swarm.shared.clone();
             let acceptor = thread::Builder::new()
                 .name(format!("swarm-accept-{i}"))
+                .stack_size(STACK)
                 .spawn(move || accept_loop(&listener, &shared, i))?;
             swarm.acceptors.push(acceptor);
         }
@@ -222,6 +227,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>, seeder: usize) {
         let mine = shared.clone();
         let spawned = thread::Builder::new()
             .name(format!("swarm-conn-{seeder}"))
+            .stack_size(STACK)
             .spawn(move || {
                 let _ = connection::run(stream, &mine, seeder);
                 mine.live.fetch_sub(1, Ordering::SeqCst);
