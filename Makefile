@@ -9,7 +9,7 @@ RQBIT_VERSION := 9.1.0
 RQBIT := target/rqbit/bin/rqbit
 export BITSY BITSY_MUSL RQBIT
 
-.PHONY: all build test interop bench lint musl static rqbit cross test-cross test-memory demo clean
+.PHONY: all build test interop bench lint musl static rqbit slow-swarm cross test-cross test-memory demo clean
 
 all: build
 
@@ -27,10 +27,15 @@ interop: build
 
 # Speed and memory side by side with real clients (needs ~3 GiB of disk): the glibc and
 # the static musl bitsy, rqbit, aria2c, libtorrent; uploads against rtorrent and qBittorrent.
+# Its scale part runs bitsy against 10 and 200 fake seeders (examples/slow_swarm).
 # Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick --only bitsy"
 # (tests/bench/README.md).
-bench: build musl rqbit
+bench: build musl rqbit slow-swarm
 	tests/bench/run $(BENCH_ARGS)
+
+# The bench's fake swarm of slow seeders (dev only: an example, not part of bitsy).
+slow-swarm:
+	$(CARGO) build --release --example slow_swarm
 
 rqbit: $(RQBIT)
 

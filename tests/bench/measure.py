@@ -9,12 +9,16 @@ Two ways, because the bench measures two kinds of process:
   (`reset_peak_rss`, Linux >= 4.0) so that each figure belongs to one download, not to the
   hash check at start-up.
 
+`timed` can also sample the measured command's thread count (`Threads:` in /proc/PID/status)
+every 0.2 s and report the peak (`ThreadPeak`): `/usr/bin/time -v` has no such figure.
+
 Nothing here starts or stops a process except `timed`, which stops what it started.
 """
 
 import os
 import signal
 import subprocess
+import threading
 import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -63,6 +67,49 @@ def reset_peak_rss(pid):
         return False
 
 
+def threads(pid):
+    """`Threads:` of a live process (None if it is gone)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("Threads:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+class ThreadPeak:
+    """The most threads the child of `parent` (the command `/usr/bin/time` runs) had, sampled
+    every `every` s on a Python thread from start() until stop(), which returns it (None if
+    no sample was taken: the child was never seen)."""
+
+    def __init__(self, parent, every=0.2):
+        self.parent, self.every = parent, every
+        self.peak = None
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _run(self):
+        child = None
+        while True:
+            child = child or next(iter(children(self.parent)), None)
+            n = threads(child) if child else None
+            if n is not None:
+                self.peak = max(self.peak or 0, n)
+            if self._done.wait(self.every):
+                return
+
+    def stop(self):
+        self._done.set()
+        self._thread.join()
+        return self.peak
+
+
 def parse_time_v(path):
     """The figures of a `/usr/bin/time -v` report: wall, user, sys (s) and rss_kib."""
     m = {}
@@ -83,11 +130,13 @@ def parse_time_v(path):
     return m
 
 
-def timed(procs, work, name, cmd, timeout, env=None):
+def timed(procs, work, name, cmd, timeout, env=None, sample_threads=False):
     """Run cmd under /usr/bin/time -v; (exited 0, metrics). On time-out the child of `time`
-    is stopped first (SIGTERM to `time` alone would orphan it)."""
+    is stopped first (SIGTERM to `time` alone would orphan it). With sample_threads, the
+    metrics also hold `threads`: the peak thread count of cmd (ThreadPeak)."""
     out = os.path.join(work, name + ".time")
     p = procs.start(name, ["/usr/bin/time", "-v", "-o", out] + cmd, env=env)
+    sampler = ThreadPeak(p.pid).start() if sample_threads else None
     t0 = time.monotonic()
     try:
         rc = p.wait(timeout)
@@ -101,5 +150,7 @@ def timed(procs, work, name, cmd, timeout, env=None):
         rc = -1
     wall = time.monotonic() - t0
     m = parse_time_v(out) if os.path.exists(out) else {}
+    if sampler:
+        m["threads"] = sampler.stop()
     m.setdefault("wall", wall)
     return rc == 0, m

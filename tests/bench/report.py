@@ -114,3 +114,34 @@ def upload_table(title, results):
             lines.append("To %s: fastest seeder **%s** (%.0f MB/s), least seeder CPU per GiB "
                          "**%s** (%.2f s)." % ((d,) + fast + frugal))
     return lines
+
+
+def threads(r):
+    return r["threads"] if r["ok"] and r.get("threads") else None
+
+
+def connected(r):
+    return r["connected"] if r["ok"] and r.get("connected") is not None else None
+
+
+# (header, figure, printf format) of the scale table, after `peers` and `ok`.
+SCALE_COLUMNS = [("connected", connected, "%d"), ("MB/s", mbps, "%.0f"),
+                 ("CPU s/GiB", cpu_per_gib, "%.2f"), ("peak RSS MiB", rss_mib, "%.1f"),
+                 ("peak threads", threads, "%d"), ("wall s", wall, "%.2f")]
+
+
+def scale_table(title, results):
+    """One row per swarm size, then the ratio of the largest swarm's figures to the
+    smallest's (above 1x: more of it with more peers)."""
+    lines = ["", "### Scale: " + title, ""]
+    head = ["peers", "ok"] + [name for name, _, _ in SCALE_COLUMNS]
+    lines += [_row(head), _row(["---"] * len(head))]
+    for r in results:
+        cells = [str(r["peers"]), "yes" if r["ok"] else "**no**"]
+        lines.append(_row(cells + [_num(fig(r), fmt) for _, fig, fmt in SCALE_COLUMNS]))
+    if len(results) >= 2:
+        small, big = results[0], results[-1]
+        cells = ["%d ÷ %d" % (big["peers"], small["peers"]), ""]
+        cells += [_ratio(fig(big), fig(small)) for _, fig, _ in SCALE_COLUMNS]
+        lines.append(_row(cells))
+    return lines

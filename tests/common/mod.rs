@@ -21,6 +21,7 @@ pub mod fake_udp_tracker;
 pub mod raw_peer;
 pub mod seeder_behaviour;
 pub mod slow;
+pub mod slow_swarm;
 pub mod test_ca;
 pub mod test_torrent;
 pub mod tls_proxy;
