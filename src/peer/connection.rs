@@ -5,8 +5,12 @@
 //! 2. serves up to `SERVE_BATCH` queued requests;
 //! 3. sends a keep-alive if we have been silent for `KEEPALIVE_AFTER`, and
 //!    gives up on a peer silent for `RECEIVE_LIMIT`;
-//! 4. blocks in one `read` for at most `TICK` (`SERVE_TICK` while requests
-//!    are queued) and handles every complete frame that has arrived.
+//! 4. reads once and handles every complete frame that has arrived. The
+//!    read waits at most `TICK`, or `ANSWER_TICK` just after a block (the
+//!    main thread's next requests are due); while the peer's requests are
+//!    queued with us it does not wait at all (the socket is non-blocking
+//!    for that one read), since a socket timeout is rounded up to the
+//!    kernel's tick (4 ms at 250 Hz), which would idle the upload.
 //!
 //! Message order is free: a `bitfield` is accepted at any time, replacing
 //! the peer's piece set (aria2 sends a second one mid-connection), and a
@@ -20,8 +24,7 @@
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
 use super::{
-    ANSWER_TICK, ANSWER_WAIT_LIMIT, Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, SERVE_TICK,
-    TICK,
+    ANSWER_TICK, ANSWER_WAIT_LIMIT, Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, TICK,
 };
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
@@ -203,9 +206,7 @@ impl<'a> Connection<'a> {
         loop {
             match self.cmds.try_recv() {
                 Ok(cmd) => {
-                    if matches!(cmd, PeerCommand::Request(_)) {
-                        self.answer_due = None;
-                    }
+                    self.answer_due = None; // the main thread has answered
                     self.command(cmd)?
                 }
                 Err(TryRecvError::Empty) => return Ok(()),
@@ -288,6 +289,12 @@ impl<'a> Connection<'a> {
         Ok(())
     }
 
+    fn set_nonblocking(&self, on: bool) -> Result<(), Close> {
+        self.stream
+            .set_nonblocking(on)
+            .map_err(|e| Close::io("setting the socket's blocking mode", &e))
+    }
+
     /// One bounded read, then every complete frame it completed.
     fn read(&mut self) -> Result<(), Close> {
         if self
@@ -296,26 +303,42 @@ impl<'a> Connection<'a> {
         {
             self.answer_due = None; // the main thread has nothing more to ask
         }
-        let timeout = if !self.uploads.is_empty() {
-            SERVE_TICK
-        } else if self.answer_due.is_some() {
+        let serving = !self.uploads.is_empty();
+        let timeout = if self.answer_due.is_some() {
             ANSWER_TICK
         } else {
             TICK
         };
-        if timeout != self.read_timeout {
+        if !serving && timeout != self.read_timeout {
             self.stream
                 .set_read_timeout(Some(timeout))
                 .map_err(|e| Close::io("setting read timeout", &e))?;
             self.read_timeout = timeout;
         }
-        if !super::read_some(&mut self.frames, &mut self.stream)? {
+        let got = if serving {
+            // Writes stay blocking (a full send buffer is the peer's
+            // backpressure), so only this read is non-blocking.
+            self.set_nonblocking(true)?;
+            let got = super::read_some(&mut self.frames, &mut self.stream);
+            self.set_nonblocking(false)?;
+            got?
+        } else {
+            super::read_some(&mut self.frames, &mut self.stream)?
+        };
+        if !got {
             return Ok(());
         }
         self.last_read = Instant::now();
         let pool = &self.ctx.blocks;
+        let mut any = false;
         while let Some(msg) = super::next_message(&mut self.frames, Some(pool))? {
+            any = true;
             self.message(msg)?;
+        }
+        if any {
+            // What arrived (a block, a bitfield, an unchoke) usually has
+            // the main thread answer at once: look for it soon.
+            self.answer_due = Some(Instant::now());
         }
         Ok(())
     }
@@ -377,10 +400,7 @@ impl<'a> Connection<'a> {
             Message::Piece { index, begin, data } => {
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 match self.requests.arrived(geometry, index, begin, len)? {
-                    Some(block) => {
-                        self.answer_due = Some(Instant::now());
-                        self.emit(PeerEventKind::Block { block, data })
-                    }
+                    Some(block) => self.emit(PeerEventKind::Block { block, data }),
                     None => {
                         self.ctx.blocks.give(data);
                         Ok(())

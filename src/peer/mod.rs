@@ -74,20 +74,19 @@ pub const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 /// second. While data flows, reads return at once and this does not apply.
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// The read timeout right after we forwarded a block to the main thread.
-/// Its answer (the next `request`s for this peer) is due within
-/// microseconds, but this thread only sees commands between reads: a
-/// `TICK`-long read would hold those requests back and drain the pipeline.
-/// So reads stay this short until a request command arrives, or for at
-/// most `ANSWER_WAIT_LIMIT` when the main thread has nothing to ask.
+/// The read timeout right after messages from the peer were forwarded to
+/// the main thread. Its answer (the next `request`s after a block,
+/// `interested` after a bitfield, an unchoke after `interested`) is due
+/// within microseconds, but this thread only sees commands between reads:
+/// a `TICK`-long read would hold them back, draining the pipeline or
+/// adding 100 ms to each step of a connection's start. So reads stay this
+/// short (in fact one kernel tick, up to 4 ms) until a command arrives,
+/// or for at most `ANSWER_WAIT_LIMIT` when the main thread has nothing to
+/// say.
 pub const ANSWER_TICK: Duration = Duration::from_millis(1);
 
-/// How long reads stay short after a block when no request follows.
+/// How long reads stay short after a message when no command follows.
 pub const ANSWER_WAIT_LIMIT: Duration = Duration::from_millis(50);
-
-/// The read timeout while the peer has requests queued with us, so that
-/// serving them is not slowed by waiting on a quiet socket.
-pub const SERVE_TICK: Duration = Duration::from_millis(1);
 
 /// Send a keep-alive after this long without writing. BEP 3 notes
 /// keep-alives are usually sent every two minutes, and many clients time
@@ -111,11 +110,10 @@ pub use connection::ALLOWED_FAST_K;
 /// peer is dropped. A correct peer sends none; a few allow for bugs.
 pub const MAX_BAD_REQUESTS: u32 = 32;
 
-/// Blocks served per turn of the loop before commands and the socket are
-/// looked at again. Each turn ends in a read that may wait `SERVE_TICK`
-/// (1 ms) when the peer has sent nothing new, so a turn must carry enough
-/// data to make that wait small: 64 blocks (1 MiB) caps one connection at
-/// about 1 GB/s, where 4 blocks capped it at 64 MB/s.
+/// Blocks served per turn of the loop before the socket is looked at
+/// again (commands are looked at between blocks). While serving, that
+/// look does not wait, so the batch only sets how often: 64 blocks (1 MiB)
+/// keeps the two `ioctl`s around the read rare.
 const SERVE_BATCH: usize = 64;
 
 /// Starts a thread that connects to `addr` and runs the connection.

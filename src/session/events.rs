@@ -85,7 +85,7 @@ impl Session<'_> {
             PeerEventKind::Interested => {
                 peer.peer_interested = true;
                 if self.unchoked_count() < crate::choker::UPLOAD_SLOTS {
-                    self.last_rechoke = None; // a free slot: decide at the next tick
+                    self.rechoke(Instant::now()); // a free slot: decide now
                 }
             }
             PeerEventKind::NotInterested => peer.peer_interested = false,

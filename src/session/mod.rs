@@ -328,6 +328,10 @@ impl Session<'_> {
                     }
                 }
             }
+            // The last verdict just came in: finish now, not at the tick.
+            if self.completed_at.is_none() && self.picker.is_complete() && self.on_tick()? {
+                return Ok(Ended::Done);
+            }
         }
     }
 

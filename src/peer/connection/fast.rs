@@ -39,7 +39,6 @@ use crate::wire::allowed_fast::{allowed_fast_set, ipv4_of};
 use crate::wire::bitfield::Bitfield;
 use crate::wire::fast::FastMessage;
 use crate::wire::message::Message;
-use std::time::Instant;
 
 /// Pieces in the allowed-fast set we give a peer: BEP 6's own value. At
 /// most half the torrent, so that choking still means something in a
@@ -183,11 +182,7 @@ impl Connection<'_> {
                 begin,
                 length,
             } => match self.requests.rejected(geometry, index, begin, length) {
-                Some(block) => {
-                    // The main thread answers with new requests at once.
-                    self.answer_due = Some(Instant::now());
-                    self.emit(PeerEventKind::Reject(block))
-                }
+                Some(block) => self.emit(PeerEventKind::Reject(block)),
                 None => Ok(()),
             },
         }
