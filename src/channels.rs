@@ -68,7 +68,8 @@ pub enum PeerEventKind {
     /// BEP 6: the peer will serve this piece even while it chokes us; we
     /// may request it then. Sent once per piece.
     AllowedFast(PieceIndex),
-    /// We sent the peer a block of this many bytes.
+    /// We sent the peer blocks of this many bytes in all (one event per
+    /// batch of up to 64 blocks).
     Uploaded { bytes: u32 },
     /// The peer's extended handshake (BEP 10), its first or a later one:
     /// each field it carried replaces the one before, absent ones keep it.

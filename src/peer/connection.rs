@@ -267,6 +267,17 @@ impl<'a> Connection<'a> {
     /// commands between blocks so that a `Choke` (which empties the queue)
     /// takes effect at once, not after the batch.
     fn serve(&mut self) -> Result<(), Close> {
+        let mut sent = 0u32;
+        let served = self.serve_batch(&mut sent);
+        if sent > 0 {
+            // One event per batch, not per block: the main thread only
+            // adds it to the rates.
+            self.emit(PeerEventKind::Uploaded { bytes: sent })?;
+        }
+        served
+    }
+
+    fn serve_batch(&mut self, sent: &mut u32) -> Result<(), Close> {
         for i in 0..SERVE_BATCH {
             if i > 0 {
                 self.drain_commands()?;
@@ -284,7 +295,7 @@ impl<'a> Connection<'a> {
                 Close::quiet(format!("reading piece {} to upload: {e}", block.piece))
             })?;
             self.flush()?;
-            self.emit(PeerEventKind::Uploaded { bytes: block.len })?;
+            *sent = sent.saturating_add(block.len);
         }
         Ok(())
     }
