@@ -19,7 +19,7 @@
 //!   takes back everything it assigned to a peer when it sees `Choke`, so
 //!   the two views agree.
 
-use crate::block_pool::BlockPool;
+use crate::block_pool::{BlockBuf, BlockPool};
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::{ConnId, InfoHash, PeerId};
 use crate::wire::bitfield::Bitfield;
@@ -61,7 +61,7 @@ pub enum PeerEventKind {
     /// The peer wants nothing from us.
     NotInterested,
     /// A block we requested (and had not cancelled) arrived.
-    Block { block: BlockRef, data: Vec<u8> },
+    Block { block: BlockRef, data: BlockBuf },
     /// BEP 6: the peer will not send a block we requested (the request is
     /// over, in the peer thread too).
     Reject(BlockRef),
@@ -141,7 +141,7 @@ pub struct PeerContext {
     pub metadata: Option<Arc<[u8]>>,
     /// The torrent is private (BEP 27): no `ut_pex` either way.
     pub private: bool,
-    /// Buffers for received blocks, handed back by the main thread once
-    /// it has copied them into their piece.
+    /// Buffers for received blocks (and their budget), back in the pool
+    /// once the main thread has copied them into their piece.
     pub blocks: BlockPool,
 }

@@ -50,10 +50,11 @@ use std::collections::BTreeMap;
 /// the traffic of the last pieces many times over.
 pub const ENDGAME_DUPLICATES: usize = 2;
 
-/// Piece buffers kept for reuse after their piece is written. About what
-/// turns over at once (the hasher's backlog plus a few pieces finishing);
-/// more would only keep memory the download no longer needs.
-pub const SPARE_PIECES: usize = 8;
+/// Bytes of piece buffers kept for reuse after their piece is written
+/// (at least one buffer): 8 pieces of 256 KiB, about what turns over at
+/// once (the hasher's backlog plus a few pieces finishing). More would
+/// only keep memory the download no longer needs.
+pub const SPARE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// What became of a block handed to [`Picker::block_received`].
 #[derive(Debug, PartialEq, Eq)]
@@ -89,9 +90,11 @@ pub struct Picker {
     /// Bytes of the pieces in `have`, kept as pieces are verified.
     have_bytes: u64,
     /// Piece buffers back from the hash check and the disk, for the next
-    /// piece to start (at most [`SPARE_PIECES`]): no allocation, no page
+    /// piece to start (at most `max_spare`): no allocation, no page
     /// faults, no zeroing in the steady state.
     spare: Vec<Vec<u8>>,
+    /// [`SPARE_BYTES`] in pieces.
+    max_spare: usize,
     /// For tie-breaks between equally rare pieces.
     rng: Rng,
 }
@@ -113,6 +116,7 @@ impl Picker {
             max_partial: max_partial.max(1),
             max_hashing: usize::MAX,
             spare: Vec::new(),
+            max_spare: (SPARE_BYTES / geometry.nominal_piece_len()).max(1) as usize,
             rng: Rng::from_os(),
         }
     }
@@ -400,11 +404,11 @@ impl Picker {
     }
 
     /// A piece buffer whose bytes are written (or thrown away): kept for
-    /// the next piece, unless [`SPARE_PIECES`] are kept already or the
+    /// the next piece, unless [`SPARE_BYTES`] are kept already or the
     /// budget is full without it.
     pub fn recycle(&mut self, buf: Vec<u8>) {
         let live = self.partial.len() + self.hashing.len() + self.spare.len();
-        if self.spare.len() < SPARE_PIECES && live < self.max_partial {
+        if self.spare.len() < self.max_spare && live < self.max_partial {
             self.spare.push(buf);
         }
     }

@@ -258,7 +258,7 @@ impl FetchPeer<'_> {
             return Ok(());
         }
         self.last_read = Instant::now();
-        while let Some(msg) = peer::next_message(&mut self.frames, None)? {
+        while let Some(msg) = peer::next_message(&mut self.frames, Vec::new)? {
             // No torrent yet: pieces, haves, chokes mean nothing.
             if let Message::Extended { id, payload } = msg {
                 self.extended(id, &payload)?;

@@ -49,6 +49,9 @@ pub(super) struct Connection<'a> {
     /// While true (draining commands), `send` only appends to `out`: the
     /// batch goes out in one write, not one per `request`.
     corked: bool,
+    /// A block buffer from the pool, held for the next `piece` once the
+    /// pool had none free (see `read`).
+    spare: Option<Vec<u8>>,
     /// The pieces we have and may serve.
     our_pieces: Bitfield,
     /// The peer chokes us (BEP 3 starts choked and not interested).
@@ -103,6 +106,7 @@ impl<'a> Connection<'a> {
             frames: FrameReader::new(max_frame_len(ctx.geometry.bitfield_len())),
             out: Vec::new(),
             corked: false,
+            spare: None,
             our_pieces,
             peer_choking: true,
             peer_interested: false,
@@ -326,6 +330,15 @@ impl<'a> Connection<'a> {
                 .map_err(|e| Close::io("setting read timeout", &e))?;
             self.read_timeout = timeout;
         }
+        if !self.requests.is_empty() && self.spare.is_none() && self.ctx.blocks.free() == 0 {
+            // Every block buffer is on its way to the main thread: let it
+            // catch up before reading more (the socket holds the rest, and
+            // TCP slows the sender). See `block_pool`.
+            self.spare = self.ctx.blocks.take(timeout);
+            if self.spare.is_none() {
+                return Ok(());
+            }
+        }
         let got = if serving {
             // Writes stay blocking (a full send buffer is the peer's
             // backpressure), so only this read is non-blocking.
@@ -340,9 +353,20 @@ impl<'a> Connection<'a> {
             return Ok(());
         }
         self.last_read = Instant::now();
-        let pool = &self.ctx.blocks;
         let mut any = false;
-        while let Some(msg) = super::next_message(&mut self.frames, Some(pool))? {
+        loop {
+            let (pool, spare) = (&self.ctx.blocks, &mut self.spare);
+            // The held buffer, else a free one, else (only if the peer
+            // sends a block we did not wait for) a fresh one.
+            let piece_buf = || {
+                spare
+                    .take()
+                    .or_else(|| pool.take(Duration::ZERO))
+                    .unwrap_or_default()
+            };
+            let Some(msg) = super::next_message(&mut self.frames, piece_buf)? else {
+                break;
+            };
             any = true;
             self.message(msg)?;
         }
@@ -409,13 +433,11 @@ impl<'a> Connection<'a> {
                 length,
             }),
             Message::Piece { index, begin, data } => {
+                let data = self.ctx.blocks.wrap(data); // back to the pool when dropped
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 match self.requests.arrived(geometry, index, begin, len)? {
                     Some(block) => self.emit(PeerEventKind::Block { block, data }),
-                    None => {
-                        self.ctx.blocks.give(data);
-                        Ok(())
-                    }
+                    None => Ok(()),
                 }
             }
         }

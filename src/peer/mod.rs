@@ -39,7 +39,6 @@ pub(crate) use connect::dial;
 mod requests;
 mod upload;
 
-use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
@@ -256,16 +255,17 @@ pub(crate) fn read_some(frames: &mut FrameReader, stream: &mut TcpStream) -> Res
 
 /// The next complete message in `frames`, if one has arrived; an
 /// oversized or malformed frame is the peer's fault. A `piece` block goes
-/// into a buffer from `pool`, when there is one.
+/// into the buffer `piece_buf` gives (called only for a `piece`).
 pub(crate) fn next_message(
     frames: &mut FrameReader,
-    pool: Option<&BlockPool>,
+    piece_buf: impl FnOnce() -> Vec<u8>,
 ) -> Result<Option<Message>, Close> {
     match frames.next_frame() {
         Ok(None) => Ok(None),
-        Ok(Some(frame)) => match pool {
-            Some(pool) if Message::is_piece(frame) => Message::decode_reusing(frame, pool.take()),
-            _ => Message::decode(frame),
+        Ok(Some(frame)) => if Message::is_piece(frame) {
+            Message::decode_reusing(frame, piece_buf())
+        } else {
+            Message::decode(frame)
         }
         .map(Some)
         .map_err(|e| Close::misbehaved(e.to_string())),

@@ -58,6 +58,11 @@ impl Requests {
 
     /// We cancel a request; false if it was not outstanding. The block may
     /// still arrive, and is then ignored.
+    /// No block is outstanding: the peer has nothing to send us.
+    pub(super) fn is_empty(&self) -> bool {
+        self.outstanding.is_empty()
+    }
+
     pub(super) fn remove(&mut self, block: BlockRef) -> bool {
         let was = self.outstanding.remove(&block);
         if was {

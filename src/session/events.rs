@@ -89,10 +89,8 @@ impl Session<'_> {
                 }
             }
             PeerEventKind::NotInterested => peer.peer_interested = false,
-            PeerEventKind::Block { block, data } => {
-                self.on_block(conn, block, &data)?;
-                self.ctx.blocks.give(data); // copied into its piece: back to the peers
-            }
+            // Copied into its piece; dropping `data` returns its buffer.
+            PeerEventKind::Block { block, data } => self.on_block(conn, block, &data)?,
             PeerEventKind::Reject(block) => self.on_reject(conn, block),
             PeerEventKind::AllowedFast(piece) => {
                 if peer.fast.allow(piece) && peer.peer_choking {
