@@ -24,9 +24,11 @@
 //!
 //! Policy, in order (see DESIGN.md, "Who downloads what"):
 //! 1. blocks of pieces already in progress, fullest piece first, so
-//!    pieces complete and free their memory;
+//!    pieces complete and free their memory: first the peer's own (those
+//!    it is fetching, or that nobody is);
 //! 2. a new piece, rarest first among those the peer has, ties broken at
-//!    random so peers do not all pick the same piece;
+//!    random so peers do not all pick the same piece; when the budget
+//!    allows none, other peers' pieces in progress;
 //! 3. endgame: when every block still missing is already requested, ask
 //!    this peer too for blocks requested elsewhere (at most
 //!    `ENDGAME_DUPLICATES` peers per block); the first copy wins and the
@@ -55,6 +57,19 @@ pub const ENDGAME_DUPLICATES: usize = 2;
 /// once (the hasher's backlog plus a few pieces finishing). More would
 /// only keep memory the download no longer needs.
 pub const SPARE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Whose partial pieces a peer may be given blocks of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Share {
+    /// Pieces it is already fetching, and pieces nobody is (given back
+    /// after a choke or a disconnect). Each peer then fills its own
+    /// pieces in the order it receives blocks, so few pieces are half
+    /// full at once: two fast peers sharing every piece kept ~30 piece
+    /// buffers (7.6 MiB) alive, where each finishing its own keeps a few.
+    Own,
+    /// Any piece in progress (when no new piece may start).
+    Any,
+}
 
 /// What became of a block handed to [`Picker::block_received`].
 #[derive(Debug, PartialEq, Eq)]
@@ -165,13 +180,17 @@ impl Picker {
         if want == 0 {
             return out;
         }
-        self.pick_from_partial(conn, theirs, want, &mut out);
+        self.pick_from_partial(conn, theirs, want, Share::Own, &mut out);
         while out.len() < want && self.has_room() {
             let Some(piece) = self.rarest_new_piece(theirs) else {
                 break;
             };
             self.start(piece);
-            self.pick_from_partial(conn, theirs, want, &mut out);
+            self.pick_from_partial(conn, theirs, want, Share::Own, &mut out);
+        }
+        if out.len() < want {
+            // No room for a new piece: help with other peers' pieces.
+            self.pick_from_partial(conn, theirs, want, Share::Any, &mut out);
         }
         if out.len() < want && self.in_endgame() {
             self.pick_endgame(conn, theirs, want, &mut out);
@@ -184,13 +203,16 @@ impl Picker {
         conn: ConnId,
         theirs: &Bitfield,
         want: usize,
+        share: Share,
         out: &mut Vec<BlockRef>,
     ) {
         // Fullest pieces first: they free their memory soonest.
         let mut order: Vec<(u32, PieceIndex)> = self
             .partial
             .iter()
-            .filter(|(p, part)| theirs.has(**p) && part.has_missing())
+            .filter(|(p, part)| {
+                theirs.has(**p) && part.has_missing() && (share == Share::Any || part.open_to(conn))
+            })
             .map(|(p, part)| (part.received(), *p))
             .collect();
         order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));

@@ -68,6 +68,20 @@ impl Assembly {
         self.blocks.contains(&Block::Missing)
     }
 
+    /// True if `conn` is fetching blocks of this piece, or nobody is.
+    pub(super) fn open_to(&self, conn: ConnId) -> bool {
+        let mut anyone = false;
+        for b in &self.blocks {
+            if let Block::Requested(peers) = b {
+                if peers.contains(&conn) {
+                    return true;
+                }
+                anyone = true;
+            }
+        }
+        !anyone
+    }
+
     /// Marks up to `want` missing blocks requested by `conn`; returns
     /// their indices in the piece.
     pub(super) fn request_missing(&mut self, conn: ConnId, want: usize) -> Vec<u32> {
@@ -221,6 +235,17 @@ mod tests {
         );
         assert!(a.is_complete());
         assert_eq!(a.into_parts(), (vec![1, 1, 1, 1, 2, 2], vec![B, B]));
+    }
+
+    #[test]
+    fn a_piece_is_open_to_its_fetcher_or_when_nobody_fetches_it() {
+        let mut a = Assembly::new(3);
+        assert!(a.open_to(A) && a.open_to(B), "nobody's");
+        a.request_missing(A, 1);
+        assert!(a.open_to(A));
+        assert!(!a.open_to(B), "A's");
+        a.release_all(A);
+        assert!(a.open_to(B), "given back: nobody's again");
     }
 
     #[test]

@@ -297,3 +297,31 @@ fn piece_buffers_are_reused_within_the_budget() {
     p.recycle(vec![0; 16384]);
     assert_eq!(p.spare.len(), 0);
 }
+
+#[test]
+fn each_peer_fills_its_own_pieces_while_new_ones_may_start() {
+    let g = geometry(4, 64 * 1024); // 4 pieces of 4 blocks
+    let mut p = Picker::new(g, Bitfield::new(4), 4);
+    let all = Bitfield::full(4);
+    let a = p.pick(C1, &all, 2);
+    let b = p.pick(C2, &all, 2);
+    assert_ne!(a[0].piece, b[0].piece, "C2 starts its own piece");
+    // C1 finishes its piece before anything else.
+    let a2 = p.pick(C1, &all, 2);
+    assert!(a2.iter().all(|x| x.piece == a[0].piece));
+    // A piece given back (C2 choked us) is anyone's.
+    p.release_all(C2);
+    let c = p.pick(C1, &all, 4);
+    assert!(c.iter().all(|x| x.piece == b[0].piece), "{c:?}");
+}
+
+#[test]
+fn with_no_room_for_a_new_piece_peers_share() {
+    let g = geometry(4, 64 * 1024);
+    let mut p = Picker::new(g, Bitfield::new(4), 1);
+    let all = Bitfield::full(4);
+    let a = p.pick(C1, &all, 2);
+    let b = p.pick(C2, &all, 5);
+    assert_eq!(b.len(), 2, "the other half of C1's piece");
+    assert!(b.iter().all(|x| x.piece == a[0].piece));
+}
