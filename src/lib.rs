@@ -19,6 +19,8 @@
 //!                │ one TCP socket │  │                │  │                │
 //!                └────────────────┘  └────────────────┘  └────────────────┘
 //!                     reads verified blocks for upload through Arc<dyn PieceReader>
+//!                     receives blocks into buffers from a shared BlockPool (a
+//!                     bounded channel): the main thread drops them, they go back
 //! ```
 //!
 //! Every socket is blocking with timeouts; there is no async runtime. A
@@ -27,7 +29,9 @@
 //! request from whom, when a piece is complete, what to do about its
 //! hash check, what to write, whom to unchoke. The hasher threads only
 //! compute SHA-1s, so the main thread never waits on one. Peer threads
-//! share no lock; a bad peer ends its own thread and nothing else.
+//! share no lock; a bad peer ends its own thread and nothing else. The
+//! block pool is a channel too: its 128 buffers are the budget of blocks
+//! on their way from the sockets to the main thread.
 //!
 //! A magnet link adds one short phase before this picture (`metadata`):
 //! the same shape in small, a coordinator on the main thread and one
