@@ -13,14 +13,11 @@
 //!   peers, or `Received` (its bytes are in the piece buffer); the piece
 //!   being assembled is an `Assembly` (`picker/assembly.rs`).
 //! - The picker is the one record of requests in flight: a block is
-//!   requested from a connection exactly when the picker says so, and
-//!   `in_flight` (per connection and in all) counts exactly those
-//!   `Requested` entries. The session asks it how many a peer holds and
-//!   which to take back; it keeps no copy.
-//! - At most `max_partial` pieces are partial or hashing at once, so the
-//!   memory held for pieces in progress (being filled, or waiting for
-//!   their hash check) is `max_partial × piece length`, whatever the size
-//!   of the torrent.
+//!   requested from a connection exactly when its `Assembly` says so;
+//!   `picker/in_flight.rs` counts them per connection. The session asks
+//!   how many a peer holds and which to take back; it keeps no copy.
+//! - At most `max_partial` pieces are partial or hashing at once
+//!   (`picker/budget.rs`), whatever the size of the torrent.
 //!
 //! Policy, in order (see DESIGN.md, "Who downloads what"):
 //! 1. blocks of pieces already in progress, fullest piece first, so
@@ -39,12 +36,15 @@
 //! and its senders counted until the verdict.
 
 mod assembly;
+mod budget;
+mod in_flight;
 
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::ConnId;
 use crate::rng::Rng;
 use crate::wire::bitfield::Bitfield;
 use assembly::{Assembly, Stored};
+use in_flight::InFlight;
 use std::collections::BTreeMap;
 
 /// How many peers may be asked for the same block in endgame. Two copies
@@ -62,10 +62,8 @@ pub const SPARE_BYTES: u64 = 2 * 1024 * 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Share {
     /// Pieces it is already fetching, and pieces nobody is (given back
-    /// after a choke or a disconnect). Each peer then fills its own
-    /// pieces in the order it receives blocks, so few pieces are half
-    /// full at once: two fast peers sharing every piece kept ~30 piece
-    /// buffers (7.6 MiB) alive, where each finishing its own keeps a few.
+    /// after a choke or a disconnect): each peer fills its own pieces in
+    /// the order its blocks arrive, so few are half full at once.
     Own,
     /// Any piece in progress (when no new piece may start).
     Any,
@@ -91,9 +89,7 @@ pub struct Picker {
     availability: Vec<u32>,
     partial: BTreeMap<PieceIndex, Assembly>,
     /// Requests outstanding per connection (`Requested` entries naming it).
-    in_flight: BTreeMap<ConnId, usize>,
-    /// The sum of `in_flight`.
-    in_flight_total: usize,
+    in_flight: InFlight,
     /// Complete pieces out for their hash check, with the peer that sent
     /// each block (for blame if the check fails).
     hashing: BTreeMap<PieceIndex, Vec<ConnId>>,
@@ -125,8 +121,7 @@ impl Picker {
             have,
             have_bytes,
             partial: BTreeMap::new(),
-            in_flight: BTreeMap::new(),
-            in_flight_total: 0,
+            in_flight: InFlight::default(),
             hashing: BTreeMap::new(),
             max_partial: max_partial.max(1),
             max_hashing: usize::MAX,
@@ -185,8 +180,7 @@ impl Picker {
             let Some(piece) = self.rarest_new_piece(theirs) else {
                 break;
             };
-            self.start(piece);
-            self.pick_from_partial(conn, theirs, want, Share::Own, &mut out);
+            self.start_for(conn, piece, want, &mut out);
         }
         if out.len() < want {
             // No room for a new piece: help with other peers' pieces.
@@ -241,22 +235,7 @@ impl Picker {
                 out.push(b);
             }
         }
-        *self.in_flight.entry(conn).or_default() += picked.len();
-        self.in_flight_total += picked.len();
-    }
-
-    /// `conn` no longer holds `n` requests.
-    fn note_void(&mut self, conn: ConnId, n: usize) {
-        if n == 0 {
-            return;
-        }
-        if let Some(c) = self.in_flight.get_mut(&conn) {
-            *c = c.saturating_sub(n);
-            if *c == 0 {
-                self.in_flight.remove(&conn);
-            }
-        }
-        self.in_flight_total = self.in_flight_total.saturating_sub(n);
+        self.in_flight.add(conn, picked.len());
     }
 
     /// True when no missing piece can be started and no block of a partial
@@ -315,9 +294,16 @@ impl Picker {
         best.map(|(_, p)| p)
     }
 
-    fn start(&mut self, piece: PieceIndex) {
+    /// Starts `piece` and gives `conn` up to `want` (in all, with `out`)
+    /// of its blocks.
+    fn start_for(&mut self, conn: ConnId, piece: PieceIndex, want: usize, out: &mut Vec<BlockRef>) {
         let n = self.geometry.num_blocks(piece) as usize;
-        self.partial.insert(piece, Assembly::new(n));
+        let part = self
+            .partial
+            .entry(piece)
+            .or_insert_with(|| Assembly::new(n));
+        let picked = part.request_missing(conn, want.saturating_sub(out.len()));
+        self.note_requested(conn, piece, &picked, out);
     }
 
     /// A request to `conn` is void (choke, reject, disconnect): the block
@@ -329,7 +315,7 @@ impl Picker {
         };
         let had = part.release(block.index_in_piece(), conn);
         if had {
-            self.note_void(conn, 1);
+            self.in_flight.void(conn, 1);
         }
         had
     }
@@ -338,7 +324,7 @@ impl Picker {
     /// silent) and returns those blocks, e.g. to cancel them.
     pub fn release_all(&mut self, conn: ConnId) -> Vec<BlockRef> {
         let mut out = Vec::new();
-        if !self.in_flight.contains_key(&conn) {
+        if self.in_flight.of(conn) == 0 {
             return out;
         }
         for (piece, part) in self.partial.iter_mut() {
@@ -348,20 +334,18 @@ impl Picker {
                 }
             }
         }
-        self.in_flight_total = self
-            .in_flight_total
-            .saturating_sub(self.in_flight.remove(&conn).unwrap_or(0));
+        self.in_flight.forget(conn);
         out
     }
 
     /// Requests `conn` holds.
     pub fn in_flight_of(&self, conn: ConnId) -> usize {
-        self.in_flight.get(&conn).copied().unwrap_or(0)
+        self.in_flight.of(conn)
     }
 
     /// Requests held by all connections together.
     pub fn in_flight(&self) -> usize {
-        self.in_flight_total
+        self.in_flight.total()
     }
 
     /// Bytes of a block arrived from `conn`. `data.len()` must equal
@@ -385,7 +369,7 @@ impl Picker {
         };
         let mut cancel = Vec::new();
         for c in requested_by {
-            self.note_void(c, 1);
+            self.in_flight.void(c, 1);
             if c != conn {
                 cancel.push(c);
             }
@@ -395,68 +379,6 @@ impl Picker {
         } else {
             Received::Stored { cancel }
         }
-    }
-
-    /// Hands over a complete piece's bytes for the hash check. The piece
-    /// goes from partial to hashing: it still counts against the budget
-    /// and is not picked again until the verdict, reported with
-    /// [`Picker::verified`] or [`Picker::failed`].
-    pub fn take_complete(&mut self, piece: PieceIndex) -> Option<Vec<u8>> {
-        if !self.partial.get(&piece).is_some_and(|p| p.is_complete()) {
-            return None;
-        }
-        let (data, senders) = self.partial.remove(&piece)?.into_parts();
-        self.hashing.insert(piece, senders);
-        Some(data)
-    }
-
-    /// The piece passed its hash check and is on disk.
-    pub fn verified(&mut self, piece: PieceIndex) {
-        self.hashing.remove(&piece);
-        if self.have.set(piece) {
-            self.have_bytes += u64::from(self.geometry.piece_len(piece));
-        }
-    }
-
-    /// The piece failed its hash check: it is missing again and will be
-    /// picked anew (a fresh [`Picker::pick`] starts it over). Returns,
-    /// block by block, the peer that sent each.
-    pub fn failed(&mut self, piece: PieceIndex) -> Vec<ConnId> {
-        self.hashing.remove(&piece).unwrap_or_default()
-    }
-
-    /// A piece buffer whose bytes are written (or thrown away): kept for
-    /// the next piece, unless [`SPARE_BYTES`] are kept already or the
-    /// budget is full without it.
-    pub fn recycle(&mut self, buf: Vec<u8>) {
-        let live = self.partial.len() + self.hashing.len() + self.spare.len();
-        if self.spare.len() < self.max_spare && live < self.max_partial {
-            self.spare.push(buf);
-        }
-    }
-
-    /// Pieces out for their hash check.
-    pub fn hashing_count(&self) -> usize {
-        self.hashing.len()
-    }
-
-    /// Starts no new piece while `n` (at least 1) are out for their hash
-    /// check: when the hasher falls behind, the download waits for it
-    /// instead of filling the budget with pieces nobody has checked.
-    /// (Pieces already started still complete and go to the hasher.)
-    pub fn limit_hashing(&mut self, n: usize) {
-        self.max_hashing = n.max(1);
-    }
-
-    /// True if a new piece may start: partial and hashing pieces together
-    /// are under the budget, and the hasher is not behind.
-    pub fn has_room(&self) -> bool {
-        self.partial.len() + self.hashing.len() < self.max_partial
-            && self.hashing.len() < self.max_hashing
-    }
-
-    fn is_started(&self, piece: PieceIndex) -> bool {
-        self.partial.contains_key(&piece) || self.hashing.contains_key(&piece)
     }
 
     /// Requests outstanding, counted from the pieces themselves (a check

@@ -23,15 +23,13 @@
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
-use super::{
-    ANSWER_TICK, ANSWER_WAIT_LIMIT, Close, KEEPALIVE_AFTER, RECEIVE_LIMIT, SERVE_BATCH, TICK,
-};
+use super::{Close, KEEPALIVE_AFTER, RECEIVE_LIMIT};
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
 use crate::wire::extended::PeerIds;
 use crate::wire::frame::{FrameReader, max_frame_len};
-use crate::wire::message::{Message, piece_header_into};
+use crate::wire::message::Message;
 use crossbeam_channel::{Receiver, TryRecvError};
 pub use fast::ALLOWED_FAST_K;
 use std::io::Write;
@@ -267,117 +265,6 @@ impl<'a> Connection<'a> {
         }
     }
 
-    /// Serves up to `SERVE_BATCH` queued requests from storage, looking at
-    /// commands between blocks so that a `Choke` (which empties the queue)
-    /// takes effect at once, not after the batch.
-    fn serve(&mut self) -> Result<(), Close> {
-        let mut sent = 0u32;
-        let served = self.serve_batch(&mut sent);
-        if sent > 0 {
-            // One event per batch, not per block: the main thread only
-            // adds it to the rates.
-            self.emit(PeerEventKind::Uploaded { bytes: sent })?;
-        }
-        served
-    }
-
-    fn serve_batch(&mut self, sent: &mut u32) -> Result<(), Close> {
-        for i in 0..SERVE_BATCH {
-            if i > 0 {
-                self.drain_commands()?;
-            }
-            let Some(block) = self.uploads.pop() else {
-                return Ok(());
-            };
-            let len = block.len as usize;
-            self.out.clear();
-            piece_header_into(&mut self.out, block.piece.get(), block.offset, len);
-            let data_at = self.out.len();
-            self.out.resize(data_at + len, 0);
-            let data = self.out.get_mut(data_at..).unwrap_or_default();
-            self.ctx.reader.read_block(block, data).map_err(|e| {
-                Close::quiet(format!("reading piece {} to upload: {e}", block.piece))
-            })?;
-            self.flush()?;
-            *sent = sent.saturating_add(block.len);
-        }
-        Ok(())
-    }
-
-    fn set_nonblocking(&self, on: bool) -> Result<(), Close> {
-        self.stream
-            .set_nonblocking(on)
-            .map_err(|e| Close::io("setting the socket's blocking mode", &e))
-    }
-
-    /// One bounded read, then every complete frame it completed.
-    fn read(&mut self) -> Result<(), Close> {
-        if self
-            .answer_due
-            .is_some_and(|t| t.elapsed() >= ANSWER_WAIT_LIMIT)
-        {
-            self.answer_due = None; // the main thread has nothing more to ask
-        }
-        let serving = !self.uploads.is_empty();
-        let timeout = if self.answer_due.is_some() {
-            ANSWER_TICK
-        } else {
-            TICK
-        };
-        if !serving && timeout != self.read_timeout {
-            self.stream
-                .set_read_timeout(Some(timeout))
-                .map_err(|e| Close::io("setting read timeout", &e))?;
-            self.read_timeout = timeout;
-        }
-        if !self.requests.is_empty() && self.spare.is_none() && self.ctx.blocks.free() == 0 {
-            // Every block buffer is on its way to the main thread: let it
-            // catch up before reading more (the socket holds the rest, and
-            // TCP slows the sender). See `block_pool`.
-            self.spare = self.ctx.blocks.take(timeout);
-            if self.spare.is_none() {
-                return Ok(());
-            }
-        }
-        let got = if serving {
-            // Writes stay blocking (a full send buffer is the peer's
-            // backpressure), so only this read is non-blocking.
-            self.set_nonblocking(true)?;
-            let got = super::read_some(&mut self.frames, &mut self.stream);
-            self.set_nonblocking(false)?;
-            got?
-        } else {
-            super::read_some(&mut self.frames, &mut self.stream)?
-        };
-        if !got {
-            return Ok(());
-        }
-        self.last_read = Instant::now();
-        let mut any = false;
-        loop {
-            let (pool, spare) = (&self.ctx.blocks, &mut self.spare);
-            // The held buffer, else a free one, else (only if the peer
-            // sends a block we did not wait for) a fresh one.
-            let piece_buf = || {
-                spare
-                    .take()
-                    .or_else(|| pool.take(Duration::ZERO))
-                    .unwrap_or_default()
-            };
-            let Some(msg) = super::next_message(&mut self.frames, piece_buf)? else {
-                break;
-            };
-            any = true;
-            self.message(msg)?;
-        }
-        if any {
-            // What arrived (a block, a bitfield, an unchoke) usually has
-            // the main thread answer at once: look for it soon.
-            self.answer_due = Some(Instant::now());
-        }
-        Ok(())
-    }
-
     fn message(&mut self, msg: Message) -> Result<(), Close> {
         let geometry = &self.ctx.geometry;
         match msg {
@@ -447,6 +334,8 @@ impl<'a> Connection<'a> {
 mod extended;
 mod fast;
 mod pex;
+mod read;
+mod serve;
 mod ut_metadata;
 #[cfg(test)]
 mod tests;
