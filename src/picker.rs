@@ -39,6 +39,8 @@ mod assembly;
 mod budget;
 mod in_flight;
 
+pub use budget::SPARE_BYTES;
+
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::ConnId;
 use crate::rng::Rng;
@@ -51,12 +53,6 @@ use std::collections::BTreeMap;
 /// in flight are enough to route around one slow peer without doubling
 /// the traffic of the last pieces many times over.
 pub const ENDGAME_DUPLICATES: usize = 2;
-
-/// Bytes of piece buffers kept for reuse after their piece is written
-/// (at least one buffer): 8 pieces of 256 KiB, about what turns over at
-/// once (the hasher's backlog plus a few pieces finishing). More would
-/// only keep memory the download no longer needs.
-pub const SPARE_BYTES: u64 = 2 * 1024 * 1024;
 
 /// Whose partial pieces a peer may be given blocks of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,11 +96,9 @@ pub struct Picker {
     max_hashing: usize,
     /// Bytes of the pieces in `have`, kept as pieces are verified.
     have_bytes: u64,
-    /// Piece buffers back from the hash check and the disk, for the next
-    /// piece to start (at most `max_spare`): no allocation, no page
-    /// faults, no zeroing in the steady state.
+    /// Written pieces' buffers for the next pieces, at most `max_spare`
+    /// ([`SPARE_BYTES`] in pieces): no allocation nor page fault per piece.
     spare: Vec<Vec<u8>>,
-    /// [`SPARE_BYTES`] in pieces.
     max_spare: usize,
     /// For tie-breaks between equally rare pieces.
     rng: Rng,

@@ -16,6 +16,12 @@ use super::Picker;
 use crate::geometry::PieceIndex;
 use crate::ids::ConnId;
 
+/// Bytes of piece buffers kept for reuse after their piece is written
+/// (at least one buffer): 8 pieces of 256 KiB, about what turns over at
+/// once (the hasher's backlog plus a few pieces finishing). More would
+/// only keep memory the download no longer needs.
+pub const SPARE_BYTES: u64 = 2 * 1024 * 1024;
+
 impl Picker {
     /// Hands over a complete piece's bytes for the hash check. The piece
     /// goes from partial to hashing: it still counts against the budget
@@ -46,7 +52,7 @@ impl Picker {
     }
 
     /// A piece buffer whose bytes are written (or thrown away): kept for
-    /// the next piece, unless [`super::SPARE_BYTES`] are kept already or the
+    /// the next piece, unless [`SPARE_BYTES`] are kept already or the
     /// budget is full without it.
     pub fn recycle(&mut self, buf: Vec<u8>) {
         let live = self.partial.len() + self.hashing.len() + self.spare.len();
