@@ -44,7 +44,13 @@ impl Connection<'_> {
                 .map_err(|e| Close::io("setting read timeout", &e))?;
             self.read_timeout = timeout;
         }
-        if !self.requests.is_empty() && self.spare.is_none() && self.ctx.blocks.free() == 0 {
+        if self.requests.is_empty() {
+            // Nothing is coming (choked, or all answered): a held buffer
+            // goes back, so idle peers never sit on the budget.
+            if let Some(buf) = self.spare.take() {
+                drop(self.ctx.blocks.wrap(buf));
+            }
+        } else if self.spare.is_none() && self.ctx.blocks.free() == 0 {
             // Every block buffer is on its way to the main thread: let it
             // catch up before reading more (the socket holds the rest, and
             // TCP slows the sender). See `block_pool`.
