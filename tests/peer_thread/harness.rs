@@ -1,6 +1,7 @@
 //! The scripted remote, the peer thread under test, and what they share.
 
 use crate::common::wire_msg::{self, HANDSHAKE_LEN, Hello, Msg as Message};
+use bitsy::block_pool::BlockPool;
 use bitsy::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind, PieceReader};
 use bitsy::geometry::{BlockRef, Geometry};
 use bitsy::ids::{ConnId, InfoHash, PeerId};
@@ -171,6 +172,16 @@ pub fn context_of(
     metadata: Option<Arc<[u8]>>,
     private: bool,
 ) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
+    context_pooled(reader, metadata, private, BlockPool::default())
+}
+
+/// A context whose block buffers come from `blocks`.
+pub fn context_pooled(
+    reader: Arc<dyn PieceReader>,
+    metadata: Option<Arc<[u8]>>,
+    private: bool,
+    blocks: BlockPool,
+) -> (Arc<PeerContext>, Receiver<PeerEvent>) {
     let (tx, rx) = unbounded();
     let ctx = PeerContext {
         info_hash: INFO_HASH,
@@ -181,7 +192,7 @@ pub fn context_of(
         listen_port: 6881,
         metadata,
         private,
-        blocks: Default::default(),
+        blocks,
     };
     (Arc::new(ctx), rx)
 }

@@ -2,8 +2,10 @@
 
 use crate::common::wire_msg::Msg as Message;
 use crate::harness::*;
+use bitsy::block_pool::BlockPool;
 use bitsy::channels::{PeerCommand, PeerEventKind};
 use bitsy::geometry::BlockRef;
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -81,6 +83,42 @@ fn requested_blocks_become_block_events() {
             assert_eq!(block, b);
             assert_eq!(got, data);
         }
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The block pool is the budget of blocks in transit (`block_pool`): while
+/// its one buffer is out with the first block, the second stays in the
+/// socket; it is read once the first block's buffer is dropped.
+#[test]
+fn no_block_is_read_while_every_block_buffer_is_out() {
+    let pool = BlockPool::new(1);
+    let ctx = context_pooled(Arc::new(Stub), None, false, pool.clone());
+    let mut h = ready_in([0; 8], ctx, pieces(&[]));
+    h.unchoked_by_peer();
+    let (b1, b2) = (block(1, 0), block(1, 1));
+    for b in [b1, b2] {
+        h.cmd(PeerCommand::Request(b));
+        assert!(matches!(h.remote.recv(), Message::Request { .. }));
+    }
+    for b in [b1, b2] {
+        let data = (0..16384u32).map(|i| pattern(1, b.offset + i)).collect();
+        h.remote.send(&Message::Piece {
+            index: 1,
+            begin: b.offset,
+            data,
+        });
+    }
+    let first = h.event();
+    assert!(matches!(&first, PeerEventKind::Block { block, .. } if *block == b1));
+    assert_eq!(pool.free(), 0);
+    assert!(
+        h.events.recv_timeout(Duration::from_millis(300)).is_err(),
+        "no second block while its buffer is out"
+    );
+    drop(first);
+    match h.event() {
+        PeerEventKind::Block { block, .. } => assert_eq!(block, b2),
         other => panic!("{other:?}"),
     }
 }
