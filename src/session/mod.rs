@@ -53,7 +53,7 @@ use crate::metainfo::Metainfo;
 use crate::picker::Picker;
 use crate::progress::{Progress, Status, format_duration};
 use crate::rate::Rate;
-use crate::storage::Storage;
+use crate::storage::{Flusher, Storage};
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
 use backoff::Backoff;
 use blame::Blame;
@@ -167,6 +167,7 @@ pub fn run(
         meta,
         cfg,
         ctx,
+        flusher: storage.flusher(),
         storage,
         hasher,
         picker: Picker::new(meta.geometry, have, max_partial),
@@ -236,6 +237,8 @@ struct Session<'a> {
     cfg: &'a Config,
     ctx: Arc<PeerContext>,
     storage: Storage,
+    /// Pushes written pieces to the disk as the download goes on.
+    flusher: Flusher,
     /// Checks complete pieces off this thread; its threads end with the
     /// session (dropping it joins them).
     hasher: Hasher,
@@ -347,8 +350,8 @@ impl Session<'_> {
         if keep {
             self.finish_hashing();
         }
-        if let Err(e) = self.storage.sync() {
-            self.progress.message(&format!("warning: sync failed: {e}"));
+        if let Err(e) = self.flush() {
+            self.progress.message(&format!("warning: {e}"));
         }
         // Drain an announce still in flight, then say goodbye.
         if self.announce_pending {

@@ -114,9 +114,7 @@ impl Session<'_> {
                     context: "cannot create the empty files of the torrent".into(),
                     source: e,
                 })?;
-            if let Err(e) = self.storage.sync() {
-                self.progress.message(&format!("warning: sync failed: {e}"));
-            }
+            self.flush()?;
             if !self.was_complete_at_start {
                 // With `SeedPolicy::Exit` the command's summary follows at
                 // once and says it all; otherwise say that seeding begins.

@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::geometry::PieceIndex;
 use crate::hasher::{HasherError, Job, Report, Verdict};
 use crate::ids::ConnId;
+use crate::storage::PathError;
 use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -100,8 +101,20 @@ impl Session<'_> {
                 context: format!("cannot write piece {piece}"),
                 source: e,
             })?;
+        self.flusher.wrote(piece).map_err(disk_error)?;
         self.picker.verified(piece);
         Ok(())
+    }
+
+    /// Waits for the flusher, then flushes every file: when the download
+    /// completes and when bitsy stops. An error the flusher met earlier
+    /// is returned here too (the final sync would not see it again).
+    pub(super) fn flush(&mut self) -> Result<()> {
+        self.flusher.finish().map_err(disk_error)?;
+        self.storage.sync().map_err(|e| Error::Other {
+            context: "cannot flush the download to disk".into(),
+            source: e,
+        })
     }
 
     /// Tells every peer we have `piece`, and updates our interest in each.
@@ -170,5 +183,13 @@ impl Session<'_> {
                 return;
             }
         }
+    }
+}
+
+/// An error the disk reported while flushing written pieces.
+fn disk_error(e: PathError) -> Error {
+    Error::Other {
+        context: "cannot flush the download to disk".into(),
+        source: e.into(),
     }
 }

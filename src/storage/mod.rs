@@ -36,11 +36,13 @@ mod layout;
 mod disk;
 mod open;
 mod check;
+mod flush;
 #[cfg(test)]
 pub(crate) mod testutil;
 
 pub use check::check_existing;
 pub(crate) use check::hash_pieces;
+pub(crate) use flush::Flusher;
 pub use layout::LayoutError;
 
 use crate::channels::PieceReader;
@@ -181,6 +183,12 @@ impl Storage {
     /// A handle for peer threads to read blocks to upload.
     pub fn reader(&self) -> Arc<dyn PieceReader> {
         self.inner.clone()
+    }
+
+    /// The flusher for this storage's writes (its thread starts at the
+    /// first flush; see `flush.rs`).
+    pub(crate) fn flusher(&self) -> Flusher {
+        Flusher::new(self.inner.clone())
     }
 
     /// Bytes of the torrent's files that were on disk before opening
