@@ -40,6 +40,9 @@ pub(super) enum Stored {
 pub(super) struct Assembly {
     blocks: Vec<Block>,
     received: u32,
+    /// How many of `blocks` are `Missing`: the picker asks every piece
+    /// in progress on every pick, so this answer must not be a scan.
+    missing: usize,
     data: Vec<u8>,
     senders: Vec<Option<ConnId>>,
 }
@@ -50,6 +53,7 @@ impl Assembly {
         Assembly {
             blocks: vec![Block::Missing; num_blocks],
             received: 0,
+            missing: num_blocks,
             data: Vec::new(),
             senders: vec![None; num_blocks],
         }
@@ -65,7 +69,7 @@ impl Assembly {
 
     /// True if some block is neither requested nor received.
     pub(super) fn has_missing(&self) -> bool {
-        self.blocks.contains(&Block::Missing)
+        self.missing > 0
     }
 
     /// True if `conn` is fetching blocks of this piece, or nobody is.
@@ -92,6 +96,7 @@ impl Assembly {
             }
             if *state == Block::Missing {
                 *state = Block::Requested(vec![conn]);
+                self.missing -= 1;
                 out.push(i as u32);
             }
         }
@@ -134,6 +139,7 @@ impl Assembly {
         let had = peers.len() < before;
         if peers.is_empty() {
             self.blocks[index as usize] = Block::Missing;
+            self.missing += 1;
         }
         had
     }
@@ -168,7 +174,10 @@ impl Assembly {
         let requested_by = match std::mem::replace(state, Block::Received) {
             Block::Received => return Stored::Duplicate,
             Block::Requested(peers) => peers,
-            Block::Missing => Vec::new(),
+            Block::Missing => {
+                self.missing -= 1;
+                Vec::new()
+            }
         };
         if self.data.is_empty() {
             self.data = spare();
@@ -206,6 +215,48 @@ mod tests {
 
     const A: ConnId = ConnId(1);
     const B: ConnId = ConnId(2);
+
+    /// One step of [`the_missing_count_follows_every_transition`].
+    enum Step {
+        Ask(ConnId, usize),
+        Duplicate(ConnId),
+        Release(u32, ConnId),
+        ReleaseAll(ConnId),
+        Receive(u32, ConnId),
+    }
+
+    /// `missing` is kept by hand in four places: after each step of a
+    /// run through every transition it equals a count of the blocks.
+    #[test]
+    fn the_missing_count_follows_every_transition() {
+        use Step::*;
+        let table = [
+            ("A asks for 2", Ask(A, 2), 2),
+            ("B duplicates 1", Duplicate(B), 2),
+            ("A drops block 0, B still has it", Release(0, A), 2),
+            ("B drops block 0", Release(0, B), 3),
+            ("unasked block 3 arrives", Receive(3, B), 2),
+            ("block 3 again", Receive(3, B), 2),
+            ("asked block 1 arrives", Receive(1, A), 2),
+            ("B asks for all", Ask(B, 9), 0),
+            ("B goes away", ReleaseAll(B), 2),
+            ("a release of nothing", Release(1, A), 2),
+        ];
+        let mut a = Assembly::new(4);
+        assert_eq!(a.missing, 4);
+        for (what, step, want) in table {
+            match step {
+                Ask(c, n) => _ = a.request_missing(c, n),
+                Duplicate(c) => _ = a.request_duplicates(c, 1, 2),
+                Release(i, c) => _ = a.release(i, c),
+                ReleaseAll(c) => _ = a.release_all(c),
+                Receive(i, c) => _ = a.receive(i, i as usize * 4, &[1; 4], c, 16, Vec::new),
+            }
+            let counted = a.blocks.iter().filter(|b| **b == Block::Missing).count();
+            assert_eq!((a.missing, counted), (want, want), "{what}");
+            assert_eq!(a.has_missing(), want > 0, "{what}");
+        }
+    }
 
     #[test]
     fn a_block_goes_missing_requested_received() {
