@@ -65,6 +65,7 @@ pub mod metainfo;
 pub mod magnet;
 // Finding peers.
 pub mod tracker;
+pub mod dht;
 // Talking to peers: the bytes, the messages between threads, the threads.
 pub mod wire;
 pub mod block_pool;
