@@ -7,3 +7,4 @@
 
 pub mod node_id;
 pub mod krpc;
+pub mod routing;
