@@ -6,5 +6,6 @@
 //! follow.
 
 pub mod node_id;
+pub mod contact;
 pub mod krpc;
 pub mod routing;

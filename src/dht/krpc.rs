@@ -33,10 +33,13 @@
 //! DESIGN.md), match responses to queries (`transactions.rs`), or decide
 //! what to answer (`server.rs`).
 
-use super::node_id::{ID_LEN, NodeId};
+use super::contact::{
+    self, COMPACT_NODE_LEN, COMPACT_PEER_LEN, Contact, compact_nodes, compact_peer,
+};
+use super::node_id::NodeId;
 use crate::bencode::{self, BencodeError, Encoder, Limits, Value};
 use std::fmt;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::SocketAddrV4;
 
 /// Longest datagram read as a message. Real ones fit an Ethernet frame
 /// (libtorrent keeps its answers under 1,500 bytes); a longer one is
@@ -55,16 +58,8 @@ pub const KRPC_LIMITS: Limits = Limits {
 pub const MAX_TID_LEN: usize = 16;
 /// Longest token accepted (BEP 5's example is 8 bytes).
 pub const MAX_TOKEN_LEN: usize = 64;
-/// Most contacts read from `nodes`: BEP 5 answers with the K = 8
-/// closest; twice that is tolerated, the rest is ignored.
-pub const MAX_NODES: usize = 16;
 /// Most peers read from `values`.
 pub const MAX_VALUES: usize = 200;
-
-/// Bytes of one compact node info.
-pub const COMPACT_NODE_LEN: usize = ID_LEN + COMPACT_PEER_LEN;
-/// Bytes of one compact peer info.
-pub const COMPACT_PEER_LEN: usize = 4 + 2;
 
 /// BEP 5 error codes.
 pub const ERROR_GENERIC: i64 = 201;
@@ -132,13 +127,6 @@ pub struct Response {
     pub values: Vec<SocketAddrV4>,
     /// `token`, from `get_peers`.
     pub token: Option<Vec<u8>>,
-}
-
-/// A node: its id and where it listens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Contact {
-    pub id: NodeId,
-    pub addr: SocketAddrV4,
 }
 
 /// Why a datagram is not a KRPC message.
@@ -334,46 +322,6 @@ fn decode_error(root: &Value<'_>) -> Result<Body, DecodeError> {
     Ok(Body::Error { code, message })
 }
 
-/// A compact peer (6 bytes), or `None` if it is not 6 bytes or nobody
-/// can connect to it.
-pub fn compact_peer(b: &[u8]) -> Option<SocketAddrV4> {
-    let [a, b, c, d, p0, p1] = *b else {
-        return None;
-    };
-    let addr = SocketAddrV4::new(Ipv4Addr::new(a, b, c, d), u16::from_be_bytes([p0, p1]));
-    reachable(&addr).then_some(addr)
-}
-
-/// The contacts of a `nodes` string (a whole number of 26-byte entries),
-/// at most [`MAX_NODES`], unreachable ones skipped.
-pub fn compact_nodes(b: &[u8]) -> Result<Vec<Contact>, DecodeError> {
-    if !b.len().is_multiple_of(COMPACT_NODE_LEN) {
-        return Err(DecodeError::Bad(
-            "`nodes` is not a whole number of 26-byte entries",
-        ));
-    }
-    Ok(b.chunks_exact(COMPACT_NODE_LEN)
-        .filter_map(|entry| {
-            let (id, peer) = entry.split_at(ID_LEN);
-            Some(Contact {
-                id: NodeId::from_slice(id)?,
-                addr: compact_peer(peer)?,
-            })
-        })
-        .take(MAX_NODES)
-        .collect())
-}
-
-fn reachable(addr: &SocketAddrV4) -> bool {
-    let ip = addr.ip();
-    addr.port() != 0 && !(ip.is_unspecified() || ip.is_broadcast() || ip.is_multicast())
-}
-
-fn encode_peer(out: &mut Vec<u8>, addr: &SocketAddrV4) {
-    out.extend_from_slice(&addr.ip().octets());
-    out.extend_from_slice(&addr.port().to_be_bytes());
-}
-
 fn encode_arguments(e: &mut Encoder, q: &Query) {
     e.dict().str("id").bytes(&q.sender.0);
     match &q.method {
@@ -405,7 +353,7 @@ fn encode_values(e: &mut Encoder, r: &Response) {
         let mut nodes = Vec::with_capacity(r.nodes.len() * COMPACT_NODE_LEN);
         for c in &r.nodes {
             nodes.extend_from_slice(&c.id.0);
-            encode_peer(&mut nodes, &c.addr);
+            contact::encode_peer(&mut nodes, &c.addr);
         }
         e.str("nodes").bytes(&nodes);
     }
@@ -416,7 +364,7 @@ fn encode_values(e: &mut Encoder, r: &Response) {
         e.str("values").list();
         for v in &r.values {
             let mut peer = Vec::with_capacity(COMPACT_PEER_LEN);
-            encode_peer(&mut peer, v);
+            contact::encode_peer(&mut peer, v);
             e.bytes(&peer);
         }
         e.end();

@@ -36,7 +36,7 @@
 //! What it deliberately does not do: send anything (the caller pings and
 //! refreshes), or persist itself (`state.rs` reads [`RoutingTable::contacts`]).
 
-use super::krpc::Contact;
+use super::contact::Contact;
 use super::node_id::{ID_BITS, NodeId};
 use crate::rng::Rng;
 use std::net::SocketAddrV4;

@@ -2,6 +2,8 @@
 //! then every way a datagram can be refused.
 
 use super::*;
+use crate::dht::contact::MAX_NODES;
+use std::net::Ipv4Addr;
 
 /// BEP 5's example ids.
 const ABC: &[u8; 20] = b"abcdefghij0123456789";
