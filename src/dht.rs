@@ -1,11 +1,16 @@
 //! The DHT (BEP 5): a node of the distributed table that maps infohashes
 //! to peers, so a torrent without a tracker still finds its swarm.
 //!
-//! Work in progress (issue 9): the wire format and the ids, each with its
-//! tests, come first; the node's thread, routing table and lookups
-//! follow.
+//! Built so far (issue 9, in progress), in reading order: node ids and
+//! the XOR distance, contact encoding, the KRPC messages, the routing
+//! table, write tokens and the store of announced peers, each a pure
+//! module with its tests. The node's thread (one UDP socket, its read
+//! timeout as the tick), transactions, lookups and the server that
+//! answers other nodes come next, then the session and the command line.
 
 pub mod node_id;
 pub mod contact;
 pub mod krpc;
 pub mod routing;
+pub mod token;
+pub mod store;
