@@ -14,3 +14,4 @@ pub mod krpc;
 pub mod routing;
 pub mod token;
 pub mod store;
+pub mod lookup;
