@@ -3,10 +3,11 @@
 //!
 //! Built so far (issue 9, in progress), in reading order: node ids and
 //! the XOR distance, contact encoding, the KRPC messages, the routing
-//! table, write tokens and the store of announced peers, each a pure
-//! module with its tests. The node's thread (one UDP socket, its read
-//! timeout as the tick), transactions, lookups and the server that
-//! answers other nodes come next, then the session and the command line.
+//! table, write tokens, the store of announced peers, the queries in
+//! flight and the iterative lookup, each a pure module (no socket) with
+//! its tests. The server that answers other nodes and the node's thread
+//! (one UDP socket, its read timeout as the tick) come next, then the
+//! session and the command line.
 
 pub mod node_id;
 pub mod contact;
@@ -14,4 +15,5 @@ pub mod krpc;
 pub mod routing;
 pub mod token;
 pub mod store;
+pub mod transactions;
 pub mod lookup;
