@@ -41,8 +41,8 @@ pub fn compact_peer(b: &[u8]) -> Option<SocketAddrV4> {
 }
 
 /// The contacts of a `nodes` string (a whole number of 26-byte entries),
-/// at most [`MAX_NODES`], unreachable ones skipped.
-pub fn compact_nodes(b: &[u8]) -> Result<Vec<Contact>, DecodeError> {
+/// at most `max`, unreachable ones skipped.
+pub fn compact_nodes_up_to(b: &[u8], max: usize) -> Result<Vec<Contact>, DecodeError> {
     if !b.len().is_multiple_of(COMPACT_NODE_LEN) {
         return Err(DecodeError::Bad(
             "`nodes` is not a whole number of 26-byte entries",
@@ -56,8 +56,23 @@ pub fn compact_nodes(b: &[u8]) -> Result<Vec<Contact>, DecodeError> {
                 addr: compact_peer(peer)?,
             })
         })
-        .take(MAX_NODES)
+        .take(max)
         .collect())
+}
+
+/// A response's `nodes`: at most [`MAX_NODES`].
+pub fn compact_nodes(b: &[u8]) -> Result<Vec<Contact>, DecodeError> {
+    compact_nodes_up_to(b, MAX_NODES)
+}
+
+/// The 26-byte form of each contact, one after another.
+pub fn encode_nodes(contacts: &[Contact]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(contacts.len() * COMPACT_NODE_LEN);
+    for c in contacts {
+        out.extend_from_slice(&c.id.0);
+        encode_peer(&mut out, &c.addr);
+    }
+    out
 }
 
 fn reachable(addr: &SocketAddrV4) -> bool {

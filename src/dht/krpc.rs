@@ -33,9 +33,7 @@
 //! DESIGN.md), match responses to queries (`transactions.rs`), or decide
 //! what to answer (`server.rs`).
 
-use super::contact::{
-    self, COMPACT_NODE_LEN, COMPACT_PEER_LEN, Contact, compact_nodes, compact_peer,
-};
+use super::contact::{self, COMPACT_PEER_LEN, Contact, compact_nodes, compact_peer};
 use super::node_id::NodeId;
 use crate::bencode::{self, BencodeError, Encoder, Limits, Value};
 use std::fmt;
@@ -350,12 +348,7 @@ fn encode_arguments(e: &mut Encoder, q: &Query) {
 fn encode_values(e: &mut Encoder, r: &Response) {
     e.dict().str("id").bytes(&r.sender.0);
     if !r.nodes.is_empty() {
-        let mut nodes = Vec::with_capacity(r.nodes.len() * COMPACT_NODE_LEN);
-        for c in &r.nodes {
-            nodes.extend_from_slice(&c.id.0);
-            contact::encode_peer(&mut nodes, &c.addr);
-        }
-        e.str("nodes").bytes(&nodes);
+        e.str("nodes").bytes(&contact::encode_nodes(&r.nodes));
     }
     if let Some(token) = &r.token {
         e.str("token").bytes(token);

@@ -2,7 +2,7 @@
 //! then every way a datagram can be refused.
 
 use super::*;
-use crate::dht::contact::MAX_NODES;
+use crate::dht::contact::{COMPACT_NODE_LEN, MAX_NODES};
 use std::net::Ipv4Addr;
 
 /// BEP 5's example ids.
