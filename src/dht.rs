@@ -5,9 +5,9 @@
 //! the XOR distance, contact encoding, the KRPC messages, the routing
 //! table, write tokens, the store of announced peers, the queries in
 //! flight, the iterative lookup and the answers to other nodes (with a
-//! rate limit), each a pure module (no socket) with its tests. The
-//! node's thread (one UDP socket, its read timeout as the tick) and the
-//! saved state come next, then the session and the command line.
+//! rate limit), and the saved table, each with its tests and none with
+//! a socket. The node's thread (one UDP socket, its read timeout as the
+//! tick) comes next, then the session and the command line.
 
 pub mod node_id;
 pub mod contact;
@@ -18,3 +18,4 @@ pub mod store;
 pub mod transactions;
 pub mod lookup;
 pub mod server;
+pub mod state;
