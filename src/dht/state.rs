@@ -142,7 +142,8 @@ mod tests {
                     .map(|(_, v)| OsString::from(v))
             }
         };
-        let table: &[(&'static [(&str, &str)], Option<&str>)] = &[
+        type Vars = &'static [(&'static str, &'static str)];
+        let table: &[(Vars, Option<&str>)] = &[
             (
                 &[("XDG_STATE_HOME", "/x"), ("HOME", "/h")],
                 Some("/x/bitsy/dht.dat"),
