@@ -5,8 +5,10 @@
 //! the XOR distance, contact encoding, the KRPC messages, the routing
 //! table, write tokens, the store of announced peers, the queries in
 //! flight, the iterative lookup and the answers to other nodes (with a
-//! rate limit), and the saved table, each with its tests and none with
-//! a socket. The node's thread (one UDP socket, its read timeout as the
+//! rate limit), the saved table, and the node that ties them together
+//! (`node.rs`: datagrams and ticks in, datagrams and findings out, so
+//! nodes can be wired together in memory in its tests). None has a
+//! socket. The node's thread (one UDP socket, its read timeout as the
 //! tick) comes next, then the session and the command line.
 
 pub mod node_id;
@@ -19,3 +21,4 @@ pub mod transactions;
 pub mod lookup;
 pub mod server;
 pub mod state;
+pub mod node;

@@ -103,6 +103,12 @@ impl Lookup {
         self.target
     }
 
+    /// More starting points (nodes met while bootstrapping); those known
+    /// already are skipped.
+    pub fn add_seeds(&mut self, seeds: &[Contact]) {
+        self.add(seeds);
+    }
+
     /// The next nodes to query (closest fresh ones), marked as asked;
     /// empty while [`ALPHA`] are in flight or when done.
     pub fn next_queries(&mut self, now: Instant) -> Vec<Contact> {
@@ -163,10 +169,15 @@ impl Lookup {
 
     /// True when the [`K`] closest live candidates have all answered, or
     /// nothing is left to ask and nothing is in flight, or the query or
-    /// time budget is spent.
+    /// time budget is spent. A lookup that never had a candidate (the
+    /// table is empty, bootstrap answers may still bring some) ends only
+    /// by time.
     pub fn is_done(&self, now: Instant) -> bool {
         if now.saturating_duration_since(self.started) >= MAX_TIME {
             return true;
+        }
+        if self.candidates.is_empty() {
+            return false;
         }
         let settled = self
             .candidates

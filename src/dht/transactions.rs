@@ -35,6 +35,8 @@ pub enum Purpose {
     Ping,
     /// A step of lookup number `n`.
     Lookup(u64),
+    /// A `find_node` to a bootstrap address, while the table is empty.
+    Bootstrap,
     /// An `announce_peer` after a lookup.
     Announce,
 }

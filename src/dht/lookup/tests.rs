@@ -171,6 +171,19 @@ fn a_flood_of_nodes_and_our_own_id_are_contained() {
 }
 
 #[test]
+fn a_lookup_without_seeds_waits_for_some_until_its_time_is_up() {
+    let now = Instant::now();
+    let mut l = Lookup::new(NodeId([9; 20]), OWN, &[], now);
+    assert!(l.next_queries(now).is_empty());
+    assert!(!l.is_done(now + MAX_TIME / 2));
+    let all = network(5, 4);
+    l.add_seeds(&all);
+    assert_eq!(l.next_queries(now + MAX_TIME / 2).len(), ALPHA);
+    let empty = Lookup::new(NodeId([9; 20]), OWN, &[], now);
+    assert!(empty.is_done(now + MAX_TIME));
+}
+
+#[test]
 fn time_runs_out() {
     let now = Instant::now();
     let all = network(20, 3);
