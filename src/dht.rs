@@ -22,3 +22,4 @@ pub mod lookup;
 pub mod server;
 pub mod state;
 pub mod node;
+pub mod thread;
