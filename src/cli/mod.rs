@@ -27,6 +27,7 @@
 //! exits at once with 130.
 
 mod args;
+mod dht;
 mod fetch;
 mod magnet_job;
 mod parse;
@@ -77,6 +78,13 @@ pub enum Command {
     Info(TorrentSource),
     /// `bitsy tracker`.
     Tracker(TrackerConfig),
+    /// `bitsy dht get-peers INFOHASH`: one DHT lookup, hop by hop.
+    DhtGetPeers {
+        info_hash: crate::ids::InfoHash,
+        /// `--dht-bootstrap HOST:PORT`, as typed (resolved when run).
+        bootstrap: Vec<String>,
+        port: u16,
+    },
     /// `bitsy --help`, or `bitsy help COMMAND` / `bitsy COMMAND --help`.
     Help(Option<Topic>),
     /// `bitsy --version`.
@@ -92,17 +100,19 @@ pub enum Topic {
     Verify,
     Info,
     Tracker,
+    Dht,
 }
 
 impl Topic {
     /// Every command, in the order the general help lists them.
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 7] = [
         Topic::Download,
         Topic::Seed,
         Topic::Create,
         Topic::Verify,
         Topic::Info,
         Topic::Tracker,
+        Topic::Dht,
     ];
 
     /// The word typed on the command line.
@@ -114,6 +124,7 @@ impl Topic {
             Topic::Verify => "verify",
             Topic::Info => "info",
             Topic::Tracker => "tracker",
+            Topic::Dht => "dht",
         }
     }
 

@@ -86,6 +86,7 @@ pub fn parse(args: Vec<OsString>) -> Result<Command> {
             Ok(Command::Info(TorrentSource::from_arg(torrent)?))
         }
         Topic::Tracker => tracker(args),
+        Topic::Dht => dht(args),
     }
 }
 
@@ -256,4 +257,24 @@ fn tracker(mut a: Args) -> Result<Command> {
     cfg.verbose = a.flag(value::VERBOSE);
     let [] = a.positionals([])?;
     Ok(Command::Tracker(cfg))
+}
+
+fn dht(mut a: Args) -> Result<Command> {
+    let bootstrap = a.values(value::DHT_BOOTSTRAP, value::text)?;
+    let port = a.value(value::PORT, value::port)?.unwrap_or(0);
+    let [action, hash] = a.positionals(["an action (get-peers)", "an INFOHASH"])?;
+    let (action, hash) = (action.to_string_lossy(), hash.to_string_lossy());
+    if action != "get-peers" {
+        let msg = format!("unknown dht action `{action}` (actions: get-peers)");
+        return Err(usage_error(Some(Topic::Dht), &msg));
+    }
+    let info_hash = value::info_hash(&hash).ok_or_else(|| {
+        let msg = format!("{hash:?} is not an infohash (40 hex digits)");
+        usage_error(Some(Topic::Dht), &msg)
+    })?;
+    Ok(Command::DhtGetPeers {
+        info_hash,
+        bootstrap,
+        port,
+    })
 }

@@ -104,6 +104,11 @@ pub fn run(cmd: Command) -> Result<()> {
             quiet,
         } => verify(&torrent, &data, quiet)?,
         Command::Tracker(cfg) => tracker(cfg)?,
+        Command::DhtGetPeers {
+            info_hash,
+            bootstrap,
+            port,
+        } => super::dht::get_peers(info_hash, &bootstrap, port, &*stop_flag()?)?,
     }
     Ok(())
 }

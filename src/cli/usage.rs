@@ -22,6 +22,7 @@ usage:
   bitsy info FILE.torrent|URL|MAGNET       show what a .torrent (or a
                                            magnet link) holds
   bitsy tracker [options]                  run a tracker (HTTP and UDP)
+  bitsy dht get-peers INFOHASH [options]   one DHT lookup, hop by hop
   bitsy help COMMAND                       a command's options (also:
                                            bitsy COMMAND --help)
 
@@ -148,6 +149,21 @@ options:
   -v, --verbose          one line per announce
 ";
 
+const DHT: &str = "\
+usage: bitsy dht get-peers INFOHASH [options]
+
+Runs one lookup in the DHT (BEP 5) for the peers of INFOHASH (40 hex
+digits) and prints each hop: which node was asked, how many leading bits
+its id shares with the infohash, and what it answered; then the peers
+found. A fresh node id is used and nothing is saved. Exit 0 if a peer
+was found, 5 if none.
+
+options:
+  --dht-bootstrap HOST:PORT   a node to start from (repeatable); without
+                              one the lookup has nowhere to start
+  --port N                    UDP port to use (default: any free one)
+";
+
 /// The help text of one command.
 pub fn of(topic: Topic) -> &'static str {
     match topic {
@@ -157,6 +173,7 @@ pub fn of(topic: Topic) -> &'static str {
         Topic::Verify => VERIFY,
         Topic::Info => INFO,
         Topic::Tracker => TRACKER,
+        Topic::Dht => DHT,
     }
 }
 

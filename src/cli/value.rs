@@ -90,6 +90,7 @@ pub const PIECE_LENGTH: Opt = Opt::long(
     "a power of two from 1024 to 67108864 (bytes)",
 );
 pub const COMMENT: Opt = Opt::long("--comment", "a comment");
+pub const DHT_BOOTSTRAP: Opt = Opt::long("--dht-bootstrap", "a HOST:PORT");
 
 /// Every option that takes a value: `parse` must know them to tell a
 /// value from a command word.
@@ -105,6 +106,7 @@ pub const WITH_VALUE: &[Opt] = &[
     WEBSEED,
     PIECE_LENGTH,
     COMMENT,
+    DHT_BOOTSTRAP,
 ];
 
 const fn flag(short: Option<&'static str>, long: &'static str) -> Opt {
@@ -163,6 +165,21 @@ pub fn path(s: &str) -> Option<PathBuf> {
 }
 
 /// Free text: anything but empty.
+/// 40 hex digits (either case): a v1 infohash.
+pub fn info_hash(s: &str) -> Option<crate::ids::InfoHash> {
+    let digits = s.as_bytes();
+    if digits.len() != 40 {
+        return None;
+    }
+    let mut out = [0; 20];
+    for (i, pair) in digits.chunks_exact(2).enumerate() {
+        let hi = char::from(pair[0]).to_digit(16)?;
+        let lo = char::from(pair[1]).to_digit(16)?;
+        out[i] = (hi * 16 + lo) as u8;
+    }
+    Some(out)
+}
+
 pub fn text(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
