@@ -85,6 +85,9 @@ pub enum PeerEventKind {
         /// it: `PeerCommand::Pex` reaches the peer.
         pex: bool,
     },
+    /// The peer's DHT node listens on this UDP port (BEP 5's `port`
+    /// message); passed on only while our own node runs.
+    DhtPort(u16),
     /// A `ut_pex` message (BEP 11) the peer thread let through: at most
     /// one a minute, never for a private torrent.
     Pex(PexMessage),
@@ -141,6 +144,10 @@ pub struct PeerContext {
     pub metadata: Option<Arc<[u8]>>,
     /// The torrent is private (BEP 27): no `ut_pex` either way.
     pub private: bool,
+    /// The UDP port of our DHT node (BEP 5), while one runs: our
+    /// handshake sets the DHT bit, and a peer that sets it too gets a
+    /// `port` message.
+    pub dht_port: Option<u16>,
     /// Buffers for received blocks (and their budget), back in the pool
     /// once the main thread has copied them into their piece.
     pub blocks: BlockPool,

@@ -23,3 +23,6 @@ pub mod server;
 pub mod state;
 pub mod node;
 pub mod thread;
+pub mod settings;
+
+pub use settings::{DhtSettings, start};

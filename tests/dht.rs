@@ -12,6 +12,7 @@ fn node() -> (Dht, SocketAddrV4) {
     let cfg = Config {
         bind: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0),
         bootstrap: Vec::new(),
+        routers: Vec::new(),
         state: None,
     };
     let (dht, _) = Dht::spawn(cfg).expect("a DHT node on loopback");

@@ -427,6 +427,7 @@ fn sigkill_loses_no_verified_piece() {
         out.to_str().unwrap(),
         "--port",
         "0",
+        "--no-dht",
     ];
     let mut first = common::bitsy::command()
         .args(args)

@@ -29,7 +29,7 @@ fn download(torrent: &Path, out: &Path, cert_file: Option<&Path>) -> Output {
         "-o",
         out.to_str().unwrap(),
     ])
-    .args(["--port", "0", "--stall-timeout", "20"])
+    .args(["--port", "0", "--stall-timeout", "20", "--no-dht"])
     .env_remove("SSL_CERT_FILE")
     .env_remove("SSL_CERT_DIR")
     .stdin(Stdio::null());

@@ -44,6 +44,8 @@ fn request(info_hash: InfoHash, peers: &[SocketAddr]) -> FetchRequest {
         listen_port: OUR_PORT,
         max_peers: 8,
         stall_timeout: Some(Duration::from_secs(10)),
+        bind: std::net::Ipv4Addr::LOCALHOST.into(),
+        dht: None,
     }
 }
 

@@ -32,6 +32,7 @@ pub fn get_peers(
     let cfg = Config {
         bind: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port),
         bootstrap: nodes,
+        routers: Vec::new(),
         state: None,
     };
     let (dht, _) = Dht::spawn(cfg).map_err(|e| Error::Other {

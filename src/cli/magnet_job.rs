@@ -61,6 +61,8 @@ pub fn load(
         listen_port: config.port,
         max_peers: config.max_peers,
         stall_timeout: config.stall_timeout,
+        bind: config.bind,
+        dht: config.dht.clone(),
     };
     let mut meta = metadata::fetch(&req, stop, progress)?;
     meta.trackers = link.tiers();

@@ -25,6 +25,7 @@ use super::args::{Args, looks_like_option, usage_error};
 use super::value::{self, Opt, WITH_VALUE};
 use super::{Command, Topic, TorrentSource};
 use crate::create::CreateOptions;
+use crate::dht::DhtSettings;
 use crate::error::Result;
 use crate::magnet::Magnet;
 use crate::session::{Config, SeedPolicy};
@@ -200,6 +201,15 @@ fn peer_options(a: &mut Args) -> Result<Config> {
     }
     c.quiet = a.flag(value::QUIET);
     c.verbose = a.flag(value::VERBOSE);
+    let bootstrap = a.values(value::DHT_BOOTSTRAP, value::text)?;
+    c.dht = match (a.flag(value::NO_DHT), bootstrap.is_empty()) {
+        (true, false) => return Err(a.error("give --no-dht or --dht-bootstrap, not both")),
+        (true, true) => None,
+        (false, _) => Some(DhtSettings {
+            bootstrap,
+            state: None, // where is decided with the download's folder (`run`)
+        }),
+    };
     Ok(c)
 }
 

@@ -63,6 +63,9 @@ pub fn run(cmd: Command) -> Result<()> {
         } => {
             let stop = stop_flag()?;
             let mut progress = Progress::new(config.quiet);
+            if let Some(d) = &mut config.dht {
+                d.state = Some(crate::dht::settings::state_path(&out));
+            }
             let (meta, copy) = match &torrent {
                 TorrentSource::Magnet(link) => {
                     let (meta, copy, peers) =
@@ -83,9 +86,13 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Seed {
             torrent,
             data,
-            config,
+            mut config,
         } => {
             let meta = Metainfo::load(&torrent)?;
+            if let Some(d) = &mut config.dht {
+                let beside = data.parent().unwrap_or(Path::new("."));
+                d.state = Some(crate::dht::settings::state_path(beside));
+            }
             let (root, specs) = layout::for_existing(&meta, &data);
             let files = if meta.multi_file {
                 root.clone()

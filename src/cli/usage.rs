@@ -52,7 +52,8 @@ only what is missing or wrong is fetched. From an http(s):// URL the
 .torrent is fetched (at most 10 MiB) and a copy kept in DIR as
 NAME.torrent, never over a different file. From a magnet link
 ('magnet:?xt=urn:btih:...', quoted for the shell) the metadata is first
-fetched from peers (BEP 9; the link's tr= trackers and x.pe= peers) and
+fetched from peers (BEP 9; the link's tr= trackers and x.pe= peers, and
+the DHT) and
 kept the same way, so a rerun starts without the swarm. Ctrl-C stops
 (exit 130 before the download is complete, 0 while seeding after it).
 
@@ -72,6 +73,13 @@ options:
   --seed-ratio R         after downloading, seed until uploaded = R x size
   --seed-time TIME       after downloading, seed this long: 90s, 30m, 1.5h,
                          2d. A bare number is minutes
+  --no-dht               run no DHT node (BEP 5). Without it, bitsy finds
+                         peers through the DHT too (never for a private
+                         torrent), on the UDP port of the same number
+  --dht-bootstrap HOST:PORT
+                         a DHT node to start from, may be repeated
+                         (default: the well-known routers, unless the table
+                         saved in $XDG_STATE_HOME/bitsy/dht.dat knows nodes)
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
 
@@ -95,6 +103,13 @@ options:
                          taken, the next free one is used and named)
   --bind ADDR            address to listen on (default 0.0.0.0)
   --max-peers N          most peer connections at once, 1-1000 (default 50)
+  --no-dht               run no DHT node (BEP 5). Without it, bitsy finds
+                         peers through the DHT too (never for a private
+                         torrent), on the UDP port of the same number
+  --dht-bootstrap HOST:PORT
+                         a DHT node to start from, may be repeated
+                         (default: the well-known routers, unless the table
+                         saved in $XDG_STATE_HOME/bitsy/dht.dat knows nodes)
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
 ";

@@ -123,9 +123,10 @@ pub const HELP: Opt = flag(Some("-h"), "--help");
 pub const VERSION: Opt = flag(Some("-V"), "--version");
 pub const SEED: Opt = flag(None, "--seed");
 pub const PRIVATE: Opt = flag(None, "--private");
+pub const NO_DHT: Opt = flag(None, "--no-dht");
 
 /// Every flag (an option without a value).
-pub const FLAGS: &[Opt] = &[QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE];
+pub const FLAGS: &[Opt] = &[QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT];
 
 pub fn port(s: &str) -> Option<u16> {
     s.parse().ok()

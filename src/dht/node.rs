@@ -36,6 +36,8 @@ use std::time::{Duration, Instant};
 
 /// Most lookups at once (the session's, the command line's, refreshes).
 pub const MAX_LOOKUPS: usize = 16;
+/// Most bootstrap addresses kept (the command line's and the routers').
+pub const MAX_BOOTSTRAP: usize = 32;
 /// How often an empty table asks the bootstrap nodes again.
 pub const BOOTSTRAP_EVERY: Duration = Duration::from_secs(10);
 
@@ -87,7 +89,7 @@ impl Node {
             rate: RateLimit::default(),
             searches: BTreeMap::new(),
             next_search: 0,
-            bootstrap,
+            bootstrap: bootstrap.into_iter().take(MAX_BOOTSTRAP).collect(),
             last_bootstrap: None,
             rng: Rng::from_os(),
         }
@@ -101,6 +103,17 @@ impl Node {
     /// at the end if given. Refused (false) past [`MAX_LOOKUPS`].
     pub fn get_peers(&mut self, info_hash: NodeId, announce: Option<u16>, now: Instant) -> bool {
         self.start(info_hash, Some(announce), now)
+    }
+
+    /// More bootstrap addresses (the well-known routers, once resolved):
+    /// an empty table asks them at the next tick.
+    pub fn add_bootstrap(&mut self, addrs: &[SocketAddrV4]) {
+        for a in addrs {
+            if !self.bootstrap.contains(a) && self.bootstrap.len() < MAX_BOOTSTRAP {
+                self.bootstrap.push(*a);
+            }
+        }
+        self.last_bootstrap = None;
     }
 
     /// A node a peer told us about (the `port` message): ping it.

@@ -70,7 +70,9 @@ pub fn save(path: &Path, saved: &Saved) -> io::Result<()> {
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir)?;
     }
-    let tmp = path.with_extension("tmp");
+    // One temporary name per process: two bitsy runs saving at once each
+    // rename a whole file, and the last one wins.
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
     let mut f = fs::File::create(&tmp)?;
     f.write_all(&encode(saved))?;
     f.sync_all()?;

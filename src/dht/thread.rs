@@ -21,18 +21,22 @@
 //! saves the routing table if it was given a path (`state.rs`), as it
 //! does every [`SAVE_EVERY`].
 //!
-//! What it deliberately does not do: resolve host names (the caller
-//! does, once, before spawning), or IPv6 (BEP 32; see DESIGN.md).
+//! Host names of the well-known routers (`Config::routers`) are resolved
+//! by a short-lived thread of their own, only when the saved table is
+//! empty, and arrive as `Command::Bootstrap`: a slow or absent resolver
+//! never holds up the node, its queries, or the end of the program.
+//!
+//! What it deliberately does not do: IPv6 (BEP 32; see DESIGN.md).
 
 use super::contact::Contact;
 use super::krpc::MAX_PACKET;
 use super::lookup::Hop;
-use super::node::{Node, Out};
+use super::node::{MAX_BOOTSTRAP, Node, Out};
 use super::node_id::NodeId;
 use super::state::{self, Saved};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 use std::io;
-use std::net::{SocketAddr, SocketAddrV4, UdpSocket};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
 use std::path::PathBuf;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -43,6 +47,18 @@ pub const TICK: Duration = Duration::from_millis(100);
 pub const SAVE_EVERY: Duration = Duration::from_secs(5 * 60);
 /// Findings waiting for the main thread.
 pub const FINDINGS_QUEUE: usize = 256;
+
+/// Ports tried by [`bind_near`] before taking any free one.
+pub const PORT_TRIES: u16 = 10;
+
+/// The well-known DHT routers BEP 5 clients bootstrap from when they know
+/// no node (used unless `--dht-bootstrap` names others).
+pub const ROUTERS: &[&str] = &[
+    "router.bittorrent.com:6881",
+    "router.utorrent.com:6881",
+    "dht.transmissionbt.com:6881",
+    "dht.libtorrent.org:25401",
+];
 
 const STACK_SIZE: usize = 256 * 1024;
 
@@ -57,6 +73,8 @@ pub enum Command {
     },
     /// Ping a node (a peer's `port` message).
     AddNode(SocketAddrV4),
+    /// Bootstrap addresses resolved after the start (the routers).
+    Bootstrap(Vec<SocketAddrV4>),
     Stop,
 }
 
@@ -74,6 +92,9 @@ pub struct Config {
     pub bind: SocketAddrV4,
     /// Addresses asked while the routing table is empty.
     pub bootstrap: Vec<SocketAddrV4>,
+    /// HOST:PORT names resolved in the background and added to
+    /// `bootstrap` when the saved table is empty (the well-known routers).
+    pub routers: Vec<String>,
     /// Where the routing table is read from and saved to.
     pub state: Option<PathBuf>,
 }
@@ -106,6 +127,9 @@ impl Dht {
         let (cmd_tx, cmd_rx) = bounded(64);
         let (find_tx, find_rx) = bounded(FINDINGS_QUEUE);
         let state_path = cfg.state.clone();
+        if known.is_empty() && !cfg.routers.is_empty() {
+            resolve_in_background(cfg.routers.clone(), cmd_tx.clone());
+        }
         let node = Node::new(id, &known, cfg.bootstrap, Instant::now());
         let handle = thread::Builder::new()
             .name("dht".into())
@@ -152,6 +176,7 @@ fn run(
                     node.get_peers(info_hash, announce, now);
                 }
                 Ok(Command::AddNode(addr)) => outs.extend(node.add_node(addr, now)),
+                Ok(Command::Bootstrap(addrs)) => node.add_bootstrap(&addrs),
                 Ok(Command::Stop) | Err(TryRecvError::Disconnected) => {
                     save(&node, state_path.as_ref());
                     return;
@@ -191,6 +216,46 @@ fn run(
     }
 }
 
+/// Binds a UDP socket on `ip` at `port` or one of the next
+/// [`PORT_TRIES`] ports, else any free port.
+pub fn bind_near(ip: Ipv4Addr, port: u16) -> io::Result<SocketAddrV4> {
+    let free = |p: u16| UdpSocket::bind((ip, p)).and_then(|s| s.local_addr());
+    for p in (0..PORT_TRIES).filter_map(|i| port.checked_add(i)) {
+        if p != 0
+            && let Ok(SocketAddr::V4(a)) = free(p)
+        {
+            return Ok(a);
+        }
+    }
+    match free(0)? {
+        SocketAddr::V4(a) => Ok(a),
+        SocketAddr::V6(_) => Err(io::ErrorKind::AddrNotAvailable.into()),
+    }
+}
+
+/// Resolves `names` to IPv4 addresses on a thread of its own and hands
+/// them to the node; a name that does not resolve is skipped.
+fn resolve_in_background(names: Vec<String>, node: Sender<Command>) {
+    let spawned = thread::Builder::new()
+        .name("dht-resolve".into())
+        .stack_size(STACK_SIZE)
+        .spawn(move || {
+            let mut addrs = Vec::new();
+            for name in names.iter().take(MAX_BOOTSTRAP) {
+                if let Ok(found) = name.to_socket_addrs() {
+                    addrs.extend(found.filter_map(|a| match a {
+                        SocketAddr::V4(v4) => Some(v4),
+                        SocketAddr::V6(_) => None,
+                    }));
+                }
+            }
+            addrs.truncate(MAX_BOOTSTRAP);
+            let _ = node.send(Command::Bootstrap(addrs));
+        });
+    // No thread, no routers: the node still answers and uses the others.
+    drop(spawned);
+}
+
 fn save(node: &Node, path: Option<&PathBuf>) {
     let Some(path) = path else {
         return;
@@ -211,12 +276,11 @@ fn save(node: &Node, path: Option<&PathBuf>) {
 mod tests {
     use super::*;
     use crate::storage::testutil::TempDir;
-    use std::net::Ipv4Addr;
-
     fn start(bootstrap: Vec<SocketAddrV4>, state: Option<PathBuf>) -> Dht {
         let cfg = Config {
             bind: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0),
             bootstrap,
+            routers: Vec::new(),
             state,
         };
         Dht::spawn(cfg).unwrap().0

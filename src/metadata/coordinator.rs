@@ -1,8 +1,10 @@
 //! The coordinator of the metadata fetch: the one thread that decides.
 //!
-//! One loop over three inputs, as in the session: fetch-thread events,
-//! tracker outcomes, and a tick ([`TICK`]) for timeouts, the status line
-//! and Ctrl-C. It owns the addresses, the peers table, the assembly and
+//! One loop over four inputs, as in the session: fetch-thread events,
+//! tracker outcomes, DHT findings (a node of its own, unless `--no-dht`:
+//! one lookup at the start, another [`DHT_AGAIN`] after each that left
+//! us without an offer), and a tick ([`TICK`]) for timeouts, the status
+//! line and Ctrl-C. It owns the addresses, the peers table, the assembly and
 //! the announce timing; fetch threads only do socket I/O (see
 //! `fetch_peer`). What each decision is, and why, is in `metadata/mod.rs`.
 
@@ -10,6 +12,8 @@ use super::addresses::Addresses;
 use super::assembly::Assembly;
 use super::fetch_peer::{self, FetchCommand, FetchEvent, FetchEventKind, Identity};
 use super::{FetchRequest, PER_PEER_IN_FLIGHT, PIECE_TIMEOUT, REJECT_PAUSE, TICK};
+use crate::dht::node_id::NodeId;
+use crate::dht::thread::{Command as DhtCommand, Dht, Finding};
 use crate::error::{Error, Result};
 use crate::ids::ConnId;
 use crate::metainfo::Metainfo;
@@ -20,7 +24,11 @@ use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick, unbounde
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// While no peer offers metadata, look the infohash up again this soon
+/// after a DHT lookup ends.
+const DHT_AGAIN: Duration = Duration::from_secs(15);
 
 /// Events that may wait for the coordinator: each holds at most a 16 KiB
 /// piece, and a full queue makes fetch threads wait, not memory grow.
@@ -58,6 +66,9 @@ pub(super) struct Coordinator<'a> {
     had_offer: bool,
     /// The last offer or piece: the stall clock.
     last_progress: Instant,
+    dht: Option<Dht>,
+    /// When our next DHT lookup is due (`None` while one runs).
+    dht_next: Option<Instant>,
 }
 
 impl<'a> Coordinator<'a> {
@@ -71,10 +82,11 @@ impl<'a> Coordinator<'a> {
         for m in trackers.skipped() {
             progress.message(m);
         }
-        if trackers.is_empty() && req.peers.is_empty() {
+        let dht = crate::dht::start(req.dht.as_ref(), false, req.bind, req.listen_port, progress);
+        if trackers.is_empty() && req.peers.is_empty() && dht.is_none() {
             return Err(Error::Tracker(format!(
                 "the magnet link names no tracker bitsy can use and no peer (x.pe) \
-                 (bitsy can announce to {}; DHT is not supported)",
+                 (bitsy can announce to {}), and the DHT is off",
                 tracker::scheme::can_announce_to()
             )));
         }
@@ -113,6 +125,8 @@ impl<'a> Coordinator<'a> {
             tracker_error: None,
             had_offer: false,
             last_progress: now,
+            dht,
+            dht_next: Some(now),
         })
     }
 
@@ -122,6 +136,7 @@ impl<'a> Coordinator<'a> {
         self.connect_more();
         loop {
             let outcomes = self.outcomes.clone();
+            let findings = self.dht.as_ref().map_or(never(), |d| d.findings.clone());
             select! {
                 recv(self.events) -> ev => {
                     // The coordinator holds a sender: never disconnected.
@@ -135,6 +150,11 @@ impl<'a> Coordinator<'a> {
                     Ok(out) => self.on_tracker(out),
                     Err(_) => self.outcomes = never(),
                 },
+                recv(findings) -> f => {
+                    if let Ok(f) = f {
+                        self.on_dht(f);
+                    }
+                }
                 recv(ticker) -> _ => {
                     if stop.load(Ordering::Relaxed) {
                         self.progress.finish();
@@ -160,11 +180,38 @@ impl<'a> Coordinator<'a> {
         if short && !self.announce_pending && now >= self.next_announce {
             self.announce(AnnounceEvent::Regular);
         }
+        if let (Some(d), Some(due)) = (&self.dht, self.dht_next)
+            && !self.had_offer
+            && now >= due
+        {
+            let ask = DhtCommand::GetPeers {
+                info_hash: NodeId(self.req.info_hash),
+                announce: None,
+            };
+            self.dht_next = d.commands.try_send(ask).is_err().then_some(now + DHT_AGAIN);
+        }
         self.connect_more();
         self.assign();
         let line = self.status();
         self.progress.update_text(&line);
         self.check_stalled(now)
+    }
+
+    /// Peers the DHT found join the addresses to dial.
+    fn on_dht(&mut self, finding: Finding) {
+        let now = Instant::now();
+        match finding {
+            Finding::Peers(h, peers) if h.0 == self.req.info_hash => {
+                for p in peers {
+                    self.addresses.add(SocketAddr::V4(p), now);
+                }
+                self.connect_more();
+            }
+            Finding::Done { target, .. } if target.0 == self.req.info_hash => {
+                self.dht_next = Some(now + DHT_AGAIN);
+            }
+            _ => {}
+        }
     }
 
     /// Handles one event; the metainfo once the dictionary is complete.

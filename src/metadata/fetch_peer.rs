@@ -30,6 +30,7 @@ use crate::peer::{self, Close, HANDSHAKE_TIMEOUT, KEEPALIVE_AFTER, RECEIVE_LIMIT
 use crate::wire::ext_handshake::{ClientName, ExtHandshake, MAX_METADATA_SIZE};
 use crate::wire::extended::{Extension, HANDSHAKE_ID};
 use crate::wire::frame::{FrameReader, max_frame_len};
+use crate::wire::handshake::Handshake;
 use crate::wire::message::Message;
 use crate::wire::ut_metadata::{MetadataMsg, MetadataSize};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
@@ -141,7 +142,7 @@ fn run(
     events: &Sender<FetchEvent>,
     cmds: Receiver<FetchCommand>,
 ) -> Result<std::convert::Infallible, Close> {
-    let (stream, theirs) = peer::dial(me.info_hash, me.our_id, addr)?;
+    let (stream, theirs) = peer::dial(&Handshake::new(me.info_hash, me.our_id), addr)?;
     if !theirs.supports_extensions() {
         return Err(Close::quiet("the peer does not speak BEP 10"));
     }

@@ -40,19 +40,24 @@
 //! swarm again with the torrent known. Reusing the sockets would save a
 //! round trip but mix two phases' state in one thread; not worth it.
 //!
-//! Deliberately not here: the magnet link itself (`magnet`), DHT,
-//! serving metadata (`peer::connection::ut_metadata`), saving a .torrent.
+//! Peers also come from a DHT node (BEP 5) of the phase's own, unless
+//! `--no-dht`: a magnet link with neither tracker nor `x.pe` then still
+//! works. The node saves its table when the phase ends; the session's
+//! node starts from it.
+//!
+//! Deliberately not here: the magnet link itself (`magnet`), serving metadata (`peer::connection::ut_metadata`), saving a .torrent.
 
 mod addresses;
 mod assembly;
 mod coordinator;
 mod fetch_peer;
 
+use crate::dht::DhtSettings;
 use crate::error::Result;
 use crate::ids::{InfoHash, PeerId};
 use crate::metainfo::Metainfo;
 use crate::progress::Progress;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -100,6 +105,10 @@ pub struct FetchRequest {
     pub max_peers: usize,
     /// Give up after this long without progress; `None` waits forever.
     pub stall_timeout: Option<Duration>,
+    /// The address our listener binds (the DHT node binds the same).
+    pub bind: IpAddr,
+    /// A DHT node finds peers too (BEP 5); `None` with `--no-dht`.
+    pub dht: Option<DhtSettings>,
 }
 
 /// Fetches and checks the info dictionary named by `req.info_hash`. The

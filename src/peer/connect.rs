@@ -10,8 +10,9 @@
 //! encrypted (MSE) handshake, which we do not speak. That ends the
 //! connection without marking the peer as misbehaved (it often retries in
 //! plaintext; aria2 does), so it is neither banned nor reported without
-//! `-v`. Our handshake sets the extension protocol bit (BEP 10); whether
-//! the peer's does is returned with the rest of its handshake. The rest of the handshake is read whole with `read_exact` under
+//! `-v`. Our handshake sets the extension protocol bit (BEP 10) and the
+//! Fast bit (BEP 6), and BEP 5's DHT bit while our DHT node runs; which
+//! of them the peer's sets is returned with the rest of its handshake. The rest of the handshake is read whole with `read_exact` under
 //! [`HANDSHAKE_TIMEOUT`](super::HANDSHAKE_TIMEOUT): a timeout there ends the
 //! connection anyway, so the partial bytes it loses do not matter. After
 //! the handshake, reads go through the frame reader instead.
@@ -28,21 +29,27 @@ pub(super) fn outgoing(
     ctx: &PeerContext,
     addr: SocketAddr,
 ) -> Result<(TcpStream, Handshake), Close> {
-    dial(ctx.info_hash, ctx.our_id, addr)
+    dial(&ours(ctx), addr)
+}
+
+/// Our handshake for this torrent: with the DHT bit when a node runs.
+fn ours(ctx: &PeerContext) -> Handshake {
+    let h = Handshake::new(ctx.info_hash, ctx.our_id);
+    if ctx.dht_port.is_some() {
+        h.with_dht()
+    } else {
+        h
+    }
 }
 
 /// [`outgoing`] for a torrent known only by its infohash (the metadata
 /// fetch of a magnet link has no `PeerContext` yet).
-pub(crate) fn dial(
-    info_hash: InfoHash,
-    our_id: PeerId,
-    addr: SocketAddr,
-) -> Result<(TcpStream, Handshake), Close> {
+pub(crate) fn dial(ours: &Handshake, addr: SocketAddr) -> Result<(TcpStream, Handshake), Close> {
     let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| Close::io("connecting", &e))?;
     set_timeouts(&stream)?;
-    send_ours(&mut stream, info_hash, our_id)?;
-    let theirs = read_theirs(&mut stream, info_hash, our_id)?;
+    send_ours(&mut stream, ours)?;
+    let theirs = read_theirs(&mut stream, ours.info_hash, ours.peer_id)?;
     Ok((stream, theirs))
 }
 
@@ -53,7 +60,7 @@ pub(super) fn incoming(
 ) -> Result<(TcpStream, Handshake), Close> {
     set_timeouts(&stream)?;
     let theirs = read_theirs(&mut stream, ctx.info_hash, ctx.our_id)?;
-    send_ours(&mut stream, ctx.info_hash, ctx.our_id)?;
+    send_ours(&mut stream, &ours(ctx))?;
     Ok((stream, theirs))
 }
 
@@ -68,10 +75,9 @@ fn set_timeouts(stream: &TcpStream) -> Result<(), Close> {
     set().map_err(|e| Close::io("setting socket options", &e))
 }
 
-fn send_ours(stream: &mut TcpStream, info_hash: InfoHash, our_id: PeerId) -> Result<(), Close> {
-    let ours = Handshake::new(info_hash, our_id).encode();
+fn send_ours(stream: &mut TcpStream, ours: &Handshake) -> Result<(), Close> {
     stream
-        .write_all(&ours)
+        .write_all(&ours.encode())
         .map_err(|e| Close::io("sending handshake", &e))
 }
 

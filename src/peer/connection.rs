@@ -73,6 +73,8 @@ pub(super) struct Connection<'a> {
     receive_limit: Duration,
     /// The peer set BEP 10's bit in its handshake: it gets ours.
     pub(super) peer_extended: bool,
+    /// The peer set BEP 5's DHT bit: it gets our `port` message.
+    pub(super) peer_dht: bool,
     /// The ids the peer's extended handshakes asked us to send with.
     ext_ids: PeerIds,
     /// Both handshakes set BEP 6's Fast bit.
@@ -119,6 +121,7 @@ impl<'a> Connection<'a> {
             keepalive_after: KEEPALIVE_AFTER,
             receive_limit: RECEIVE_LIMIT,
             peer_extended: false,
+            peer_dht: false,
             ext_ids: PeerIds::default(),
             fast: false,
             allowed_in: Bitfield::new(ctx.geometry.num_pieces()),
@@ -147,6 +150,10 @@ impl<'a> Connection<'a> {
             self.send_ext_handshake()?;
         }
         self.send_piece_set()?;
+        // BEP 5: a peer whose handshake says DHT gets our node's port.
+        if let (true, Some(port)) = (self.peer_dht, self.ctx.dht_port) {
+            self.send(&Message::Port(port))?;
+        }
         loop {
             self.drain_commands()?;
             self.serve()?;
@@ -268,6 +275,10 @@ impl<'a> Connection<'a> {
     fn message(&mut self, msg: Message) -> Result<(), Close> {
         let geometry = &self.ctx.geometry;
         match msg {
+            // Port 0 is no node; without our own, no one to tell.
+            Message::Port(port) if port != 0 && self.ctx.dht_port.is_some() => {
+                self.emit(PeerEventKind::DhtPort(port))
+            }
             Message::KeepAlive | Message::Port(_) | Message::Unknown { .. } => Ok(()),
             Message::Extended { id, payload } => self.extended(id, &payload),
             Message::Fast(m) => self.fast_message(m),

@@ -185,6 +185,7 @@ fn session(
     }
     let mut c = connection::Connection::new(ctx, conn, stream, our_pieces, cmds);
     c.peer_extended = theirs.supports_extensions();
+    c.peer_dht = theirs.supports_dht();
     c.fast = fast;
     c.run()
 }

@@ -2,6 +2,7 @@
 //! when it ends (`Summary`).
 
 use super::DEFAULT_PARTIAL_BUDGET;
+use crate::dht::DhtSettings;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -38,6 +39,9 @@ pub struct Config {
     /// Peers to try before any tracker answers: a magnet link's `x.pe`
     /// addresses. With some, a torrent needs no tracker.
     pub peers: Vec<SocketAddr>,
+    /// Run a DHT node (BEP 5) beside the trackers, unless the torrent is
+    /// private; `None` (`--no-dht`) runs none.
+    pub dht: Option<DhtSettings>,
 }
 
 impl Default for Config {
@@ -52,6 +56,7 @@ impl Default for Config {
             stall_timeout: Some(Duration::from_secs(120)),
             partial_budget: DEFAULT_PARTIAL_BUDGET,
             peers: Vec::new(),
+            dht: None,
         }
     }
 }

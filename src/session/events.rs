@@ -124,6 +124,10 @@ impl Session<'_> {
                 self.fill(conn); // a larger reqq makes room at once
             }
             PeerEventKind::Pex(msg) => self.on_pex(conn, msg),
+            PeerEventKind::DhtPort(port) => {
+                let addr = peer.addr;
+                self.on_dht_port(addr, port);
+            }
             PeerEventKind::Closed { .. } => {}
         }
         Ok(())

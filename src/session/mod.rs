@@ -41,6 +41,7 @@ mod blame;
 mod tick;
 mod announce;
 mod backoff;
+mod dht;
 
 use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
@@ -51,7 +52,7 @@ use crate::ids::{self, ConnId};
 use crate::listener::Incoming;
 use crate::metainfo::Metainfo;
 use crate::picker::Picker;
-use crate::progress::{Progress, Status, format_duration};
+use crate::progress::Progress;
 use crate::rate::Rate;
 use crate::storage::{Flusher, Storage};
 use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
@@ -128,11 +129,17 @@ pub fn run(
     for m in trackers.skipped() {
         progress.message(m);
     }
-    if trackers.is_empty() && cfg.peers.is_empty() {
+    let dht = crate::dht::start(cfg.dht.as_ref(), meta.private, cfg.bind, port, progress);
+    if trackers.is_empty() && cfg.peers.is_empty() && dht.is_none() {
         return Err(Error::Tracker(format!(
-            "the torrent names no tracker bitsy can use (bitsy can announce to {}; \
-             DHT is not supported)",
-            tracker::scheme::can_announce_to()
+            "the torrent names no tracker bitsy can use (bitsy can announce to {}), \
+             and the DHT is off{}",
+            tracker::scheme::can_announce_to(),
+            if meta.private {
+                " (the torrent is private)"
+            } else {
+                ""
+            },
         )));
     }
     // Peers given up front (a magnet's `x.pe`) are enough without a tracker.
@@ -161,6 +168,7 @@ pub fn run(
         listen_port: port,
         metadata: Some(Arc::from(meta.info_bytes.as_slice())),
         private: meta.private,
+        dht_port: dht.as_ref().map(|d| d.port),
         blocks: BlockPool::default(),
     });
     let mut s = Session {
@@ -177,6 +185,7 @@ pub fn run(
         departed: VecDeque::new(),
         next_conn: 0,
         tracker_tx,
+        dht: dht.map(dht::DhtSource::new),
         announce_pending: false,
         next_announce: Instant::now(),
         last_announce: None,
@@ -251,6 +260,8 @@ struct Session<'a> {
     departed: VecDeque<(ConnId, SocketAddr)>,
     next_conn: u64,
     tracker_tx: Option<Sender<AnnounceRequest>>,
+    /// Our DHT node (BEP 5), when one runs; dropping it stops it.
+    dht: Option<dht::DhtSource>,
     announce_pending: bool,
     next_announce: Instant,
     last_announce: Option<Instant>,
@@ -288,6 +299,10 @@ impl Session<'_> {
         let ticker = tick(TICK);
         let no_tracker = never();
         let verdicts = self.hasher.verdicts().clone();
+        let findings = match &self.dht {
+            Some(d) => d.dht.findings.clone(),
+            None => never(),
+        };
         loop {
             let tracker_rx = if self.tracker_tx.is_some() {
                 tracker
@@ -317,6 +332,11 @@ impl Session<'_> {
                     Ok(out) => self.on_tracker(out),
                     Err(_) => self.tracker_tx = None,
                 },
+                recv(findings) -> f => {
+                    if let Ok(f) = f {
+                        self.on_dht(f);
+                    }
+                }
                 recv(incoming) -> inc => {
                     if let Ok(inc) = inc {
                         self.on_incoming(inc);
@@ -362,34 +382,13 @@ impl Session<'_> {
             let _ = tracker.recv_timeout(STOP_ANNOUNCE_WAIT);
         }
         self.tracker_tx = None;
+        // Stops the node, which saves its routing table.
+        self.dht = None;
         self.progress.finish();
     }
 
     pub(super) fn new_conn(&mut self) -> ConnId {
         self.next_conn += 1;
         ConnId(self.next_conn)
-    }
-
-    pub(super) fn status(&self) -> Status {
-        let peers = self.peers.values().filter(|p| p.ready).count();
-        // While alone and every tracker fails, say so and when we retry.
-        let note = (peers == 0 && self.backoff.failures() > 0).then(|| {
-            let wait = self.next_announce.saturating_duration_since(Instant::now());
-            if self.announce_pending {
-                "tracker down, retrying now".to_string()
-            } else {
-                format!("tracker down, retry in {}", format_duration(wait.as_secs()))
-            }
-        });
-        Status {
-            have: self.picker.bytes_have(),
-            total: self.meta.geometry.total_len(),
-            down_rate: self.down.get(),
-            up_rate: self.up.get(),
-            uploaded: self.uploaded,
-            peers,
-            seeding: self.picker.is_complete() && self.completed_at.is_some(),
-            note,
-        }
     }
 }

@@ -12,7 +12,7 @@ use crate::channels::PeerCommand;
 use crate::choker::{ChokeInput, RECHOKE_EVERY};
 use crate::error::{Error, Result};
 use crate::geometry::BLOCK_LEN;
-use crate::progress::format_duration;
+use crate::progress::{Status, format_duration};
 use crate::tracker::AnnounceEvent;
 use crossbeam_channel::unbounded;
 use std::time::{Duration, Instant};
@@ -45,6 +45,7 @@ impl Session<'_> {
         }
         self.send_pex_due(now);
         self.announce_if_due(now);
+        self.dht_lookup_if_due(now);
         self.progress.update(&self.status());
         if self.picker.is_complete() {
             return self.on_complete(now);
@@ -174,6 +175,30 @@ impl Session<'_> {
             "no peer could be reached for {} s ({done})",
             limit.as_secs()
         )))
+    }
+
+    /// What the status line shows.
+    pub(super) fn status(&self) -> Status {
+        let peers = self.peers.values().filter(|p| p.ready).count();
+        // While alone and every tracker fails, say so and when we retry.
+        let note = (peers == 0 && self.backoff.failures() > 0).then(|| {
+            let wait = self.next_announce.saturating_duration_since(Instant::now());
+            if self.announce_pending {
+                "tracker down, retrying now".to_string()
+            } else {
+                format!("tracker down, retry in {}", format_duration(wait.as_secs()))
+            }
+        });
+        Status {
+            have: self.picker.bytes_have(),
+            total: self.meta.geometry.total_len(),
+            down_rate: self.down.get(),
+            up_rate: self.up.get(),
+            uploaded: self.uploaded,
+            peers,
+            seeding: self.picker.is_complete() && self.completed_at.is_some(),
+            note,
+        }
     }
 }
 

@@ -23,11 +23,12 @@
 //! ourselves), are connection decisions made in `peer`.
 //!
 //! Of the reserved bits (BEP 4 lists who uses which), bitsy sets and reads
-//! two: BEP 10's extension protocol, byte 5, bit 0x10 ("bit 20 from the
-//! right"), and BEP 6's Fast extension, byte 7, bit 0x04 ("the third
-//! least significant bit of the last reserved byte"). What follows when
-//! both sides set one is `extended`'s or `fast`'s business. This module
-//! does no I/O.
+//! three: BEP 10's extension protocol, byte 5, bit 0x10 ("bit 20 from the
+//! right"), BEP 6's Fast extension, byte 7, bit 0x04 ("the third least
+//! significant bit of the last reserved byte"), and BEP 5's DHT, byte 7,
+//! bit 0x01 ("the last bit"), set only while our DHT node runs. What
+//! follows when both sides set one is `extended`'s, `fast`'s or the
+//! `port` message's business. This module does no I/O.
 
 use crate::ids::{InfoHash, PeerId};
 use std::fmt;
@@ -46,6 +47,10 @@ const EXTENSION_PROTOCOL_BIT: u8 = 0x10;
 /// BEP 6: the Fast extension is `reserved[7] & 0x04`.
 const FAST_BYTE: usize = 7;
 const FAST_BIT: u8 = 0x04;
+
+/// BEP 5: "the last bit in the reserved flags": `reserved[7] & 0x01`.
+const DHT_BYTE: usize = 7;
+const DHT_BIT: u8 = 0x01;
 
 /// Offsets of each field, as in the layout above.
 const PSTRLEN_AT: usize = 0;
@@ -122,6 +127,18 @@ impl Handshake {
     /// our extended handshake.
     pub fn supports_extensions(&self) -> bool {
         self.reserved[EXTENSION_PROTOCOL_BYTE] & EXTENSION_PROTOCOL_BIT != 0
+    }
+
+    /// Ours, saying we run a DHT node (BEP 5): the peer may send us a
+    /// `port` message.
+    pub fn with_dht(mut self) -> Self {
+        self.reserved[DHT_BYTE] |= DHT_BIT;
+        self
+    }
+
+    /// The sender runs a DHT node (BEP 5): it takes our `port` message.
+    pub fn supports_dht(&self) -> bool {
+        self.reserved[DHT_BYTE] & DHT_BIT != 0
     }
 
     /// The sender speaks the Fast extension (BEP 6). Since ours always
@@ -236,6 +253,29 @@ mod tests {
             assert_eq!(h.supports_fast(), *want, "{reserved:02x?}");
         }
         assert!(Handshake::new([0; 20], [0; 20]).supports_fast());
+    }
+
+    #[test]
+    fn dht_bit_is_byte_7_bit_0x01_and_ours_only_with_a_node() {
+        #[rustfmt::skip]
+        let table: &[([u8; 8], bool)] = &[
+            ([0, 0, 0, 0, 0, 0x10, 0, 0x05], true),  // libtorrent: BEP 10, DHT, fast
+            ([0, 0, 0, 0, 0, 0, 0, 0x01], true),     // DHT alone
+            ([0, 0, 0, 0, 0, 0x10, 0, 0x04], false), // fast, no DHT
+            ([0, 0, 0, 0, 0, 0, 0, 0xfe], false),    // every other bit of byte 7
+            ([0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0x01, 0], false), // 0x01 elsewhere
+        ];
+        for (reserved, want) in table {
+            let h = Handshake {
+                reserved: *reserved,
+                ..Handshake::new([0; 20], [0; 20])
+            };
+            assert_eq!(h.supports_dht(), *want, "{reserved:02x?}");
+        }
+        assert!(!Handshake::new([0; 20], [0; 20]).supports_dht());
+        let ours = Handshake::new([0; 20], [0; 20]).with_dht();
+        // byte 7: BEP 6 fast (0x04) | BEP 5 DHT (0x01)
+        assert_eq!(ours.reserved, [0, 0, 0, 0, 0, 0x10, 0, 0x05]);
     }
 
     #[test]

@@ -12,6 +12,12 @@
 //! that must run it, since a foreign binary cannot be exec'd here. The
 //! emulator is the child process: its PID is the one signalled, and
 //! qemu-user passes SIGINT on to the program and dies with SIGKILL.
+//!
+//! Tests stay on loopback: [`Bitsy::start`] adds `--no-dht` to a
+//! `download` or `seed` that names no DHT option itself (bitsy's DHT
+//! would otherwise ask the public routers), and [`command`] points
+//! `XDG_STATE_HOME` at a folder of the test run's own, so no test reads
+//! or writes the user's saved DHT table.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -47,6 +53,29 @@ pub fn command() -> Command {
     }
 }
 
+/// A command as [`command`], with the DHT's state kept in a folder of
+/// this test process.
+pub fn command_with_state() -> Command {
+    let mut c = command();
+    let state = std::env::temp_dir().join(format!("bitsy-test-state-{}", std::process::id()));
+    c.env("XDG_STATE_HOME", state);
+    c
+}
+
+/// `args`, with `--no-dht` added to a `download` or `seed` that names no
+/// DHT option (see the module docs).
+fn loopback_only<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let mut all = args.to_vec();
+    let transfer = matches!(args.first(), Some(&"download" | &"seed"));
+    let dht_named = args
+        .iter()
+        .any(|a| a.starts_with("--dht") || *a == "--no-dht");
+    if transfer && !dht_named {
+        all.push("--no-dht");
+    }
+    all
+}
+
 /// A folder under the system temp dir, removed on drop.
 pub struct TempDir(pub PathBuf);
 
@@ -75,8 +104,8 @@ pub struct Bitsy(Option<Child>);
 
 impl Bitsy {
     pub fn start(args: &[&str]) -> Bitsy {
-        let child = command()
-            .args(args)
+        let child = command_with_state()
+            .args(loopback_only(args))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -192,6 +192,7 @@ pub fn context_pooled(
         listen_port: 6881,
         metadata,
         private,
+        dht_port: None,
         blocks,
     };
     (Arc::new(ctx), rx)
