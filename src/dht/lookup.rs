@@ -109,6 +109,16 @@ impl Lookup {
         self.add(seeds);
     }
 
+    /// Peers known without asking (those announced to our own node);
+    /// reported like the ones answers bring.
+    pub fn add_peers(&mut self, peers: &[SocketAddrV4]) {
+        for p in peers {
+            if self.peers.len() < MAX_PEERS && !self.peers.contains(p) {
+                self.peers.push(*p);
+            }
+        }
+    }
+
     /// The next nodes to query (closest fresh ones), marked as asked;
     /// empty while [`ALPHA`] are in flight or when done.
     pub fn next_queries(&mut self, now: Instant) -> Vec<Contact> {
@@ -144,11 +154,7 @@ impl Lookup {
         self.in_flight -= 1;
         let new_nodes = self.add(&r.nodes);
         let before = self.peers.len();
-        for p in &r.values {
-            if self.peers.len() < MAX_PEERS && !self.peers.contains(p) {
-                self.peers.push(*p);
-            }
-        }
+        self.add_peers(&r.values);
         Some(Hop {
             from: contact,
             common_bits: contact.id.common_prefix(&self.target),

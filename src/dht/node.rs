@@ -100,9 +100,17 @@ impl Node {
     }
 
     /// Starts a `get_peers` lookup for `info_hash`, to announce `port`
-    /// at the end if given. Refused (false) past [`MAX_LOOKUPS`].
+    /// at the end if given. Refused (false) past [`MAX_LOOKUPS`]. Peers
+    /// announced to this node itself are among those it reports.
     pub fn get_peers(&mut self, info_hash: NodeId, announce: Option<u16>, now: Instant) -> bool {
-        self.start(info_hash, Some(announce), now)
+        if !self.start(info_hash, Some(announce), now) {
+            return false;
+        }
+        let known = self.store.peers(&info_hash, now);
+        if let Some(s) = self.searches.get_mut(&self.next_search) {
+            s.lookup.add_peers(&known);
+        }
+        true
     }
 
     /// More bootstrap addresses (the well-known routers, once resolved):
@@ -259,11 +267,11 @@ impl Node {
             && let Some(hop) = s.lookup.answered(from, r)
         {
             out.push(Out::Hop(target, hop));
-            let peers = s.lookup.peers();
-            if peers.len() > s.reported && s.get_peers.is_some() {
-                out.push(Out::Peers(target, peers[s.reported..].to_vec()));
-                s.reported = peers.len();
-            }
+        }
+        let peers = s.lookup.peers();
+        if peers.len() > s.reported && s.get_peers.is_some() {
+            out.push(Out::Peers(target, peers[s.reported..].to_vec()));
+            s.reported = peers.len();
         }
         let get_peers = s.get_peers.is_some();
         let method = |target| match get_peers {

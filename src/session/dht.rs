@@ -7,7 +7,7 @@
 //! ```text
 //!   tick ── lookup due? ── GetPeers { info_hash, announce: our TCP port } ──▶ dht thread
 //!   select ◀── Finding::Peers (new addresses) ── candidates, like a tracker's
-//!          ◀── Finding::Done ── next lookup in DHT_RETRY (short of peers)
+//!          ◀── Finding::Done ── next lookup in 5 s .. DHT_RETRY (short of peers)
 //!                                             or DHT_REANNOUNCE (BEP 5's peers expire)
 //!   peer event DhtPort(p) ── AddNode(peer ip : p) ──▶ dht thread (BEP 5 `port`)
 //! ```
@@ -27,7 +27,11 @@ use crate::dht::thread::{Command, Dht, Finding};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
 use std::time::{Duration, Instant};
 
-/// When short of peers, look up again this soon after a lookup ends.
+/// When short of peers, look up again this soon after a lookup ends,
+/// doubling after each that found nobody up to [`DHT_RETRY`]: a swarm
+/// that is just starting (its seeder announcing seconds after us) is
+/// found quickly, an empty one costs a lookup a minute.
+pub const DHT_FIRST_RETRY: Duration = Duration::from_secs(5);
 pub const DHT_RETRY: Duration = Duration::from_secs(60);
 
 /// Otherwise this often: BEP 5 nodes forget an announced peer after 30
@@ -40,6 +44,8 @@ pub(super) struct DhtSource {
     /// A lookup of ours is running.
     running: bool,
     next_lookup: Instant,
+    /// The wait after the next lookup that leaves us short of peers.
+    retry: Duration,
     /// Peers it has found since the start (for the verbose log).
     found: usize,
 }
@@ -50,6 +56,7 @@ impl DhtSource {
             dht,
             running: false,
             next_lookup: Instant::now(),
+            retry: DHT_FIRST_RETRY,
             found: 0,
         }
     }
@@ -90,8 +97,12 @@ impl Session<'_> {
             Finding::Done { target, peers } if target == ours => {
                 let short =
                     self.candidates.is_empty() && self.peers.len() < self.cfg.max_peers.min(10);
-                let wait = if short { DHT_RETRY } else { DHT_REANNOUNCE };
                 let Some(d) = &mut self.dht else { return };
+                let wait = if short { d.retry } else { DHT_REANNOUNCE };
+                d.retry = match peers {
+                    0 => (d.retry * 2).min(DHT_RETRY),
+                    _ => DHT_FIRST_RETRY,
+                };
                 d.running = false;
                 d.next_lookup = Instant::now() + wait;
                 let found = d.found;

@@ -104,6 +104,20 @@ fn nodes_bootstrap_announce_and_find_each_other() {
 }
 
 #[test]
+fn peers_announced_to_the_node_itself_are_reported_by_its_own_lookup() {
+    let now = Instant::now();
+    let mut n = Node::new(NodeId([0x42; 20]), &[], Vec::new(), now);
+    let ih = NodeId([0xab; 20]);
+    let peer = SocketAddrV4::new(Ipv4Addr::new(127, 0, 0, 7), 7000);
+    assert!(n.store.announce(ih, peer, now));
+    assert!(n.get_peers(ih, None, now));
+    let outs = n.on_tick(now);
+    assert!(outs.contains(&Out::Peers(ih, vec![peer])), "{outs:?}");
+    // Reported once.
+    assert!(!n.on_tick(now).iter().any(|o| matches!(o, Out::Peers(..))));
+}
+
+#[test]
 fn answers_to_queries_never_sent_and_our_own_id_are_ignored() {
     let now = Instant::now();
     let own = NodeId([0x42; 20]);
