@@ -217,10 +217,8 @@ fn create(mut a: Args) -> Result<Command> {
     let out = a
         .value(value::OUTPUT_TORRENT, value::path)?
         .ok_or_else(|| a.error("create needs -o OUT.torrent"))?;
+    // None makes a trackerless torrent: peers meet through the DHT.
     let trackers = a.values(value::TRACKER, value::text)?;
-    if trackers.is_empty() {
-        return Err(a.error("create needs at least one --tracker URL"));
-    }
     for url in &trackers {
         if let Err(why) = scheme::check(url) {
             return Err(a.error(&format!("--tracker: cannot announce to {url:?}: {why}")));
@@ -229,6 +227,10 @@ fn create(mut a: Args) -> Result<Command> {
     let web_seeds = a.values(value::WEBSEED, value::text)?;
     let piece_length = a.value(value::PIECE_LENGTH, value::piece_length)?;
     let private = a.flag(value::PRIVATE);
+    if private && trackers.is_empty() {
+        // BEP 27: a private torrent's peers come from its trackers alone.
+        return Err(a.error("a --private torrent needs at least one --tracker URL"));
+    }
     let comment = a.value(value::COMMENT, value::text)?;
     let quiet = a.flag(value::QUIET);
     let [path] = a.positionals(["a PATH to share"])?;

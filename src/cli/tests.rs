@@ -203,8 +203,8 @@ fn errors_name_the_option_and_what_it_expected() {
         (&["download"], "download needs a .torrent file"),
         (&["seed", "a.torrent"], "seed needs the data's PATH"),
         (
-            &["create", "dir", "-o", "x.torrent"],
-            "at least one --tracker",
+            &["create", "dir", "-o", "x.torrent", "--private"],
+            "a --private torrent needs at least one --tracker",
         ),
         (
             &["create", "dir", "--tracker", "http://t/a"],

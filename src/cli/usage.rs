@@ -16,7 +16,7 @@ usage:
                                            fetch a torrent's files
   bitsy FILE.torrent|MAGNET [options]      the same
   bitsy seed FILE.torrent PATH [options]   serve complete data
-  bitsy create PATH --tracker URL -o OUT.torrent [options]
+  bitsy create PATH [--tracker URL] -o OUT.torrent [options]
                                            make a .torrent
   bitsy verify FILE.torrent PATH [-q]      check data against a .torrent
   bitsy info FILE.torrent|URL|MAGNET       show what a .torrent (or a
@@ -115,10 +115,11 @@ options:
 ";
 
 const CREATE: &str = "\
-usage: bitsy create PATH --tracker URL [--tracker URL ...] -o OUT.torrent [options]
+usage: bitsy create PATH [--tracker URL ...] -o OUT.torrent [options]
 
 Hashes the file or folder PATH into a .torrent. Several --tracker URLs
-become an announce-list, in the order given.
+become an announce-list, in the order given; with none, the torrent is
+trackerless: peers find each other through the DHT (BEP 5) or web seeds.
 
 options:
   -o, --output FILE      the .torrent to write (required)

@@ -7,7 +7,8 @@
 //! routing table; a response or error is matched to our query
 //! (`transactions.rs`) or dropped, its sender is offered to the table,
 //! and a lookup waiting for it moves on (`lookup.rs`). [`Node::on_tick`]
-//! expires queries, rotates the token secret, bootstraps an empty table,
+//! expires queries, rotates the token secret, bootstraps (once at the
+//! start, then whenever the table is empty),
 //! refreshes quiet buckets and finishes lookups (announcing, for a
 //! `get_peers` that asked to). Everything to send comes back as
 //! [`Out::Send`], so a test can wire nodes together in memory, and the
@@ -208,7 +209,10 @@ impl Node {
         let quiet = self
             .last_bootstrap
             .is_none_or(|t| now.saturating_duration_since(t) >= BOOTSTRAP_EVERY);
-        if self.table.is_empty() && quiet && !self.bootstrap.is_empty() {
+        // At the start (a saved table may be stale), and whenever the
+        // table has emptied.
+        let first = self.last_bootstrap.is_none();
+        if (first || self.table.is_empty()) && quiet && !self.bootstrap.is_empty() {
             self.last_bootstrap = Some(now);
             let own = self.table.own_id();
             if self.searches.is_empty() {

@@ -1,6 +1,7 @@
 //! The saved routing table (BEP 5: "The routing table should be saved
-//! between invocations"): our node id and the nodes we knew, so the next
-//! start needs no bootstrap.
+//! between invocations"): the nodes we knew, so the next start needs no
+//! bootstrap, and the id of the node that saved them (kept in the file
+//! for readers; `thread.rs` starts each node with a fresh id, see there).
 //!
 //! ```text
 //!  file  d 2:id 20:<our node id>  5:nodes <n x 26>:<compact node info> e

@@ -120,10 +120,12 @@ impl Dht {
             Some(Err(why)) => (None, Some(format!("DHT state ignored: {why}"))),
             _ => (None, None),
         };
-        let (id, known) = match saved {
-            Some(s) => (s.id, s.nodes),
-            None => (NodeId::random(), Vec::new()),
-        };
+        // A fresh id at every start, the saved one is not reused: bitsy
+        // processes running at once share one state file, and a node
+        // ignores queries that carry its own id, so two with one id could
+        // not talk. The saved nodes are what makes a start quick.
+        let id = NodeId::random();
+        let known = saved.map(|s| s.nodes).unwrap_or_default();
         let (cmd_tx, cmd_rx) = bounded(64);
         let (find_tx, find_rx) = bounded(FINDINGS_QUEUE);
         let state_path = cfg.state.clone();

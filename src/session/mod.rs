@@ -130,6 +130,9 @@ pub fn run(
         progress.message(m);
     }
     let dht = crate::dht::start(cfg.dht.as_ref(), meta.private, cfg.bind, port, progress);
+    if let (Some(d), true) = (&dht, cfg.verbose) {
+        progress.message(&format!("dht: node on UDP port {}", d.port));
+    }
     if trackers.is_empty() && cfg.peers.is_empty() && dht.is_none() {
         return Err(Error::Tracker(format!(
             "the torrent names no tracker bitsy can use (bitsy can announce to {}), \

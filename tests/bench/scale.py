@@ -65,7 +65,7 @@ def row(procs, work, bitsy, swarm_bin, torrent, port, peers, data, size):
     os.makedirs(dst)
     h.log("bench: scale: bitsy from %d slow seeders" % peers)
     cmd = [bitsy, "download", torrent, "-o", dst, "--port", str(h.free_port()), "-v",
-           "--max-peers", str(MAX_PEERS)]
+           "--max-peers", str(MAX_PEERS), "--no-dht"]
     ok, m = measure.timed(procs, work, name, cmd, DOWNLOAD_TIMEOUT, sample_threads=True)
     procs.stop(swarm)
     if ok:

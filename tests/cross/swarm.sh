@@ -100,7 +100,7 @@ create() {
 start_seeder() {
     local port hex
     port=$(pick_port)
-    "$HOST_BITSY" seed "$1" "$2" --port "$port" -q >"$tmp/seed.log" 2>&1 &
+    "$HOST_BITSY" seed "$1" "$2" --port "$port" -q --no-dht >"$tmp/seed.log" 2>&1 &
     pids+=($!)
     local pid=$!
     hex=$("$HOST_BITSY" info "$1" | grep -oiE '\b[0-9a-f]{40}\b' | head -1 | tr 'A-F' 'a-f')

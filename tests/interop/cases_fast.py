@@ -87,7 +87,8 @@ def _libtorrent_from_bitsy(h, procs, work, res, case):
                            64 * 1024)
         port = h.free_port()
         name = "bitsy-seed-" + case
-        seed = procs.start(name, [h.bitsy_bin(), "seed", t, path, "--port", str(port), "-v"])
+        seed = procs.start(name, [h.bitsy_bin(), "seed", t, path, "--port", str(port), "-v",
+                                  "--no-dht"])
         started.append(seed)
         h.wait_seeder(url, h.infohash(t), port, READY, seed)
         dst = os.path.join(work, "dst-" + case)

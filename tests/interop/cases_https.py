@@ -106,7 +106,7 @@ def cases(h, procs, work, tracker, res, self_check, filters, timeout):
 
         def bitsy(name, dst, env, stall):
             cmd = [h.bitsy_bin(), "download", t_https, "-o", dst, "--port",
-                   str(h.free_port()), "-v", "--stall-timeout", str(stall)]
+                   str(h.free_port()), "-v", "--stall-timeout", str(stall), "--no-dht"]
             p = procs.start(name, cmd, env=env)
             try:
                 return p.wait(timeout)

@@ -33,7 +33,7 @@ def _saved_torrent(dst):
 def run_bitsy(h, procs, name, link, dst, timeout):
     """Runs `bitsy download LINK`; returns (exit code or None, seconds to the saved .torrent)."""
     cmd = [h.bitsy_bin(), "download", link, "-o", dst, "--port", str(h.free_port()), "-v",
-           "--stall-timeout", "60"]
+           "--stall-timeout", "60", "--no-dht"]
     t0 = time.monotonic()
     p = procs.start(name, cmd)
     meta_secs = None

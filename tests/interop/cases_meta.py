@@ -76,7 +76,7 @@ def cases(h, procs, work, tracker, res, self_check, filters):
                 seeder_proc = s.proc
             else:
                 seeder_proc = procs.start("bitsy-seed-" + case, [
-                    h.bitsy_bin(), "seed", t, path, "--port", str(port), "-v"])
+                    h.bitsy_bin(), "seed", t, path, "--port", str(port), "-v", "--no-dht"])
             h.wait_seeder(tracker.url, ih, port, READY_TIMEOUT, seeder_proc)
             uri = magnet(ih, tracker.url, ("127.0.0.1", port))
             dst = os.path.join(work, "dst-" + case)

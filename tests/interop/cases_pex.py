@@ -77,7 +77,8 @@ def cases(h, procs, work, tracker, res, self_check, filters):
             ok = h.lt_download(procs, DOWNLOADER_IP, t, dst, TIMEOUT)
         else:
             p = procs.start(name, [h.bitsy_bin(), "download", t, "-o", dst, "--bind",
-                                   DOWNLOADER_IP, "--port", str(h.free_port()), "-v"])
+                                   DOWNLOADER_IP, "--port", str(h.free_port()), "-v",
+                                   "--no-dht"])
             try:
                 ok = p.wait(TIMEOUT) == 0
             except subprocess.TimeoutExpired:

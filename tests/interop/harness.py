@@ -662,7 +662,8 @@ def aria2_download(procs, ip, torrent, dst, timeout):
 def bitsy_download(procs, torrent, dst, timeout, port=None, quiet=False, name="bitsy-download"):
     # -v: every peer's arrival and departure, with reasons, lands in the log, and a failed
     # case prints the log's tail (log_tail) so CI output explains itself.
-    cmd = [bitsy_bin(), "download", torrent, "-o", dst, "--port", str(port or free_port()), "-v"]
+    cmd = [bitsy_bin(), "download", torrent, "-o", dst, "--port", str(port or free_port()), "-v",
+           "--no-dht"]
     if quiet:
         cmd.append("-q")
     p = procs.start(name, cmd)

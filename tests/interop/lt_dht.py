@@ -8,6 +8,9 @@
       without trackers, so only the DHT announces it; prints `INFOHASH <hex>`.
   lt_dht.py get IP PORT ROUTER_IP ROUTER_PORT INFOHASH
       (for --self-check) a node that looks INFOHASH up and prints `peer IP:PORT` lines.
+  lt_dht.py fetch IP PORT ROUTER_IP ROUTER_PORT TORRENT SAVE_DIR
+      a node that downloads TORRENT (trackerless: peers from the DHT alone) into SAVE_DIR;
+      prints `DONE` and exits 0 once it has every piece (1 after 90 s).
 
 Each mode runs until killed (get: until it found a peer or 60 s passed).
 """
@@ -62,6 +65,17 @@ def main(argv):
         while True:
             s.pop_alerts()
             time.sleep(0.5)
+    if mode == "fetch":
+        ti = lt.torrent_info(argv[6])
+        h = s.add_torrent({"ti": ti, "save_path": argv[7]})
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            s.pop_alerts()
+            if h.status().is_seeding:
+                print("DONE", flush=True)
+                return 0
+            time.sleep(0.2)
+        return 1
     if mode == "get":
         ih = lt.sha1_hash(bytes.fromhex(argv[6]))
         deadline = time.monotonic() + 60

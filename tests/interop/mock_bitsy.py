@@ -154,6 +154,7 @@ def tracker(args):
 
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
+    args = [a for a in args if a != "--no-dht"]  # libtorrent here runs no DHT anyway
     return {"download": download, "seed": seed, "create": create, "info": info,
             "tracker": tracker}[cmd](args)
 

@@ -62,7 +62,7 @@ def case(h, procs, work, res, self_check, timeout):
             url = "http://%s:%d/announce" % (host, tport)
             t = h.make_torrent("bitsy", path, url, tpath, 64 * 1024)
             seeder = procs.start("bitsy-seed-netns", [h.bitsy_bin(), "seed", t, path, "--port",
-                                                      str(port)])
+                                                      str(port), "--no-dht"])
         started.append(seeder)
         ih = h.infohash(t)
         h.wait_seeder(url, ih, port, 30, seeder, ip=host)

@@ -168,3 +168,17 @@ fn a_query_flood_from_one_address_gets_a_bounded_number_of_answers() {
         .sum();
     assert_eq!(sent, server::BURST as usize);
 }
+
+/// A lookup asked for before the first bootstrap answer (the session asks
+/// at once) still reaches the bootstrap node and announces to it.
+#[test]
+fn a_lookup_started_before_bootstrapping_announces_to_the_bootstrap_node() {
+    let mut net = Net::new(2);
+    let ih = NodeId([0xcd; 20]);
+    assert!(net.nodes[1].get_peers(ih, Some(7000), net.now));
+    for _ in 0..3 {
+        net.tick_all();
+    }
+    assert!(net.found[1].iter().any(|o| matches!(o, Out::Done { .. })));
+    assert_eq!(net.nodes[0].store.len(), 1, "node 0 holds the announce");
+}
