@@ -73,6 +73,8 @@ pub struct Metainfo {
     pub trackers: Vec<Vec<String>>,
     /// BEP 19 web seeds (`url-list`).
     pub web_seeds: Vec<String>,
+    /// BEP 5 `nodes`: DHT nodes to bootstrap from, as `HOST:PORT`.
+    pub dht_nodes: Vec<String>,
     /// BEP 27: only the torrent's trackers may be used.
     pub private: bool,
     pub comment: Option<String>,
@@ -146,6 +148,7 @@ impl Metainfo {
         Ok(Metainfo {
             trackers: outside.trackers,
             web_seeds: outside.web_seeds,
+            dht_nodes: outside.dht_nodes,
             comment: outside.comment,
             created_by: outside.created_by,
             creation_date: outside.creation_date,
@@ -228,6 +231,7 @@ fn from_info(info: &Value<'_>, info_bytes: &[u8]) -> Result<Metainfo, MetainfoEr
         files: layout.files,
         trackers: Vec::new(),
         web_seeds: Vec::new(),
+        dht_nodes: Vec::new(),
         private: fields::private(info),
         comment: None,
         created_by: None,

@@ -82,6 +82,23 @@ fn trackerless_torrent_and_magnet_download_through_the_dht() {
     let peers = announced_peers(&node, t.info_hash);
     assert!(!peers.is_empty(), "the seeder never announced to the DHT");
 
+    // The torrent's own `nodes` (BEP 5) as the only live bootstrap (the
+    // one given on the command line is a dead port, and keeps the
+    // well-known routers out of a test). First, before any run has saved a
+    // routing table that would know the way.
+    let (host, port) = boot.split_once(':').unwrap();
+    let mut with_nodes = b"d4:info".to_vec();
+    with_nodes.extend_from_slice(&t.info);
+    // 5:nodes l l <host> i<port>e e e, then the dictionary's end.
+    let nodes = format!("5:nodesll{}:{host}i{port}eeee", host.len());
+    with_nodes.extend_from_slice(nodes.as_bytes());
+    let nodes_torrent = dir.0.join("nodes.torrent");
+    std::fs::write(&nodes_torrent, &with_nodes).unwrap();
+    let out3 = dir.0.join("out3");
+    let args = ["--dht-bootstrap", "127.0.0.1:9", "--bind", "127.0.0.1"];
+    ok(&Bitsy::download(&nodes_torrent, &out3, &args));
+    assert_eq!(std::fs::read(out3.join("dht.bin")).unwrap(), content);
+
     // A .torrent without any tracker: peers come from the DHT alone.
     let out = dir.0.join("out");
     let args = ["--dht-bootstrap", boot.as_str(), "--bind", "127.0.0.1"];

@@ -6,7 +6,8 @@
 //! `--no-dht` (`settings` is then `None`). The node binds UDP on the same
 //! port number as the TCP listener when it is free (what peers expect),
 //! else a nearby one. It bootstraps from `--dht-bootstrap` addresses, or
-//! when there are none from the well-known routers (`thread::ROUTERS`).
+//! when there are none from the well-known routers (`thread::ROUTERS`),
+//! and from the torrent's own `nodes` (BEP 5) in both cases.
 //! A node that cannot start is a warning, not an error: the trackers may
 //! be enough.
 //!
@@ -37,6 +38,7 @@ pub struct DhtSettings {
 /// no socket could be had (said on `progress`).
 pub fn start(
     settings: Option<&DhtSettings>,
+    torrent_nodes: &[String],
     private: bool,
     bind: IpAddr,
     tcp_port: u16,
@@ -53,11 +55,12 @@ pub fn start(
     let (literal, names): (Vec<_>, Vec<_>) = settings
         .bootstrap
         .iter()
+        .chain(torrent_nodes)
         .partition(|b| b.parse::<SocketAddrV4>().is_ok());
     let bootstrap = literal.iter().filter_map(|b| b.parse().ok()).collect();
     let mut routers: Vec<String> = names.into_iter().cloned().collect();
     if settings.bootstrap.is_empty() {
-        routers = ROUTERS.iter().map(|r| r.to_string()).collect();
+        routers.extend(ROUTERS.iter().map(|r| r.to_string()));
     }
     let spawned = bind_near(ip, tcp_port).and_then(|addr| {
         Dht::spawn(Config {
@@ -116,9 +119,12 @@ mod tests {
         let mut p = Progress::new(true);
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let s = settings(&["127.0.0.1:9"]);
-        assert!(start(None, false, lo, 0, &mut p).is_none(), "--no-dht");
-        assert!(start(Some(&s), true, lo, 0, &mut p).is_none(), "BEP 27");
-        let dht = start(Some(&s), false, lo, 0, &mut p).expect("a node");
+        assert!(start(None, &[], false, lo, 0, &mut p).is_none(), "--no-dht");
+        assert!(
+            start(Some(&s), &[], true, lo, 0, &mut p).is_none(),
+            "BEP 27"
+        );
+        let dht = start(Some(&s), &[], false, lo, 0, &mut p).expect("a node");
         assert_ne!(dht.port, 0);
     }
 
@@ -130,10 +136,10 @@ mod tests {
         let port = free.local_addr().unwrap().port();
         drop(free);
         let s = settings(&["127.0.0.1:9"]);
-        let dht = start(Some(&s), false, lo, port, &mut p).expect("a node");
+        let dht = start(Some(&s), &[], false, lo, port, &mut p).expect("a node");
         assert_eq!(dht.port, port);
         // Taken now: the next node binds near it, not on it.
-        let other = start(Some(&s), false, lo, port, &mut p).expect("a node");
+        let other = start(Some(&s), &[], false, lo, port, &mut p).expect("a node");
         assert_ne!(other.port, port);
     }
 

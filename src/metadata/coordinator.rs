@@ -82,7 +82,14 @@ impl<'a> Coordinator<'a> {
         for m in trackers.skipped() {
             progress.message(m);
         }
-        let dht = crate::dht::start(req.dht.as_ref(), false, req.bind, req.listen_port, progress);
+        let dht = crate::dht::start(
+            req.dht.as_ref(),
+            &[],
+            false,
+            req.bind,
+            req.listen_port,
+            progress,
+        );
         if trackers.is_empty() && req.peers.is_empty() && dht.is_none() {
             return Err(Error::Tracker(format!(
                 "the magnet link names no tracker bitsy can use and no peer (x.pe) \

@@ -1,6 +1,7 @@
 //! The fields of a .torrent other than file paths, read from bitsy's
 //! decoded [`Value`]: outside `info` the trackers (BEP 12), web seeds
-//! (BEP 19) and descriptive text; inside it the piece length and hashes.
+//! (BEP 19), DHT nodes (BEP 5) and descriptive text; inside it the piece
+//! length and hashes.
 //!
 //! Outside `info` nothing is worth refusing a torrent for: a field of the
 //! wrong type is ignored, as other clients do. Text that is not UTF-8 is
@@ -14,6 +15,8 @@ use crate::bencode::Value;
 const ANNOUNCE: &[u8] = b"announce";
 const ANNOUNCE_LIST: &[u8] = b"announce-list";
 const URL_LIST: &[u8] = b"url-list";
+// BEP 5: `nodes`, `[["<host>", <port>], ...]`, for trackerless torrents.
+const NODES: &[u8] = b"nodes";
 const COMMENT: &[u8] = b"comment";
 const CREATED_BY: &[u8] = b"created by";
 const CREATION_DATE: &[u8] = b"creation date";
@@ -21,6 +24,9 @@ const CREATION_DATE: &[u8] = b"creation date";
 const PIECE_LENGTH: &[u8] = b"piece length";
 const PIECES: &[u8] = b"pieces";
 const PRIVATE: &[u8] = b"private";
+
+/// Most `nodes` entries kept (BEP 5 suggests the creator's K closest).
+pub const MAX_NODES: usize = 32;
 
 /// A SHA-1 piece hash: `pieces` is a concatenation of these.
 const HASH_LEN: usize = 20;
@@ -30,6 +36,7 @@ const HASH_LEN: usize = 20;
 pub(super) struct Outside {
     pub trackers: Vec<Vec<String>>,
     pub web_seeds: Vec<String>,
+    pub dht_nodes: Vec<String>,
     pub comment: Option<String>,
     pub created_by: Option<String>,
     pub creation_date: Option<i64>,
@@ -45,6 +52,7 @@ pub(super) fn outside(root: &Value<'_>) -> Outside {
     Outside {
         trackers: tiers(root),
         web_seeds: web_seeds(root),
+        dht_nodes: dht_nodes(root),
         comment: text(COMMENT),
         created_by: text(CREATED_BY),
         creation_date: root.get(CREATION_DATE).and_then(Value::as_int),
@@ -88,6 +96,30 @@ fn web_seeds(root: &Value<'_>) -> Vec<String> {
         Some(one) => url(one).into_iter().collect(),
         None => Vec::new(),
     }
+}
+
+/// BEP 5: `nodes` as `HOST:PORT` strings (`[HOST]:PORT` for an IPv6
+/// literal); an entry that is not a UTF-8 host and a port 1-65535 is
+/// skipped, and at most [`MAX_NODES`] are kept.
+fn dht_nodes(root: &Value<'_>) -> Vec<String> {
+    let node = |v: &Value<'_>| -> Option<String> {
+        let pair = v.as_list()?;
+        let (host, port) = (pair.first()?.as_str()?, pair.get(1)?.as_int()?);
+        let port = u16::try_from(port).ok().filter(|p| *p != 0)?;
+        let ok = !host.is_empty() && !host.contains(['/', ' ']);
+        match host.contains(':') {
+            _ if !ok => None,
+            true => Some(format!("[{host}]:{port}")),
+            false => Some(format!("{host}:{port}")),
+        }
+    };
+    root.get(NODES)
+        .and_then(Value::as_list)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(node)
+        .take(MAX_NODES)
+        .collect()
 }
 
 /// `piece length`: a positive integer (its range is `Geometry`'s to check).

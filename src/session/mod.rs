@@ -129,7 +129,14 @@ pub fn run(
     for m in trackers.skipped() {
         progress.message(m);
     }
-    let dht = crate::dht::start(cfg.dht.as_ref(), meta.private, cfg.bind, port, progress);
+    let dht = crate::dht::start(
+        cfg.dht.as_ref(),
+        &meta.dht_nodes,
+        meta.private,
+        cfg.bind,
+        port,
+        progress,
+    );
     if let (Some(d), true) = (&dht, cfg.verbose) {
         progress.message(&format!("dht: node on UDP port {}", d.port));
     }

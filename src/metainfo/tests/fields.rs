@@ -214,6 +214,37 @@ fn fields_outside_info() {
 }
 
 #[test]
+fn dht_nodes_outside_info() {
+    let info = single_info(b"x", 5, 16_384, 1);
+    let node = |host: &[u8], port: i64| l(&[s(host), i(port)]);
+    let torrent = d(&[
+        (b"info", info.clone()),
+        (
+            b"nodes",
+            l(&[
+                node(b"127.0.0.1", 6881),       // kept
+                node(b"router.example", 25401), // a name: kept, resolved later
+                node(b"::1", 6881),             // IPv6: bracketed
+                node(b"127.0.0.2", 0),          // port 0: skipped
+                node(b"127.0.0.3", 70_000),     // not a port: skipped
+                node(b"", 6881),                // no host: skipped
+                node(b"\xff", 6881),            // not UTF-8: skipped
+                l(&[s(b"127.0.0.4")]),          // no port: skipped
+                i(5),                           // not a pair: skipped
+            ]),
+        ),
+    ]);
+    let m = Metainfo::from_bytes(&torrent).unwrap();
+    assert_eq!(
+        m.dht_nodes,
+        ["127.0.0.1:6881", "router.example:25401", "[::1]:6881"]
+    );
+    let many: Vec<Vec<u8>> = (0..100).map(|p| node(b"127.0.0.1", 1000 + p)).collect();
+    let m = Metainfo::from_bytes(&d(&[(b"info", info), (b"nodes", l(&many))])).unwrap();
+    assert_eq!(m.dht_nodes.len(), 32, "at most MAX_NODES");
+}
+
+#[test]
 fn private_flag() {
     let with = |v: Vec<u8>| {
         d(&[

@@ -131,6 +131,7 @@ fn with_outside(bare: Metainfo, full: &Metainfo) -> Metainfo {
     Metainfo {
         trackers: full.trackers.clone(),
         web_seeds: full.web_seeds.clone(),
+        dht_nodes: full.dht_nodes.clone(),
         comment: full.comment.clone(),
         created_by: full.created_by.clone(),
         creation_date: full.creation_date,
