@@ -38,6 +38,7 @@
 mod assembly;
 mod budget;
 mod in_flight;
+mod web;
 
 pub use budget::SPARE_BYTES;
 

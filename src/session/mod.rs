@@ -41,6 +41,7 @@ mod blame;
 mod tick;
 mod announce;
 mod backoff;
+mod webseed;
 
 use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
@@ -128,9 +129,11 @@ pub fn run(
     for m in trackers.skipped() {
         progress.message(m);
     }
-    if trackers.is_empty() && cfg.peers.is_empty() {
+    // Peers given up front, or a web seed, are enough without a tracker.
+    let web_only = !webseed::usable(&meta.web_seeds).0.is_empty();
+    if trackers.is_empty() && cfg.peers.is_empty() && !web_only {
         return Err(Error::Tracker(format!(
-            "the torrent names no tracker bitsy can use (bitsy can announce to {}; \
+            "the torrent names no tracker nor web seed bitsy can use (bitsy can announce to {}; \
              DHT is not supported)",
             tracker::scheme::can_announce_to()
         )));
@@ -196,6 +199,7 @@ pub fn run(
         was_complete_at_start: false,
         our_port: port,
         started: Instant::now(),
+        web: webseed::WebSeeds::default(),
         progress,
     };
     s.was_complete_at_start = s.picker.is_complete();
@@ -205,6 +209,7 @@ pub fn run(
         s.candidates.add(addr);
     }
     s.announce(AnnounceEvent::Started);
+    s.start_web_seeds();
     let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
     let interrupted = matches!(result, Ok(Ended::Interrupted));
     s.shutdown(&tracker_rx, result.is_ok());
@@ -274,6 +279,8 @@ struct Session<'a> {
     was_complete_at_start: bool,
     our_port: u16,
     started: Instant,
+    /// Web seeds (BEP 19): their threads and how they fare.
+    web: webseed::WebSeeds,
     progress: &'a mut Progress,
 }
 
@@ -288,6 +295,7 @@ impl Session<'_> {
         let ticker = tick(TICK);
         let no_tracker = never();
         let verdicts = self.hasher.verdicts().clone();
+        let mut web_events = self.web.events().clone();
         loop {
             let tracker_rx = if self.tracker_tx.is_some() {
                 tracker
@@ -313,6 +321,10 @@ impl Session<'_> {
                     self.on_verdict(v)?;
                     self.take_verdicts(&verdicts)?;
                 }
+                recv(web_events) -> ev => match ev {
+                    Ok(ev) => self.on_web_event(ev)?,
+                    Err(_) => web_events = never(), // every web seed thread ended
+                },
                 recv(tracker_rx) -> out => match out {
                     Ok(out) => self.on_tracker(out),
                     Err(_) => self.tracker_tx = None,
@@ -347,6 +359,7 @@ impl Session<'_> {
         for p in self.peers.values() {
             p.send(PeerCommand::Close);
         }
+        self.stop_web_seeds();
         if keep {
             self.finish_hashing();
         }

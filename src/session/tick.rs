@@ -37,6 +37,7 @@ impl Session<'_> {
             self.end_reject_pauses(now);
         }
         self.connect_more(now);
+        self.offer_web_work();
         if self
             .last_rechoke
             .is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY)
@@ -49,6 +50,7 @@ impl Session<'_> {
         if self.picker.is_complete() {
             return self.on_complete(now);
         }
+        self.check_sources_left()?;
         self.check_stalled(now)?;
         Ok(false)
     }
@@ -143,7 +145,7 @@ impl Session<'_> {
     pub(super) fn check_stalled(&mut self, now: Instant) -> Result<()> {
         // Addresses we cannot reach do not count: opentracker keeps dead
         // peers listed for 45 minutes.
-        let alone = !self.peers.values().any(|p| p.ready);
+        let alone = !self.peers.values().any(|p| p.ready) && !self.web.active();
         if !alone {
             self.peerless_since = None;
             return Ok(());
