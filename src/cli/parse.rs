@@ -208,15 +208,22 @@ fn create(mut a: Args) -> Result<Command> {
         .value(value::OUTPUT_TORRENT, value::path)?
         .ok_or_else(|| a.error("create needs -o OUT.torrent"))?;
     let trackers = a.values(value::TRACKER, value::text)?;
-    if trackers.is_empty() {
-        return Err(a.error("create needs at least one --tracker URL"));
-    }
     for url in &trackers {
         if let Err(why) = scheme::check(url) {
             return Err(a.error(&format!("--tracker: cannot announce to {url:?}: {why}")));
         }
     }
     let web_seeds = a.values(value::WEBSEED, value::text)?;
+    if let Some(why) = web_seeds
+        .iter()
+        .find_map(|u| crate::webseed::url::refusal(u))
+    {
+        return Err(a.error(&format!("--webseed: {why}")));
+    }
+    // A web seed alone is a source (BEP 19): such a torrent needs no tracker.
+    if trackers.is_empty() && web_seeds.is_empty() {
+        return Err(a.error("create needs at least one --tracker or --webseed URL"));
+    }
     let piece_length = a.value(value::PIECE_LENGTH, value::piece_length)?;
     let private = a.flag(value::PRIVATE);
     let comment = a.value(value::COMMENT, value::text)?;

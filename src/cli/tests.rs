@@ -204,7 +204,11 @@ fn errors_name_the_option_and_what_it_expected() {
         (&["seed", "a.torrent"], "seed needs the data's PATH"),
         (
             &["create", "dir", "-o", "x.torrent"],
-            "at least one --tracker",
+            "at least one --tracker or --webseed",
+        ),
+        (
+            &["create", "dir", "-o", "x.torrent", "--webseed", "ftp://h/f"],
+            "--webseed: web seed \"ftp://h/f\": ftp:// is not supported",
         ),
         (
             &["create", "dir", "--tracker", "http://t/a"],

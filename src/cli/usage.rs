@@ -103,7 +103,8 @@ const CREATE: &str = "\
 usage: bitsy create PATH --tracker URL [--tracker URL ...] -o OUT.torrent [options]
 
 Hashes the file or folder PATH into a .torrent. Several --tracker URLs
-become an announce-list, in the order given.
+become an announce-list, in the order given. With --webseed, no tracker
+is needed: the web seed alone is a source.
 
 options:
   -o, --output FILE      the .torrent to write (required)

@@ -6,7 +6,7 @@
 //! [`PeerEvent`]s and answers with [`PeerCommand`]s (see `channels`).
 //!
 //! One loop, five inputs, no busy waiting:
-//! - peer events (blocks, haves, chokes, closes),
+//! - peer events (blocks, haves, chokes, closes) and web seed pieces,
 //! - hash verdicts on complete pieces (from the `hasher` threads),
 //! - tracker outcomes (from the tracker thread),
 //! - incoming connections (from the listener thread),

@@ -120,7 +120,7 @@ impl Session<'_> {
     pub(super) fn start_web_seeds(&mut self) {
         let (urls, refused) = usable(&self.meta.web_seeds);
         for why in refused {
-            self.progress.message(&why);
+            self.progress.message(&format!("{why}: ignored"));
         }
         if urls.is_empty() || self.picker.is_complete() {
             return;

@@ -31,11 +31,11 @@ pub fn refusal(url: &str) -> Option<String> {
     let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
     match scheme.as_deref() {
         Some("http" | "https") if url.len() > "https://".len() => None,
-        Some("http" | "https") => Some(format!("web seed {url:?} has no host: ignored")),
+        Some("http" | "https") => Some(format!("web seed {url:?} has no host")),
         Some(other) => Some(format!(
-            "web seed {url:?}: {other}:// is not supported (only http and https): ignored"
+            "web seed {url:?}: {other}:// is not supported (only http and https)"
         )),
-        None => Some(format!("web seed {url:?} is not an http(s) URL: ignored")),
+        None => Some(format!("web seed {url:?} is not an http(s) URL")),
     }
 }
 
