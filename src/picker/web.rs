@@ -29,6 +29,11 @@ impl Picker {
     /// requested by it: `(first, count)`, or `None` if there is no piece
     /// to give (all had, taken, or no room in the budget).
     pub fn pick_run(&mut self, conn: ConnId, max_bytes: u64) -> Option<(PieceIndex, u32)> {
+        // With the budget full, only a piece given back can go: do not
+        // scan the whole torrent to learn that there is none.
+        if !self.has_room() && !self.partial.values().any(|p| p.requests() == 0) {
+            return None;
+        }
         let first = self.geometry.pieces().find(|p| self.free_for_web(*p))?;
         let mut count = 0u32;
         let mut bytes = 0u64;

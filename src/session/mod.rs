@@ -18,7 +18,7 @@
 //! the hasher and back), `requests` (keeping pipelines
 //! full), `fast` (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work), `announce` (the tracker), with `blame`
 //! (who sent bad data), `peers` (per-peer records and candidate
-//! addresses), `pex` (peer exchange, BEP 11), `backoff` (when to retry a failing tracker) and `layout`
+//! addresses), `pex` (peer exchange, BEP 11), `backoff` (when to retry a failing tracker), `webseed` (BEP 19) and `layout`
 //! (where files go) as helpers.
 //!
 //! What it deliberately does not do: wait on SHA-1 (the `hasher` threads

@@ -100,7 +100,7 @@ impl Closer<'_> {
             let Ok(WebSeedCommand::Fetch { first, count }) = commands.recv() else {
                 return;
             };
-            match self.fetch_run(&agent, base, first, count) {
+            match self.fetch_run(&agent, base, first, count, commands) {
                 Ok(()) => faults = 0,
                 Err(FetchError::Stopped) => return,
                 Err(e) => {
@@ -124,6 +124,7 @@ impl Closer<'_> {
         base: &str,
         first: PieceIndex,
         count: u32,
+        commands: &Receiver<WebSeedCommand>,
     ) -> Result<(), FetchError> {
         let layout = &self.ctx.layout;
         let g = layout.geometry();
@@ -133,8 +134,10 @@ impl Closer<'_> {
         };
         let start = g.piece_offset(first);
         let len = g.piece_offset(last) + u64::from(g.piece_len(last)) - start;
+        // Between pieces: has the session ended, or dropped this seed?
         let mut pieces = Pieces::new(g, first, |piece, data| {
             !self.ctx.stop.load(Ordering::Relaxed)
+                && commands.try_recv() != Ok(WebSeedCommand::Stop)
                 && self.send(WebSeedEventKind::Piece { piece, data })
         });
         for span in layout.spans(start, len) {
