@@ -8,8 +8,9 @@
 //! both; for each fault (404, 500, short body, 200 with the whole file,
 //! wrong `Content-Range`, redirect loop, slow drip, bad data) the download
 //! completes when an honest web seed is there too, and ends with a clear
-//! error in bounded time when the faulty one is the only source; and a
-//! `file://` or `ftp://` URL is refused with a message, never fetched.
+//! error in bounded time when the faulty one is the only source; a
+//! `file://` or `ftp://` URL is refused with a message, never fetched;
+//! and an `https://` web seed works with the CA of `SSL_CERT_FILE`.
 
 mod common;
 
@@ -183,4 +184,48 @@ fn urls_that_are_not_http_are_refused_and_never_fetched() {
     assert!(err.contains("file:// is not supported"), "{err}");
     assert!(err.contains("ftp:// is not supported"), "{err}");
     assert_eq!(std::fs::read(dir.0.join("out/ws.bin")).unwrap(), t.content);
+}
+
+/// HTTPS in the default build, trusting the CA named by `SSL_CERT_FILE`
+/// as trackers do: the fake web seed behind a TLS front (`TlsProxy`).
+#[cfg(feature = "https")]
+#[test]
+fn a_web_seed_over_https() {
+    use common::{TestCa, TlsProxy};
+    use std::process::Stdio;
+    let dir = TempDir::new("ws-https");
+    let ca = TestCa::make(&dir.0);
+    let t0 = single(&[]);
+    let web = serve_single(&t0, Fault::None);
+    let addr = web
+        .url("")
+        .trim_start_matches("http://")
+        .parse()
+        .expect("addr");
+    let proxy = TlsProxy::start(&ca, addr);
+    let url = proxy.announce_url().replace("/announce", "/dl/ws.bin");
+    assert!(url.starts_with("https://"), "{url}");
+    let t = t0.with_url_list("", &[&url]);
+    let torrent = t.write_to(&dir.0);
+    let out = dir.0.join("out");
+    let child = common::bitsy::command()
+        .args([
+            "download",
+            torrent.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(["--port", "0", "-v"])
+        .env("SSL_CERT_FILE", &ca.ca_cert)
+        .env_remove("SSL_CERT_DIR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bitsy");
+    let run = common::bitsy::wait(child);
+    ok(&run);
+    assert_eq!(std::fs::read(out.join("ws.bin")).unwrap(), t.content);
+    assert!(web.requests() >= 1);
+    assert_eq!(proxy.failed(), 0);
 }
