@@ -264,8 +264,13 @@ impl Session<'_> {
             .filter(|(_, c)| c.idle)
             .map(|(k, _)| *k)
             .collect();
+        // A fair share of what is left for each connection, so that on a
+        // small torrent every connection (and every web seed) takes part.
+        let left = (self.meta.geometry.total_len()).saturating_sub(self.picker.bytes_have());
+        let share = left / (self.web.conns.len() as u64).max(1);
+        let max_bytes = share.clamp(1, MAX_RUN_BYTES);
         for conn in idle {
-            let Some((first, count)) = self.picker.pick_run(conn, MAX_RUN_BYTES) else {
+            let Some((first, count)) = self.picker.pick_run(conn, max_bytes) else {
                 return;
             };
             if let Some(c) = self.web.conns.get_mut(&conn) {

@@ -29,6 +29,9 @@ const MAX_LINE: u64 = 8192;
 pub enum Fault {
     /// `206` with the asked range: an honest web seed.
     None,
+    /// Honest, but paced: 64 KiB every 20 ms (about 3 MB/s a
+    /// connection), so a peer beside it has time to take part.
+    Paced,
     /// `404 Not Found`.
     NotFound,
     /// `500 Internal Server Error`.
@@ -175,6 +178,19 @@ fn serve(stream: TcpStream, s: &Shared) -> std::io::Result<()> {
     let cr = format!("Content-Range: bytes {a}-{b}/{len}\r\n");
     match s.fault {
         Fault::None => body(&mut out, s, "206 Partial Content", &cr, slice),
+        Fault::Paced => {
+            head(&mut out, "206 Partial Content", slice.len(), &cr)?;
+            for chunk in slice.chunks(64 * 1024) {
+                if s.stop.load(Ordering::Relaxed) {
+                    break;
+                }
+                out.write_all(chunk)?;
+                s.body_bytes
+                    .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                thread::sleep(Duration::from_millis(20));
+            }
+            out.flush()
+        }
         Fault::NotFound => head(&mut out, "404 Not Found", 0, ""),
         Fault::ServerError => head(&mut out, "500 Internal Server Error", 0, ""),
         Fault::ShortBody => body(
