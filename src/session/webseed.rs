@@ -266,7 +266,11 @@ impl Session<'_> {
             .collect();
         // A fair share of what is left for each connection, so that on a
         // small torrent every connection (and every web seed) takes part.
-        let left = (self.meta.geometry.total_len()).saturating_sub(self.picker.bytes_have());
+        let left = self
+            .meta
+            .geometry
+            .total_len()
+            .saturating_sub(self.picker.bytes_have());
         let share = left / (self.web.conns.len() as u64).max(1);
         let max_bytes = share.clamp(1, MAX_RUN_BYTES);
         for conn in idle {
@@ -351,5 +355,29 @@ impl Session<'_> {
             self.picker.have().count(),
             self.meta.geometry.num_pieces()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usable_urls_are_http_once_each_in_order() {
+        let urls: Vec<String> = [
+            "http://a/f",
+            "ftp://b/f",
+            "https://c/",
+            "http://a/f", // twice: one seed
+            "file:///etc/passwd",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let (ok, refused) = usable(&urls);
+        assert_eq!(ok, ["http://a/f", "https://c/"]);
+        assert_eq!(refused.len(), 2);
+        assert!(refused[0].contains("ftp://"), "{refused:?}");
+        assert!(refused[1].contains("file://"), "{refused:?}");
     }
 }
