@@ -143,6 +143,7 @@ impl Session<'_> {
         self.web.events = rx;
         for url in urls {
             let seed = self.web.seeds.len();
+            let mut started = 0;
             for _ in 0..CONNECTIONS_PER_SEED {
                 let conn = self.new_conn();
                 let (cmd_tx, cmd_rx) = unbounded();
@@ -153,7 +154,13 @@ impl Session<'_> {
                         idle: false,
                     };
                     self.web.conns.insert(conn, c);
+                    started += 1;
                 }
+            }
+            if started == 0 {
+                self.progress
+                    .message(&format!("web seed {url}: cannot start a thread: not used"));
+                continue;
             }
             if self.cfg.verbose {
                 self.progress.message(&format!("web seed {url}: using it"));
@@ -205,6 +212,11 @@ impl Session<'_> {
             WebSeedEventKind::Closed => {
                 self.picker.release_all(conn);
                 self.web.conns.remove(&conn);
+                // Threads end only when told to; if the last one of a seed
+                // ended on its own, the seed is no longer a source.
+                if !dropped && !self.web.conns.values().any(|c| c.seed == seed) {
+                    self.drop_web_seed(seed, "its connections ended".into());
+                }
                 self.fill_all();
             }
         }
