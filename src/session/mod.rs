@@ -402,7 +402,7 @@ impl Session<'_> {
             uploaded: self.uploaded,
             peers,
             seeding: self.picker.is_complete() && self.completed_at.is_some(),
-            note,
+            note: note.or_else(|| self.web_note()),
         }
     }
 }

@@ -344,6 +344,18 @@ impl Session<'_> {
         }
     }
 
+    /// For the status line while downloading: `2 web seeds` in use.
+    pub(super) fn web_note(&self) -> Option<String> {
+        let n = self
+            .web
+            .seeds
+            .iter()
+            .filter(|s| s.dropped.is_none())
+            .count();
+        let plural = if n == 1 { "" } else { "s" };
+        (n > 0 && !self.picker.is_complete()).then(|| format!("{n} web seed{plural}"))
+    }
+
     /// An error when the web seeds were the last hope: all dropped, and no
     /// tracker, peer or address to try is left.
     pub(super) fn check_sources_left(&self) -> Result<()> {
