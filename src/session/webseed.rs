@@ -273,7 +273,14 @@ impl Session<'_> {
             .web
             .conns
             .iter()
-            .filter(|(_, c)| c.idle)
+            .filter(|(_, c)| {
+                c.idle
+                    && self
+                        .web
+                        .seeds
+                        .get(c.seed)
+                        .is_some_and(|s| s.dropped.is_none())
+            })
             .map(|(k, _)| *k)
             .collect();
         // A fair share of what is left for each connection, so that on a
