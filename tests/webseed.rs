@@ -10,7 +10,8 @@
 //! completes when an honest web seed is there too, and ends with a clear
 //! error in bounded time when the faulty one is the only source; a
 //! `file://` or `ftp://` URL is refused with a message, never fetched;
-//! and an `https://` web seed works with the CA of `SSL_CERT_FILE`.
+//! an `https://` web seed works with the CA of `SSL_CERT_FILE`; and a
+//! magnet link's `ws=` is used like a `url-list` entry.
 
 mod common;
 
@@ -229,4 +230,36 @@ fn a_web_seed_over_https() {
     assert_eq!(std::fs::read(out.join("ws.bin")).unwrap(), t.content);
     assert!(web.requests() >= 1);
     assert_eq!(proxy.failed(), 0);
+}
+
+/// A magnet link's `ws=` is a web seed too: the metadata comes from a
+/// peer (BEP 9; it has no piece), every piece from the web seed.
+#[test]
+fn a_magnet_ws_is_used_as_a_web_seed() {
+    use common::fake_metadata_peer::{FakeMetadataPeer, MetaBehaviour};
+    let t = single(&[]);
+    let web = serve_single(&t, Fault::None);
+    let peer = FakeMetadataPeer::start(MetaBehaviour::serving(t.info_hash, &t.info));
+    let magnet = format!(
+        "magnet:?xt=urn:btih:{}&x.pe={}&ws={}",
+        t.info_hash_hex(),
+        peer.addr(),
+        web.url("/dl/ws.bin")
+            .replace(':', "%3A")
+            .replace('/', "%2F")
+    );
+    let dir = TempDir::new("ws-magnet");
+    let out = dir.0.join("out");
+    let run = Bitsy::run(&[
+        "download",
+        &magnet,
+        "-o",
+        out.to_str().unwrap(),
+        "--port",
+        "0",
+    ]);
+    ok(&run);
+    assert_eq!(std::fs::read(out.join("ws.bin")).unwrap(), t.content);
+    assert!(peer.served() >= 1, "the metadata came from elsewhere?");
+    assert!(web.body_bytes() >= t.content.len() as u64);
 }
