@@ -66,6 +66,7 @@ pub mod magnet;
 // Finding peers.
 pub mod tracker;
 pub mod dht;
+pub mod webseed;
 // Talking to peers: the bytes, the messages between threads, the threads.
 pub mod wire;
 pub mod block_pool;

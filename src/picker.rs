@@ -30,15 +30,16 @@
 //!    this peer too for blocks requested elsewhere (at most
 //!    `ENDGAME_DUPLICATES` peers per block); the first copy wins and the
 //!    others are cancelled.
+//! 4. web seeds: runs of whole pieces nobody is fetching (`picker/web.rs`).
 //!
 //! The picker does no I/O and never sees a socket; it neither hashes nor
-//! writes pieces (the hasher and the session do), but it keeps a piece
-//! and its senders counted until the verdict.
+//! writes pieces (the hasher and the session do), but counts a piece and
+//! its senders until the verdict.
 
 mod assembly;
 mod budget;
 mod in_flight;
-
+mod web;
 pub use budget::SPARE_BYTES;
 
 use crate::geometry::{BlockRef, Geometry, PieceIndex};

@@ -217,7 +217,8 @@ fn create(mut a: Args) -> Result<Command> {
     let out = a
         .value(value::OUTPUT_TORRENT, value::path)?
         .ok_or_else(|| a.error("create needs -o OUT.torrent"))?;
-    // None makes a trackerless torrent: peers meet through the DHT.
+    // None makes a trackerless torrent: peers meet through the DHT, or its
+    // web seeds (BEP 19) are a source on their own.
     let trackers = a.values(value::TRACKER, value::text)?;
     for url in &trackers {
         if let Err(why) = scheme::check(url) {
@@ -225,6 +226,12 @@ fn create(mut a: Args) -> Result<Command> {
         }
     }
     let web_seeds = a.values(value::WEBSEED, value::text)?;
+    if let Some(why) = web_seeds
+        .iter()
+        .find_map(|u| crate::webseed::url::refusal(u))
+    {
+        return Err(a.error(&format!("--webseed: {why}")));
+    }
     let piece_length = a.value(value::PIECE_LENGTH, value::piece_length)?;
     let private = a.flag(value::PRIVATE);
     if private && trackers.is_empty() {

@@ -207,6 +207,10 @@ fn errors_name_the_option_and_what_it_expected() {
             "a --private torrent needs at least one --tracker",
         ),
         (
+            &["create", "dir", "-o", "x.torrent", "--webseed", "ftp://h/f"],
+            "--webseed: web seed \"ftp://h/f\": ftp:// is not supported",
+        ),
+        (
             &["create", "dir", "--tracker", "http://t/a"],
             "create needs -o",
         ),

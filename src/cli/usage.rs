@@ -119,7 +119,8 @@ usage: bitsy create PATH [--tracker URL ...] -o OUT.torrent [options]
 
 Hashes the file or folder PATH into a .torrent. Several --tracker URLs
 become an announce-list, in the order given; with none, the torrent is
-trackerless: peers find each other through the DHT (BEP 5) or web seeds.
+trackerless: peers find each other through the DHT (BEP 5), or come from
+its --webseed (BEP 19), which is a source on its own.
 
 options:
   -o, --output FILE      the .torrent to write (required)

@@ -2,8 +2,7 @@
 //!
 //! One loop over four inputs, as in the session: fetch-thread events,
 //! tracker outcomes, DHT findings (a node of its own, unless `--no-dht`:
-//! one lookup at the start, another [`DHT_AGAIN`] after each that left
-//! us without an offer), and a tick ([`TICK`]) for timeouts, the status
+//! see `coordinator/dht.rs`), and a tick ([`TICK`]) for timeouts, the status
 //! line and Ctrl-C. It owns the addresses, the peers table, the assembly and
 //! the announce timing; fetch threads only do socket I/O (see
 //! `fetch_peer`). What each decision is, and why, is in `metadata/mod.rs`.
@@ -12,8 +11,7 @@ use super::addresses::Addresses;
 use super::assembly::Assembly;
 use super::fetch_peer::{self, FetchCommand, FetchEvent, FetchEventKind, Identity};
 use super::{FetchRequest, PER_PEER_IN_FLIGHT, PIECE_TIMEOUT, REJECT_PAUSE, TICK};
-use crate::dht::node_id::NodeId;
-use crate::dht::thread::{Command as DhtCommand, Dht, Finding};
+use crate::dht::thread::Dht;
 use crate::error::{Error, Result};
 use crate::ids::ConnId;
 use crate::metainfo::Metainfo;
@@ -24,11 +22,7 @@ use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick, unbounde
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
-
-/// While no peer offers metadata, look the infohash up again this soon
-/// after a DHT lookup ends.
-const DHT_AGAIN: Duration = Duration::from_secs(15);
+use std::time::Instant;
 
 /// Events that may wait for the coordinator: each holds at most a 16 KiB
 /// piece, and a full queue makes fetch threads wait, not memory grow.
@@ -187,38 +181,12 @@ impl<'a> Coordinator<'a> {
         if short && !self.announce_pending && now >= self.next_announce {
             self.announce(AnnounceEvent::Regular);
         }
-        if let (Some(d), Some(due)) = (&self.dht, self.dht_next)
-            && !self.had_offer
-            && now >= due
-        {
-            let ask = DhtCommand::GetPeers {
-                info_hash: NodeId(self.req.info_hash),
-                announce: None,
-            };
-            self.dht_next = d.commands.try_send(ask).is_err().then_some(now + DHT_AGAIN);
-        }
+        self.dht_lookup_if_due(now);
         self.connect_more();
         self.assign();
         let line = self.status();
         self.progress.update_text(&line);
         self.check_stalled(now)
-    }
-
-    /// Peers the DHT found join the addresses to dial.
-    fn on_dht(&mut self, finding: Finding) {
-        let now = Instant::now();
-        match finding {
-            Finding::Peers(h, peers) if h.0 == self.req.info_hash => {
-                for p in peers {
-                    self.addresses.add(SocketAddr::V4(p), now);
-                }
-                self.connect_more();
-            }
-            Finding::Done { target, .. } if target.0 == self.req.info_hash => {
-                self.dht_next = Some(now + DHT_AGAIN);
-            }
-            _ => {}
-        }
     }
 
     /// Handles one event; the metainfo once the dictionary is complete.
@@ -413,3 +381,4 @@ impl<'a> Coordinator<'a> {
 }
 
 mod announce;
+mod dht;

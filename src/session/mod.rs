@@ -5,20 +5,25 @@
 //! pieces), and the choker. It never touches a peer's socket: it reacts to
 //! [`PeerEvent`]s and answers with [`PeerCommand`]s (see `channels`).
 //!
-//! One loop, five inputs, no busy waiting:
+//! One loop, seven inputs, no busy waiting:
 //! - peer events (blocks, haves, chokes, closes),
+//! - web seed pieces (from the web seed threads, BEP 19),
 //! - hash verdicts on complete pieces (from the `hasher` threads),
 //! - tracker outcomes (from the tracker thread),
+//! - DHT findings (from the DHT thread, BEP 5),
 //! - incoming connections (from the listener thread),
 //! - a tick every [`TICK`]: connect to more peers, take requests back from
-//!   silent peers, rechoke, announce, redraw the status line, check Ctrl-C.
+//!   silent peers, rechoke, announce, look up the DHT, hand web seeds
+//!   work, redraw the status line, check Ctrl-C.
 //!
 //! The session is one struct, `Session`, whose methods are split by
 //! concern: `events` (what peers tell us), `verdict` (complete pieces to
-//! the hasher and back), `requests` (keeping pipelines
-//! full), `fast` (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work), `announce` (the tracker), with `blame`
-//! (who sent bad data), `peers` (per-peer records and candidate
-//! addresses), `pex` (peer exchange, BEP 11), `backoff` (when to retry a failing tracker) and `layout`
+//! the hasher and back), `requests` (keeping pipelines full), `fast`
+//! (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work),
+//! `announce` (the tracker), `dht` (the DHT as a peer source), `webseed`
+//! (BEP 19 web seeds), with `blame` (who sent bad data), `peers`
+//! (per-peer records and candidate addresses), `pex` (peer exchange,
+//! BEP 11), `backoff` (when to retry a failing tracker) and `layout`
 //! (where files go) as helpers.
 //!
 //! What it deliberately does not do: wait on SHA-1 (the `hasher` threads
@@ -42,6 +47,7 @@ mod tick;
 mod announce;
 mod backoff;
 mod dht;
+mod webseed;
 
 use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
@@ -55,14 +61,14 @@ use crate::picker::Picker;
 use crate::progress::Progress;
 use crate::rate::Rate;
 use crate::storage::{Flusher, Storage};
-use crate::tracker::{self, AnnounceEvent, AnnounceOutcome, AnnounceRequest, Trackers};
+use crate::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest};
 use backoff::Backoff;
 use blame::Blame;
 pub use config::{Config, SeedPolicy, Summary};
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
 use peers::{Candidates, Peer};
 pub use startup::check_storage;
-use startup::listen;
+use startup::{Sources, listen, sources};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -125,40 +131,11 @@ pub fn run(
     let (incoming_tx, incoming_rx) = bounded::<Incoming>(64);
     let port = listen(cfg, incoming_tx, progress)?;
     let our_id = ids::new_peer_id();
-    let trackers = Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port);
-    for m in trackers.skipped() {
-        progress.message(m);
-    }
-    let dht = crate::dht::start(
-        cfg.dht.as_ref(),
-        &meta.dht_nodes,
-        meta.private,
-        cfg.bind,
-        port,
-        progress,
-    );
-    if let (Some(d), true) = (&dht, cfg.verbose) {
-        progress.message(&format!("dht: node on UDP port {}", d.port));
-    }
-    if trackers.is_empty() && cfg.peers.is_empty() && dht.is_none() {
-        return Err(Error::Tracker(format!(
-            "the torrent names no tracker bitsy can use (bitsy can announce to {}), \
-             and the DHT is off{}",
-            tracker::scheme::can_announce_to(),
-            if meta.private {
-                " (the torrent is private)"
-            } else {
-                ""
-            },
-        )));
-    }
-    // Peers given up front (a magnet's `x.pe`) are enough without a tracker.
-    let (tracker_tx, tracker_rx) = if trackers.is_empty() {
-        (None, crossbeam_channel::never())
-    } else {
-        let (tx, rx) = tracker::spawn(trackers);
-        (Some(tx), rx)
-    };
+    let Sources {
+        tracker_tx,
+        tracker: tracker_rx,
+        dht,
+    } = sources(meta, cfg, our_id, port, progress)?;
     let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
     let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(2) as usize;
     // Pieces partial and hashing together stay within `max_partial`, so a
@@ -215,6 +192,7 @@ pub fn run(
         was_complete_at_start: false,
         our_port: port,
         started: Instant::now(),
+        web: webseed::WebSeeds::default(),
         progress,
     };
     s.was_complete_at_start = s.picker.is_complete();
@@ -224,6 +202,7 @@ pub fn run(
         s.candidates.add(addr);
     }
     s.announce(AnnounceEvent::Started);
+    s.start_web_seeds();
     let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
     let interrupted = matches!(result, Ok(Ended::Interrupted));
     s.shutdown(&tracker_rx, result.is_ok());
@@ -295,6 +274,8 @@ struct Session<'a> {
     was_complete_at_start: bool,
     our_port: u16,
     started: Instant,
+    /// Web seeds (BEP 19): their threads and how they fare.
+    web: webseed::WebSeeds,
     progress: &'a mut Progress,
 }
 
@@ -313,6 +294,7 @@ impl Session<'_> {
             Some(d) => d.dht.findings.clone(),
             None => never(),
         };
+        let mut web_events = self.web.events().clone();
         loop {
             let tracker_rx = if self.tracker_tx.is_some() {
                 tracker
@@ -338,6 +320,10 @@ impl Session<'_> {
                     self.on_verdict(v)?;
                     self.take_verdicts(&verdicts)?;
                 }
+                recv(web_events) -> ev => match ev {
+                    Ok(ev) => self.on_web_event(ev)?,
+                    Err(_) => web_events = never(), // every web seed thread ended
+                },
                 recv(tracker_rx) -> out => match out {
                     Ok(out) => self.on_tracker(out),
                     Err(_) => self.tracker_tx = None,
@@ -377,6 +363,7 @@ impl Session<'_> {
         for p in self.peers.values() {
             p.send(PeerCommand::Close);
         }
+        self.stop_web_seeds();
         if keep {
             self.finish_hashing();
         }

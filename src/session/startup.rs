@@ -1,17 +1,22 @@
 //! What happens before the main loop: the resume check of data already on
-//! disk, and the listener for incoming peers.
+//! disk, the listener for incoming peers, and the sources of peers (the
+//! tracker thread, the DHT node) with the check that there is at least one.
 //!
-//! Neither touches the network beyond binding the listening socket, and
-//! neither writes to disk: the check only reads (`storage::check_existing`).
+//! None of them writes to disk: the check only reads
+//! (`storage::check_existing`).
 
 use super::Config;
+use super::webseed;
+use crate::dht::thread::Dht;
 use crate::error::{Error, Result};
+use crate::ids::PeerId;
 use crate::listener::{self, Incoming};
 use crate::metainfo::Metainfo;
 use crate::progress::{Progress, format_bytes};
 use crate::storage::{self, Storage};
+use crate::tracker::{self, AnnounceOutcome, AnnounceRequest, Trackers};
 use crate::wire::bitfield::Bitfield;
-use crossbeam_channel::Sender;
+use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -75,4 +80,68 @@ pub(super) fn listen(
         progress.message(&format!("listening for peers on {addr}"));
     }
     Ok(port)
+}
+
+/// Where peers come from besides incoming connections and `x.pe`.
+pub(super) struct Sources {
+    /// Announces for the tracker thread; `None` without a usable tracker.
+    pub tracker_tx: Option<Sender<AnnounceRequest>>,
+    /// Its outcomes (`never` without one).
+    pub tracker: Receiver<AnnounceOutcome>,
+    pub dht: Option<Dht>,
+}
+
+/// The tracker thread (none when the torrent names no usable tracker) and
+/// the DHT node (none when off, or for a private torrent); an error when
+/// the torrent would have no source of peers or data at all.
+pub(super) fn sources(
+    meta: &Metainfo,
+    cfg: &Config,
+    our_id: PeerId,
+    port: u16,
+    progress: &mut Progress,
+) -> Result<Sources> {
+    let trackers = Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port);
+    for m in trackers.skipped() {
+        progress.message(m);
+    }
+    let dht = crate::dht::start(
+        cfg.dht.as_ref(),
+        &meta.dht_nodes,
+        meta.private,
+        cfg.bind,
+        port,
+        progress,
+    );
+    if let (Some(d), true) = (&dht, cfg.verbose) {
+        progress.message(&format!("dht: node on UDP port {}", d.port));
+    }
+    // Peers given up front, a web seed or the DHT will do without a tracker.
+    let web_only = !webseed::usable(&meta.web_seeds).0.is_empty();
+    if trackers.is_empty() && cfg.peers.is_empty() && dht.is_none() && !web_only {
+        return Err(Error::Tracker(format!(
+            "the torrent names no tracker nor web seed bitsy can use (bitsy can announce \
+             to {}), and the DHT is off{}",
+            tracker::scheme::can_announce_to(),
+            if meta.private {
+                " (the torrent is private)"
+            } else {
+                ""
+            },
+        )));
+    }
+    if trackers.is_empty() {
+        let tracker = crossbeam_channel::never();
+        return Ok(Sources {
+            tracker_tx: None,
+            tracker,
+            dht,
+        });
+    }
+    let (tx, rx) = tracker::spawn(trackers);
+    Ok(Sources {
+        tracker_tx: Some(tx),
+        tracker: rx,
+        dht,
+    })
 }

@@ -37,6 +37,7 @@ impl Session<'_> {
             self.end_reject_pauses(now);
         }
         self.connect_more(now);
+        self.offer_web_work();
         if self
             .last_rechoke
             .is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY)
@@ -50,6 +51,7 @@ impl Session<'_> {
         if self.picker.is_complete() {
             return self.on_complete(now);
         }
+        self.check_sources_left()?;
         self.check_stalled(now)?;
         Ok(false)
     }
@@ -144,7 +146,7 @@ impl Session<'_> {
     pub(super) fn check_stalled(&mut self, now: Instant) -> Result<()> {
         // Addresses we cannot reach do not count: opentracker keeps dead
         // peers listed for 45 minutes.
-        let alone = !self.peers.values().any(|p| p.ready);
+        let alone = !self.peers.values().any(|p| p.ready) && !self.web.active();
         if !alone {
             self.peerless_since = None;
             return Ok(());
@@ -197,7 +199,7 @@ impl Session<'_> {
             uploaded: self.uploaded,
             peers,
             seeding: self.picker.is_complete() && self.completed_at.is_some(),
-            note,
+            note: note.or_else(|| self.web_note()),
         }
     }
 }

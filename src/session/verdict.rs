@@ -72,6 +72,7 @@ impl Session<'_> {
                 self.ban(liar);
             }
             self.announce_piece(v.piece);
+            self.offer_web_work();
             // Its room in the budget is free: peers may start a new piece.
             if was_full {
                 self.fill_all();
@@ -140,6 +141,10 @@ impl Session<'_> {
         self.progress.message(&format!(
             "piece {piece} failed its hash check; fetching it again"
         ));
+        if self.blame_web_seeds(&senders) {
+            self.fill_all();
+            return;
+        }
         let addrs: Vec<SocketAddr> = senders.iter().filter_map(|c| self.addr_of(*c)).collect();
         if let Blamed::Strike(addr) = self.blame.failed(piece, data, &addrs)
             && self.candidates.strike(addr)

@@ -43,6 +43,7 @@ pub(crate) mod testutil;
 pub use check::check_existing;
 pub(crate) use check::hash_pieces;
 pub(crate) use flush::Flusher;
+pub(crate) use layout::Layout;
 pub use layout::LayoutError;
 
 use crate::channels::PieceReader;
@@ -50,7 +51,6 @@ use crate::error::Error;
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::metainfo::FileEntry;
 use disk::Disk;
-use layout::Layout;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;

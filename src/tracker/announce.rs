@@ -53,7 +53,7 @@ pub const MAX_REDIRECTS: u32 = 3;
 pub const MAX_BODY_LEN: u64 = 1024 * 1024;
 
 /// The `User-Agent` we send: trackers log it, and some whitelist clients.
-const USER_AGENT: &str = concat!("bitsy/", env!("CARGO_PKG_VERSION"));
+pub const USER_AGENT: &str = concat!("bitsy/", env!("CARGO_PKG_VERSION"));
 
 /// Everything an announce URL carries besides the tracker's own URL.
 #[derive(Clone, Copy, Debug)]

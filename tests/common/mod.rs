@@ -18,6 +18,7 @@ pub mod fake_metadata_peer;
 pub mod fake_seeder;
 pub mod fake_tracker;
 pub mod fake_udp_tracker;
+pub mod fake_web_seed;
 pub mod raw_peer;
 pub mod seeder_behaviour;
 pub mod slow;

@@ -101,6 +101,28 @@ impl TestTorrent {
         self
     }
 
+    /// The same torrent (same info hash) with BEP 19 web seeds: `url-list`
+    /// beside `announce` (when `announce` is not empty).
+    pub fn with_url_list(mut self, announce: &str, urls: &[&str]) -> TestTorrent {
+        let mut t = Vec::new();
+        t.push(b'd');
+        if !announce.is_empty() {
+            put_str(&mut t, "announce");
+            put_str(&mut t, announce);
+        }
+        put_str(&mut t, "info");
+        t.extend_from_slice(&self.info);
+        put_str(&mut t, "url-list");
+        t.push(b'l');
+        for url in urls {
+            put_str(&mut t, url);
+        }
+        t.push(b'e');
+        t.push(b'e');
+        self.torrent = t;
+        self
+    }
+
     /// Writes the .torrent to `dir/<name>.torrent` and returns the path.
     pub fn write_to(&self, dir: &Path) -> PathBuf {
         let path = dir.join(format!("{}.torrent", self.name.replace('/', "_")));
