@@ -217,7 +217,7 @@ fn a_web_seed_over_https() {
             "-o",
             out.to_str().unwrap(),
         ])
-        .args(["--port", "0", "-v"])
+        .args(["--port", "0", "-v", "--no-dht"])
         .env("SSL_CERT_FILE", &ca.ca_cert)
         .env_remove("SSL_CERT_DIR")
         .stdin(Stdio::null())

@@ -249,7 +249,7 @@ def _stopped(h, procs, work, www, tdir, tracker, res, self_check):
                        dst, str(TIMEOUT), t]
             else:
                 cmd = [h.bitsy_bin(), "download", t, "-o", dst, "--port", str(h.free_port()),
-                       "-v"]
+                       "-v", "--no-dht"]
             p = procs.start("bitsy-" + case, cmd)
             h.wait_until("a connection to nginx", lambda: established_to(WEB_IP, port2), 30, p)
             time.sleep(0.5)
