@@ -5,8 +5,12 @@
 //! ```text
 //!                      ┌──────────────── main thread (session) ───────────────┐
 //!   tracker thread ◀──▶│ owns: piece picker, peers table, candidate addresses, │
-//!   (HTTP announces)   │       choker, storage (the only writer, verified      │
+//!   (HTTP, UDP)        │       choker, storage (the only writer, verified      │
 //!                      │       pieces only), status line                       │
+//!   dht thread     ◀──▶│ GetPeers (announcing our port) out, peers back        │
+//!   (one UDP socket)   │                                                       │
+//!   web seed threads ◀▶│ runs of pieces out (Fetch), whole pieces back, cut    │
+//!   (≤ 2 per URL)      │ into blocks like a peer's                             │
 //!   listener thread ──▶│                                                       │
 //!   (accept)           │                                                       │
 //!   hasher threads ◀──▶│ complete pieces out as Job, back as Verdict (with the │
@@ -38,8 +42,9 @@
 //! their way from the sockets to the main thread.
 //!
 //! A magnet link adds one short phase before this picture (`metadata`):
-//! the same shape in small, a coordinator on the main thread and one
-//! thread per peer, until the info dictionary has arrived and checked out.
+//! the same shape in small, a coordinator on the main thread, a tracker
+//! thread, a DHT thread and one thread per peer, until the info dictionary
+//! has arrived and checked out.
 //!
 //! # Reading order
 //!

@@ -2,23 +2,12 @@
 //! stays up, answers within its rate limit, ignores what it never asked
 //! for, and still serves an honest node afterwards.
 
+mod common;
+
 use bitsy::dht::krpc::{Body, Message, Method, Query, Response};
 use bitsy::dht::node_id::NodeId;
-use bitsy::dht::thread::{Config, Dht};
 use std::net::{Ipv4Addr, SocketAddrV4, UdpSocket};
 use std::time::{Duration, Instant};
-
-fn node() -> (Dht, SocketAddrV4) {
-    let cfg = Config {
-        bind: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0),
-        bootstrap: Vec::new(),
-        routers: Vec::new(),
-        state: None,
-    };
-    let (dht, _) = Dht::spawn(cfg).expect("a DHT node on loopback");
-    let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, dht.port);
-    (dht, addr)
-}
 
 /// A socket on its own loopback address (so each sender has its own
 /// rate limit), with a short read timeout.
@@ -60,7 +49,7 @@ fn drain(s: &UdpSocket) -> Vec<Message> {
 
 #[test]
 fn garbage_floods_and_unsolicited_answers_leave_it_serving() {
-    let (_dht, addr) = node();
+    let (_dht, addr) = common::dht_node::loopback_node();
     let evil = sender([127, 0, 0, 41]);
     let mut junk: Vec<Vec<u8>> = vec![
         Vec::new(),

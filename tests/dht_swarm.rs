@@ -10,23 +10,16 @@
 mod common;
 
 use bitsy::dht::node_id::NodeId;
-use bitsy::dht::thread::{Command, Config, Dht, Finding};
+use bitsy::dht::thread::{Command, Dht, Finding};
 use common::test_torrent::{TestTorrent, pseudo_random_bytes};
 use common::{Bitsy, TempDir, ok, text};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 
 /// The bootstrap node, and its address as `--dht-bootstrap` takes it.
 fn bootstrap_node() -> (Dht, String) {
-    let cfg = Config {
-        bind: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0),
-        bootstrap: Vec::new(),
-        routers: Vec::new(),
-        state: None,
-    };
-    let (dht, _) = Dht::spawn(cfg).expect("a DHT node on loopback");
-    let addr = format!("127.0.0.1:{}", dht.port);
-    (dht, addr)
+    let (dht, addr) = common::dht_node::loopback_node();
+    (dht, addr.to_string())
 }
 
 /// Asks `dht` for peers of `info_hash` until it knows some (at most 30 s).

@@ -14,6 +14,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod bitsy;
+pub mod dht_node;
 pub mod fake_metadata_peer;
 pub mod fake_seeder;
 pub mod fake_tracker;

@@ -15,6 +15,22 @@ impl PieceReader for NoData {
     }
 }
 
+/// A 4-piece torrent's context; `dht_port` as if our DHT node ran.
+fn context(events: crossbeam_channel::Sender<PeerEvent>, dht_port: Option<u16>) -> PeerContext {
+    PeerContext {
+        info_hash: [0; 20],
+        our_id: [1; 20],
+        geometry: Geometry::new(1 << 20, 1 << 18, 4).unwrap(),
+        reader: Arc::new(NoData),
+        events,
+        listen_port: 6881,
+        metadata: None,
+        private: false,
+        dht_port,
+        blocks: Default::default(),
+    }
+}
+
 #[test]
 fn keepalives_go_out_and_silence_ends_the_connection() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -24,18 +40,7 @@ fn keepalives_go_out_and_silence_ends_the_connection() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let (events, _rx) = crossbeam_channel::unbounded();
-    let ctx = PeerContext {
-        info_hash: [0; 20],
-        our_id: [1; 20],
-        geometry: Geometry::new(1 << 20, 1 << 18, 4).unwrap(),
-        reader: Arc::new(NoData),
-        events,
-        listen_port: 6881,
-        metadata: None,
-        private: false,
-        dht_port: None,
-        blocks: Default::default(),
-    };
+    let ctx = context(events, None);
     let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
     let started = Instant::now();
     let close = std::thread::scope(|s| {
@@ -73,18 +78,7 @@ fn port_messages_go_out_and_come_in_while_a_dht_node_runs() {
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
     let (events, rx) = crossbeam_channel::unbounded();
-    let ctx = PeerContext {
-        info_hash: [0; 20],
-        our_id: [1; 20],
-        geometry: Geometry::new(1 << 20, 1 << 18, 4).unwrap(),
-        reader: Arc::new(NoData),
-        events,
-        listen_port: 6881,
-        metadata: None,
-        private: false,
-        dht_port: Some(6999),
-        blocks: Default::default(),
-    };
+    let ctx = context(events, Some(6999));
     let (_cmds, cmd_rx) = crossbeam_channel::unbounded();
     let close = std::thread::scope(|s| {
         let run = s.spawn(|| {
