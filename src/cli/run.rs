@@ -64,7 +64,7 @@ pub fn run(cmd: Command) -> Result<()> {
             let stop = stop_flag()?;
             let mut progress = Progress::new(config.quiet);
             if let Some(d) = &mut config.dht {
-                d.state = Some(crate::dht::settings::state_path(&out));
+                d.state = crate::dht::settings::state_path(Some(&out));
             }
             let (meta, copy) = match &torrent {
                 TorrentSource::Magnet(link) => {
@@ -90,8 +90,7 @@ pub fn run(cmd: Command) -> Result<()> {
         } => {
             let meta = Metainfo::load(&torrent)?;
             if let Some(d) = &mut config.dht {
-                let beside = data.parent().unwrap_or(Path::new("."));
-                d.state = Some(crate::dht::settings::state_path(beside));
+                d.state = crate::dht::settings::state_path(None);
             }
             let (root, specs) = layout::for_existing(&meta, &data);
             let files = if meta.multi_file {

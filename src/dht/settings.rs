@@ -87,16 +87,18 @@ pub fn start(
 /// Where a torrent's node keeps its table: the state directory
 /// (`state::default_path`: `$XDG_STATE_HOME/bitsy`, else
 /// `~/.local/state/bitsy`) when it can be created, else a hidden file in
-/// `beside` (the download's folder).
-pub fn state_path(beside: &Path) -> PathBuf {
+/// `beside` (the download's folder) if that folder exists already, else
+/// nowhere (the table is not kept). `seed` passes no folder: it never
+/// writes beside the data it serves.
+pub fn state_path(beside: Option<&Path>) -> Option<PathBuf> {
     state_path_in(state::default_path(|k| std::env::var_os(k)), beside)
 }
 
-fn state_path_in(default: Option<PathBuf>, beside: &Path) -> PathBuf {
+fn state_path_in(default: Option<PathBuf>, beside: Option<&Path>) -> Option<PathBuf> {
     let usable = |p: &PathBuf| p.parent().is_some_and(|d| fs::create_dir_all(d).is_ok());
     default
         .filter(usable)
-        .unwrap_or_else(|| beside.join(BESIDE_NAME))
+        .or_else(|| beside.filter(|d| d.is_dir()).map(|d| d.join(BESIDE_NAME)))
 }
 
 /// The state file's name in the download's folder.
@@ -144,18 +146,22 @@ mod tests {
     }
 
     #[test]
-    fn the_state_falls_back_beside_the_download() {
+    fn the_state_falls_back_beside_an_existing_download_folder() {
         let dir = TempDir::new("dht-state");
         // A state directory that cannot be created (its parent is a file).
         let file = dir.path().join("f");
         fs::write(&file, b"").unwrap();
-        let path = state_path_in(Some(file.join("bitsy").join("dht.dat")), dir.path());
-        assert_eq!(path, dir.path().join(BESIDE_NAME));
+        let blocked = Some(file.join("bitsy").join("dht.dat"));
+        let beside = Some(dir.path().join(BESIDE_NAME));
+        assert_eq!(state_path_in(blocked.clone(), Some(dir.path())), beside);
+        assert_eq!(state_path_in(None, Some(dir.path())), beside);
         let ok = dir.path().join("state").join("bitsy").join("dht.dat");
-        assert_eq!(state_path_in(Some(ok.clone()), dir.path()), ok);
-        assert_eq!(
-            state_path_in(None, dir.path()),
-            dir.path().join(BESIDE_NAME)
-        );
+        assert_eq!(state_path_in(Some(ok.clone()), Some(dir.path())), Some(ok));
+        // A download folder that does not exist yet is not made for it,
+        // and `seed` never writes beside its data.
+        let missing = dir.path().join("not-yet");
+        assert_eq!(state_path_in(blocked.clone(), Some(&missing)), None);
+        assert!(!missing.exists());
+        assert_eq!(state_path_in(blocked, None), None);
     }
 }
