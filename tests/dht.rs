@@ -30,13 +30,15 @@ fn ping(tid: &[u8], sender: NodeId) -> Vec<u8> {
     .encode()
 }
 
-/// Reads answers until none comes for 300 ms (at most 10 s).
+/// Reads answers until none comes for 300 ms (at most 10 s; both scaled
+/// for emulators).
 fn drain(s: &UdpSocket) -> Vec<Message> {
     let mut buf = [0; 4096];
     let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + common::slow::scaled(Duration::from_secs(10));
+    let silence = common::slow::scaled(Duration::from_millis(300));
     let mut quiet = Instant::now();
-    while Instant::now() < deadline && quiet.elapsed() < Duration::from_millis(300) {
+    while Instant::now() < deadline && quiet.elapsed() < silence {
         if let Ok((n, _)) = s.recv_from(&mut buf) {
             quiet = Instant::now();
             if let Ok(m) = Message::decode(&buf[..n]) {

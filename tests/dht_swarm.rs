@@ -22,17 +22,18 @@ fn bootstrap_node() -> (Dht, String) {
     (dht, addr.to_string())
 }
 
-/// Asks `dht` for peers of `info_hash` until it knows some (at most 30 s).
+/// Asks `dht` for peers of `info_hash` until it knows some (at most 30 s,
+/// scaled for emulators).
 fn announced_peers(dht: &Dht, info_hash: [u8; 20]) -> Vec<SocketAddrV4> {
     let target = NodeId(info_hash);
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + common::slow::scaled(Duration::from_secs(30));
     while Instant::now() < deadline {
         let ask = Command::GetPeers {
             info_hash: target,
             announce: None,
         };
         dht.commands.send(ask).expect("the node runs");
-        let lookup_ends = Instant::now() + Duration::from_secs(12);
+        let lookup_ends = Instant::now() + common::slow::scaled(Duration::from_secs(12));
         while let Ok(f) = dht.findings.recv_deadline(lookup_ends) {
             match f {
                 Finding::Peers(h, p) if h == target && !p.is_empty() => return p,

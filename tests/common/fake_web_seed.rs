@@ -90,7 +90,7 @@ impl FakeWebSeed {
             live: AtomicUsize::new(0),
         });
         let thread = thread::spawn(move || {
-            let end = Instant::now() + LIFETIME;
+            let end = Instant::now() + super::slow::scaled(LIFETIME);
             while !shared.stop.load(Ordering::Relaxed) && Instant::now() < end {
                 if shared.live.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
                     thread::sleep(Duration::from_millis(10));
