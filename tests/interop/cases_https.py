@@ -44,32 +44,11 @@ def make_ca(d):
 
 
 def start_nginx(h, procs, d, port, upstream):
-    conf = os.path.join(d, "nginx.conf")
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    with open(conf, "w") as f:
-        f.write("""%(user)sdaemon off;
-worker_processes 1;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log;
-events { worker_connections 64; }
-http {
-    access_log %(d)s/access.log;
-    client_body_temp_path %(d)s/body;
-    proxy_temp_path %(d)s/proxy;
-    fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi;
-    scgi_temp_path %(d)s/scgi;
-    server {
-        listen 127.0.0.1:%(port)d ssl;
+    server = """        listen 127.0.0.1:%(port)d ssl;
         ssl_certificate %(d)s/server.pem;
         ssl_certificate_key %(d)s/server.key;
-        location / { proxy_pass %(upstream)s; }
-    }
-}
-""" % {"user": user, "d": d, "port": port, "upstream": upstream})
-    p = procs.start("nginx", ["nginx", "-c", conf, "-p", d + "/"])
-    h.wait_until("nginx", lambda: h.port_open("127.0.0.1", port), 10, p)
-    return p
+        location / { proxy_pass %(upstream)s; }""" % {"d": d, "port": port, "upstream": upstream}
+    return h.start_nginx(procs, d, "nginx", "127.0.0.1", port, server)
 
 
 def cases(h, procs, work, tracker, res, self_check, filters, timeout):

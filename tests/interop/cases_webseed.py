@@ -41,31 +41,11 @@ def _want(filters, name):
 
 def start_nginx(h, procs, d, port, www, name="nginx-webseed"):
     os.makedirs(d, exist_ok=True)
-    conf = os.path.join(d, "nginx.conf")
-    user = "user root;\n" if os.geteuid() == 0 else ""
-    with open(conf, "w") as f:
-        f.write("""%(user)sdaemon off;
-worker_processes 1;
-pid %(d)s/nginx.pid;
-error_log %(d)s/error.log;
-events { worker_connections 64; }
-http {
-    access_log %(d)s/access.log;
-    client_body_temp_path %(d)s/body;
-    proxy_temp_path %(d)s/proxy;
-    fastcgi_temp_path %(d)s/fastcgi;
-    uwsgi_temp_path %(d)s/uwsgi;
-    scgi_temp_path %(d)s/scgi;
-    server {
-        listen %(ip)s:%(port)d;
+    server = """        listen %(ip)s:%(port)d;
         location /fast/ { alias %(www)s/; }
-        location /slow/ { alias %(www)s/; limit_rate %(rate)s; }
-    }
-}
-""" % {"user": user, "d": d, "port": port, "www": www, "ip": WEB_IP, "rate": SLOW_RATE})
-    p = procs.start(name, ["nginx", "-c", conf, "-p", d + "/"])
-    h.wait_until("nginx", lambda: h.port_open(WEB_IP, port), 10, p)
-    return p
+        location /slow/ { alias %(www)s/; limit_rate %(rate)s; }""" % {
+        "port": port, "www": www, "ip": WEB_IP, "rate": SLOW_RATE}
+    return h.start_nginx(procs, d, name, WEB_IP, port, server)
 
 
 def access_bytes(d):

@@ -691,3 +691,32 @@ def qbit_download(qb, torrent, dst, timeout):
     except RuntimeError as e:
         log("  " + str(e))
         return False
+
+
+def start_nginx(procs, d, name, ip, port, server):
+    """nginx as our own process (real-clients.md): `daemon off`, everything under `d`,
+    one `server` block listening on ip:port (`server` is its body after the listen line,
+    with its listen line). Waits until the port is open; stop it by PID."""
+    conf = os.path.join(d, "nginx.conf")
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    with open(conf, "w") as f:
+        f.write("""%(user)sdaemon off;
+worker_processes 1;
+pid %(d)s/nginx.pid;
+error_log %(d)s/error.log;
+events { worker_connections 64; }
+http {
+    access_log %(d)s/access.log;
+    client_body_temp_path %(d)s/body;
+    proxy_temp_path %(d)s/proxy;
+    fastcgi_temp_path %(d)s/fastcgi;
+    uwsgi_temp_path %(d)s/uwsgi;
+    scgi_temp_path %(d)s/scgi;
+    server {
+%(server)s
+    }
+}
+""" % {"user": user, "d": d, "server": server})
+    p = procs.start(name, ["nginx", "-c", conf, "-p", d + "/"])
+    wait_until("nginx", lambda: port_open(ip, port), 10, p)
+    return p
