@@ -695,8 +695,8 @@ def qbit_download(qb, torrent, dst, timeout):
 
 def start_nginx(procs, d, name, ip, port, server):
     """nginx as our own process (real-clients.md): `daemon off`, everything under `d`,
-    one `server` block listening on ip:port (`server` is its body after the listen line,
-    with its listen line). Waits until the port is open; stop it by PID."""
+    one `server` block whose body (listen line included) is `server`. Waits until ip:port
+    is open; the caller stops it by PID."""
     conf = os.path.join(d, "nginx.conf")
     user = "user root;\n" if os.geteuid() == 0 else ""
     with open(conf, "w") as f:
