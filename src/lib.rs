@@ -93,6 +93,7 @@ pub mod progress;
 pub mod session;
 
 // ── The other commands ─────────────────────────────────────────────────
+pub mod selection;
 pub mod verify;
 pub mod create;
 pub mod tracker_server;
