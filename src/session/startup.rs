@@ -49,7 +49,7 @@ pub fn check_storage(
         progress.message(&format!(
             "resume: {} of {} pieces ({}) already on disk and verified",
             have.count(),
-            meta.geometry.num_pieces(),
+            storage.needed().count(),
             format_bytes(reused)
         ));
     }
