@@ -3,6 +3,13 @@
 //! and their bytes in a boundary piece are read from the part file when
 //! it holds the piece (else from the file, if a past download left it).
 //!
+//! A wider selection later: a file chosen now whose bytes in a boundary
+//! piece are only in the part file (it was left out before, so it is not
+//! on disk) is read from there by the resume check, and if the piece is
+//! good, [`Storage::restore_kept`] writes those bytes into the file. A
+//! read-only storage (`bitsy verify`) never reads a chosen file's bytes
+//! from the part file: it checks the files as they are.
+//!
 //! Part of `Storage` (see `mod.rs`). The resume check and `bitsy verify`
 //! ask [`Storage::has_prior_data`] and [`Storage::is_on_disk`] here, so
 //! they see a boundary piece the way peers are served it.
@@ -30,19 +37,44 @@ impl Storage {
 
     /// True if every non-pad byte of the piece was on disk when opened
     /// (so reading it cannot hit a missing file or the end of a short
-    /// one): in its file, or for a file not selected, in the part file.
+    /// one): in its file, or in the part file (see the module docs).
     pub(crate) fn is_on_disk(&self, piece: PieceIndex) -> bool {
         let inner = &*self.inner;
         let kept = inner.kept(piece);
         inner.layout.piece_spans(piece).all(|s| {
             let end = s.file_offset + s.buf.len() as u64;
             s.pad
-                || (kept && !inner.chosen(s.file))
+                || (kept && inner.from_parts(s.file))
                 || inner
                     .disks
                     .get(s.file)
                     .is_some_and(|d| d.on_disk.is_some_and(|len| len >= end))
         })
+    }
+
+    /// After the resume check found `have`: the good pieces of the part
+    /// file with bytes of chosen files not on disk (left out by an earlier
+    /// selection) get those bytes written into the files. Memory: one
+    /// piece. A no-op for read-only storage.
+    pub fn restore_kept(&self, have: &Bitfield) -> io::Result<()> {
+        let inner = &*self.inner;
+        if !inner.writable {
+            return Ok(());
+        }
+        let g = inner.layout.geometry();
+        let mut buf = Vec::new();
+        for piece in have.iter_raw().filter_map(|i| g.piece(i)) {
+            let missing = inner.layout.piece_spans(piece).any(|s| {
+                !s.pad
+                    && inner.chosen(s.file)
+                    && inner.disks.get(s.file).is_some_and(|d| !d.exists())
+            });
+            if inner.kept(piece) && missing {
+                self.read_piece_at(piece, &mut buf)?;
+                inner.write_range(g.piece_offset(piece), &buf)?;
+            }
+        }
+        Ok(())
     }
 
     /// Whether the selection needs `piece` (always, without `--select`).
@@ -85,9 +117,17 @@ impl Inner {
         pad || self.selection.as_ref().is_none_or(|s| s.is_chosen(index))
     }
 
-    /// Whether the part file holds `piece` (and a selection reads it).
+    /// Whether the part file holds `piece`.
     fn kept(&self, piece: PieceIndex) -> bool {
-        self.selection.is_some() && self.parts.as_ref().is_some_and(|p| p.has(piece))
+        self.parts.as_ref().is_some_and(|p| p.has(piece))
+    }
+
+    /// Whether the bytes of file `index` in a piece the part file holds
+    /// are read from there: always for a file not chosen; for a chosen
+    /// one only while it is not on disk, and only if we may write it
+    /// there (see the module docs).
+    pub(super) fn from_parts(&self, index: usize) -> bool {
+        !self.chosen(index) || (self.writable && self.disks.get(index).is_some_and(|d| !d.exists()))
     }
 
     /// Reads content from `at` (inside one piece) from the part file into
@@ -98,9 +138,9 @@ impl Inner {
         let Some(piece) = u32::try_from(raw).ok().and_then(|r| g.piece(r)) else {
             return Ok(false);
         };
-        match (&self.parts, self.selection.is_some()) {
-            (Some(parts), true) => parts.read(piece, at - g.piece_offset(piece), out),
-            _ => Ok(false),
+        match &self.parts {
+            Some(parts) => parts.read(piece, at - g.piece_offset(piece), out),
+            None => Ok(false),
         }
     }
 
@@ -108,7 +148,7 @@ impl Inner {
     /// piece (one with bytes of a file not chosen) is kept whole in the
     /// part file, so it can be served and checked again.
     pub(super) fn keep_boundary(&self, piece: PieceIndex, data: &[u8]) -> Result<(), PathError> {
-        let Some(parts) = self.parts.as_ref().filter(|_| self.selection.is_some()) else {
+        let Some(parts) = &self.parts else {
             return Ok(());
         };
         let boundary = self
