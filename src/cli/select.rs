@@ -66,3 +66,75 @@ pub(super) fn describe(meta: &Metainfo, selection: &Selection) -> String {
         format_bytes(selection.bytes(&meta.files))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Command, parse};
+    use crate::error::Error;
+    use crate::selection::Select;
+    use std::ffi::OsString;
+
+    fn p(args: &[&str]) -> crate::error::Result<Command> {
+        parse(args.iter().map(OsString::from).collect())
+    }
+
+    #[test]
+    fn download_and_verify_take_select() {
+        let want = Select::parse("1,3-5").ok();
+        for args in [
+            &["download", "a.torrent", "--select", "1,3-5"][..],
+            &["a.torrent", "--select=1,3-5", "-o", "out"],
+        ] {
+            match p(args) {
+                Ok(Command::Download { config, .. }) => assert_eq!(config.select, want),
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+        match p(&["verify", "a.torrent", "data", "--select", "2"]) {
+            Ok(Command::Verify { select, .. }) => assert_eq!(select, Select::parse("2").ok()),
+            other => panic!("{other:?}"),
+        }
+        match p(&["download", "a.torrent"]) {
+            Ok(Command::Download { config, .. }) => assert_eq!(config.select, None),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_lists_are_usage_errors() {
+        // (arguments, what the message says)
+        let table: &[(&[&str], &str)] = &[
+            (
+                &["download", "a.torrent", "--select", "0"],
+                "--select: files are numbered from 1",
+            ),
+            (&["download", "a.torrent", "--select", "4-2"], "backwards"),
+            (
+                &["download", "a.torrent", "--select", "1,x"],
+                "\"x\" is not a file number",
+            ),
+            (
+                &["download", "a.torrent", "--select="],
+                "expected file numbers",
+            ),
+            (
+                &["download", "a.torrent", "--select"],
+                "--select: missing its value",
+            ),
+            (
+                &["verify", "a.torrent", "d", "--select", "1-"],
+                "\"1-\" is not",
+            ),
+            (
+                &["seed", "a.torrent", "d", "--select", "1"],
+                "does not take --select",
+            ),
+        ];
+        for (args, says) in table {
+            match p(args) {
+                Err(Error::Usage(m)) => assert!(m.contains(says), "{args:?}: {m}"),
+                other => panic!("{args:?}: not a usage error: {other:?}"),
+            }
+        }
+    }
+}
