@@ -70,11 +70,22 @@ pub struct VerifyReport {
 }
 
 /// Opens the files under `root` read-only ([`Storage::open_existing`]:
-/// nothing is created or changed) and checks every piece `choice` needs
-/// against `hashes`,
+/// nothing is created or changed) and checks every piece against `hashes`,
 /// calling `progress(done, total)` as it goes (at the start, about every
 /// percent, and at the end).
 pub fn verify(
+    root: &Path,
+    files: Vec<FileEntry>,
+    geometry: Geometry,
+    hashes: &[[u8; 20]],
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<VerifyReport, Error> {
+    verify_with(root, files, geometry, hashes, Choice::default(), progress)
+}
+
+/// [`verify`] of the files `choice` selects: only the pieces they need
+/// are checked, the others are listed as not selected.
+pub fn verify_with(
     root: &Path,
     files: Vec<FileEntry>,
     geometry: Geometry,
@@ -238,15 +249,7 @@ mod tests {
     }
 
     fn run(dir: &TempDir, sums: &[[u8; 20]], g: Geometry) -> VerifyReport {
-        verify(
-            dir.path(),
-            files(),
-            g,
-            sums,
-            Choice::default(),
-            &mut |_, _| {},
-        )
-        .unwrap()
+        verify(dir.path(), files(), g, sums, &mut |_, _| {}).unwrap()
     }
 
     fn statuses(r: &VerifyReport) -> Vec<FileStatus> {
@@ -294,7 +297,7 @@ mod tests {
                 .ok(),
             parts: Some(dir.path().join(".v.parts")),
         };
-        let check = |text| verify(dir.path(), files(), g, &sums, select(text), &mut |_, _| {});
+        let check = |text| verify_with(dir.path(), files(), g, &sums, select(text), &mut |_, _| {});
         // c (file 4) lies alone in piece 3, after the pad.
         let r = check("4").unwrap();
         let skip = FileStatus::NotSelected;
@@ -368,7 +371,7 @@ mod tests {
         let err = verify_storage(&s, &sums[..3], &mut |_, _| {}).unwrap_err();
         assert!(matches!(err, Error::Torrent(_)));
         let nope = dir.path().join("nope");
-        let r = verify(&nope, files(), g, &sums, Choice::default(), &mut |_, _| {}).unwrap();
+        let r = verify(&nope, files(), g, &sums, &mut |_, _| {}).unwrap();
         assert_eq!(statuses(&r), vec![Missing; 4]);
         assert!(!r.is_complete() && r.pieces.is_empty());
         assert!(!nope.exists());

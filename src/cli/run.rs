@@ -157,7 +157,7 @@ fn verify(torrent: &Path, data: &Path, quiet: bool, select: Option<&Select>) -> 
     let choice = select::for_existing(&meta, &root, selection);
     let mut progress = Progress::new(quiet);
     tell_path_fixes(&meta, &mut progress);
-    let report = crate::verify::verify(
+    let report = crate::verify::verify_with(
         &root,
         specs,
         meta.geometry,

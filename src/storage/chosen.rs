@@ -44,7 +44,7 @@ impl Storage {
         inner.layout.piece_spans(piece).all(|s| {
             let end = s.file_offset + s.buf.len() as u64;
             s.pad
-                || (kept && inner.from_parts(s.file))
+                || (kept && inner.read_from_parts(s.file))
                 || inner
                     .disks
                     .get(s.file)
@@ -126,7 +126,7 @@ impl Inner {
     /// are read from there: always for a file not chosen; for a chosen
     /// one only while it is not on disk, and only if we may write it
     /// there (see the module docs).
-    pub(super) fn from_parts(&self, index: usize) -> bool {
+    pub(super) fn read_from_parts(&self, index: usize) -> bool {
         !self.chosen(index) || (self.writable && self.disks.get(index).is_some_and(|d| !d.exists()))
     }
 

@@ -303,7 +303,7 @@ impl Inner {
             let dest = out.get_mut(span.buf).ok_or_else(|| outside(disk))?;
             if span.pad {
                 dest.fill(0);
-            } else if !(self.from_parts(span.file) && self.read_kept(at, dest)?) {
+            } else if !(self.read_from_parts(span.file) && self.read_kept(at, dest)?) {
                 disk.with_file(false, |f| f.read_exact_at(dest, span.file_offset))?;
             }
         }
