@@ -7,10 +7,14 @@
 
 mod common;
 
-use common::Behaviour;
-use common::{Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok, pseudo_random_bytes, text};
+use common::raw_peer::{self, RawPeer};
+use common::{
+    Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok, pseudo_random_bytes, text,
+};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 /// Files (offset..end) at 16 KiB pieces, 140,000 bytes in 9 pieces:
 ///   1 a.bin      0..40000      pieces 0-2
@@ -198,6 +202,49 @@ fn bad_selections_are_usage_errors_and_create_nothing() {
         fails(&s.verify(Some(select)), 2, says);
     }
     assert_eq!(s.seeder.connections(), 0, "no peer was contacted");
+}
+
+/// After a `--select 2` download, seeding: the bitfield claims exactly
+/// the two boundary pieces, and both are served whole, b's bytes from
+/// b.bin and its neighbours' from the part file.
+#[test]
+fn a_selection_announces_and_serves_only_its_pieces() {
+    let s = setup("select-serve");
+    ok(&s.download(Some("2")));
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap();
+    let (file, out) = (s.file.to_str().unwrap(), s.out.to_str().unwrap());
+    let port_text = port.to_string();
+    let args = [
+        "download", file, "-o", out, "--select", "2", "--seed", "--port", &port_text, "-q",
+    ];
+    let seeding = Bitsy::start(&args);
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_err() {
+        assert!(Instant::now() < deadline, "bitsy never listened on {addr}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mut peer = RawPeer::connect(addr, &s.t.info_hash);
+    // 9 pieces: two bytes, pieces 2 and 3 set (0b0011_0000).
+    assert_eq!(peer.recv(), Some((raw_peer::BITFIELD, vec![0x30, 0x00])));
+    peer.send(raw_peer::INTERESTED, &[]);
+    assert_eq!(peer.recv().map(|m| m.0), Some(raw_peer::UNCHOKE));
+    for piece in [2u32, 3] {
+        peer.request(piece, 0, 16 * 1024);
+        let (id, payload) = peer.recv().expect("a piece");
+        assert_eq!(id, raw_peer::PIECE);
+        assert_eq!(&payload[..8], &[0, 0, 0, piece as u8, 0, 0, 0, 0]);
+        assert!(
+            payload[8..] == *s.t.piece(piece),
+            "piece {piece} served wrong"
+        );
+    }
+    let end = seeding.interrupt();
+    assert_eq!(end.status.code(), Some(0), "{}", text(&end.stderr));
+    assert_eq!(s.present(), vec!["b.bin"], "seeding created nothing");
 }
 
 /// Checks the helper itself: the paths it looks at are the torrent's.
