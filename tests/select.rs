@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::fake_metadata_peer::{FakeMetadataPeer, MetaBehaviour};
 use common::raw_peer::{self, RawPeer};
 use common::{
     Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok, pseudo_random_bytes, text,
@@ -202,6 +203,38 @@ fn bad_selections_are_usage_errors_and_create_nothing() {
         fails(&s.verify(Some(select)), 2, says);
     }
     assert_eq!(s.seeder.connections(), 0, "no peer was contacted");
+}
+
+/// A magnet link: the numbers can only be checked once the metadata is
+/// in; a number past the last file is then a usage error, and neither
+/// the files nor the metadata's copy are kept.
+#[test]
+fn a_magnet_selection_is_checked_when_the_metadata_arrives() {
+    let s = setup("select-magnet");
+    let peer = FakeMetadataPeer::start(MetaBehaviour::serving(s.t.info_hash, &s.t.info));
+    // The metadata from `peer`; the pieces from the seeder the tracker lists.
+    let magnet = format!(
+        "magnet:?xt=urn:btih:{}&x.pe={}&tr={}",
+        s.t.info_hash_hex(),
+        peer.addr(),
+        s.tracker.url().replace(':', "%3A").replace('/', "%2F")
+    );
+    let out = s.out.to_str().unwrap();
+    let run = Bitsy::run(&[
+        "download", &magnet, "-o", out, "--port", "0", "--select", "7",
+    ]);
+    fails(&run, 2, "there is no file 7: the torrent has 5 files");
+    assert!(peer.served() >= 1, "the metadata was fetched");
+    assert!(!s.out.exists(), "{} was created", s.out.display());
+    // A malformed list is refused before going online.
+    let run = Bitsy::run(&["download", &magnet, "-o", out, "--select", "2-"]);
+    fails(&run, 2, "\"2-\" is not a file number");
+    assert_eq!(peer.connections(), 1);
+    // A good one downloads the selected file only.
+    ok(&Bitsy::run(&[
+        "download", &magnet, "-o", out, "--port", "0", "--select", "4",
+    ]));
+    assert_eq!(s.present(), vec!["c.bin"]);
 }
 
 /// After a `--select 2` download, seeding: the bitfield claims exactly
