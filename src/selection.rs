@@ -120,7 +120,11 @@ impl Select {
     pub fn resolve(&self, files: &[FileEntry]) -> Result<Selection, SelectError> {
         let real: Vec<usize> = numbered(files).map(|(_, i, _)| i).collect();
         let mut chosen = vec![false; files.len()];
-        for &(from, to) in &self.ranges {
+        // Sorted, each number is visited once however the ranges overlap.
+        let mut ranges = self.ranges.clone();
+        ranges.sort_unstable();
+        let mut next = 1u32; // the first number not visited yet
+        for (from, to) in ranges {
             if to as usize > real.len() {
                 let number = if from as usize > real.len() { from } else { to };
                 return Err(SelectError::OutOfRange {
@@ -128,13 +132,14 @@ impl Select {
                     count: real.len(),
                 });
             }
-            for n in from..=to {
+            for n in from.max(next)..=to {
                 if let Some(&i) = real.get(n as usize - 1)
                     && let Some(c) = chosen.get_mut(i)
                 {
                     *c = true;
                 }
             }
+            next = next.max(to.saturating_add(1));
         }
         Ok(Selection { chosen })
     }

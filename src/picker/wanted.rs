@@ -42,6 +42,11 @@ impl Picker {
         self.have_bytes >= self.wanted_bytes
     }
 
+    /// How many pieces we want (all of them without `--select`).
+    pub fn pieces_wanted(&self) -> u32 {
+        self.wanted.count()
+    }
+
     /// Bytes of the wanted pieces (the torrent's size without `--select`).
     pub fn bytes_wanted(&self) -> u64 {
         self.wanted_bytes

@@ -164,7 +164,7 @@ impl Session<'_> {
         let done = format!(
             "{} of {} pieces done",
             self.picker.have().count(),
-            self.meta.geometry.num_pieces()
+            self.picker.pieces_wanted()
         );
         // Exit 4 only when the trackers are why: none ever answered and no
         // peer ever came (not even an incoming one).

@@ -381,7 +381,7 @@ impl Session<'_> {
             "no source left: every web seed was dropped ({}; {} of {} pieces done)",
             why.join("; "),
             self.picker.have().count(),
-            self.meta.geometry.num_pieces()
+            self.picker.pieces_wanted()
         )))
     }
 }

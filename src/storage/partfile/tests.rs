@@ -164,3 +164,34 @@ fn a_complete_download_of_every_file_deletes_the_part_file() {
     s.finish_parts().unwrap();
     assert!(!dir.path().join(".t.parts").exists());
 }
+
+#[test]
+fn a_wider_selection_takes_the_bytes_of_a_new_file_from_the_part_file() {
+    let dir = TempDir::new("select-wider");
+    let files = three();
+    let data = content(&files);
+    let sums = hashes(&data, 1024);
+    let g = Geometry::new(3072, 1024, 3).unwrap();
+    let p1 = g.piece(1).unwrap();
+    {
+        let s = Storage::open_with(dir.path(), files.clone(), g, choice(&dir, "2")).unwrap();
+        s.write_piece(p1, &data[1024..2048]).unwrap();
+    }
+    // Now a and b: a is not on disk, but its bytes in piece 1 are kept.
+    let s = Storage::open_with(dir.path(), files.clone(), g, choice(&dir, "1-2")).unwrap();
+    let good = check_existing(&s, &sums, &mut |_, _| {}).unwrap();
+    assert_eq!(good.iter_raw().collect::<Vec<_>>(), vec![1]);
+    s.restore_kept(&good).unwrap();
+    s.sync().unwrap();
+    let a = std::fs::read(dir.path().join("t/a")).unwrap();
+    assert_eq!(a.len(), 1500, "created at its length");
+    assert_eq!(&a[1024..], &data[1024..1500], "its part of piece 1");
+    assert!(!dir.path().join("t/c").exists());
+    drop(s);
+    // Read-only (verify) reads a chosen file only from itself: without
+    // a, piece 1 is not good, though the part file holds it.
+    std::fs::remove_file(dir.path().join("t/a")).unwrap();
+    let s = Storage::open_existing_with(dir.path(), files, g, choice(&dir, "1-2")).unwrap();
+    let good = check_existing(&s, &sums, &mut |_, _| {}).unwrap();
+    assert_eq!(good.count(), 0);
+}
