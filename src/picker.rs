@@ -18,6 +18,9 @@
 //!   how many a peer holds and which to take back; it keeps no copy.
 //! - At most `max_partial` pieces are partial or hashing at once
 //!   (`picker/budget.rs`), whatever the size of the torrent.
+//! - Only *wanted* pieces are started: every piece, or with `--select`
+//!   those the selected files need; `have` is a subset of them, and the
+//!   download is complete when they are all had (`picker/wanted.rs`).
 //!
 //! Policy, in order (see DESIGN.md, "Who downloads what"):
 //! 1. blocks of pieces already in progress, fullest piece first, so

@@ -31,7 +31,8 @@
 //!
 //! With a `--select` [`Choice`], a file not selected is only looked at:
 //! if it is there it is opened read-only, never extended nor refused for
-//! its length, and if it is not, nothing is checked about making it. The
+//! its length; if it is not (or something else is at its path), nothing
+//! is checked about making it. The
 //! part file is opened if it exists (`partfile.rs`).
 //!
 //! Both refuse, with an error naming the path, a root that is not a
@@ -86,7 +87,10 @@ impl Storage {
             let disk = match (entry.pad || !root_exists, chosen) {
                 (true, _) => Disk::absent(path, keep),
                 (false, true) => open_for_download(root, entry, path, keep)?,
-                (false, false) => open_to_read(entry, path, keep)?,
+                // Never ours to write: whatever is in the way is left be.
+                (false, false) => {
+                    open_to_read(entry, path.clone(), keep).unwrap_or(Disk::absent(path, keep))
+                }
             };
             disks.push(disk);
         }

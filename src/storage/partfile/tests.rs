@@ -126,13 +126,15 @@ fn files_left_out_are_read_but_never_changed() {
     let data = content(&files);
     let sums = hashes(&data, 1024);
     let g = Geometry::new(3072, 1024, 3).unwrap();
-    // A past download left a whole, and c short and longer than a... c
-    // is 10 bytes too long: not refused, not truncated, not extended.
+    // A past download left a whole, and c 10 bytes longer than the
+    // torrent says: c is not refused, truncated or written.
     std::fs::create_dir_all(dir.path().join("t")).unwrap();
     std::fs::write(dir.path().join("t/a"), &data[..1500]).unwrap();
     let mut long_c = data[1600..].to_vec();
     long_c.extend_from_slice(&[9; 10]);
     std::fs::write(dir.path().join("t/c"), &long_c).unwrap();
+    // A folder where b should be: not ours to judge.
+    std::fs::create_dir_all(dir.path().join("t/b")).unwrap();
     let s = Storage::open_with(dir.path(), files, g, choice(&dir, "1")).unwrap();
     // Piece 0 is a's alone; piece 1 needs b, which is not there.
     let good = check_existing(&s, &sums, &mut |_, _| {}).unwrap();
@@ -140,7 +142,7 @@ fn files_left_out_are_read_but_never_changed() {
     let p1 = g.piece(1).unwrap();
     s.write_piece(p1, &data[1024..2048]).unwrap();
     s.sync().unwrap();
-    assert!(!dir.path().join("t/b").exists());
+    assert!(dir.path().join("t/b").is_dir());
     assert_eq!(std::fs::read(dir.path().join("t/c")).unwrap(), long_c);
     assert_eq!(
         std::fs::read(dir.path().join("t/a")).unwrap(),
