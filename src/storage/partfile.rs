@@ -92,6 +92,15 @@ impl Partfile {
             writable,
             slots: Mutex::new(Slots::default()),
         };
+        // Anything but a regular file there is refused before opening it:
+        // opening a FIFO would block forever.
+        match std::fs::metadata(&path) {
+            Ok(m) if !m.is_file() => {
+                return Err(at(io::Error::other("is not a regular file")));
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(parts),
+            _ => {}
+        }
         let file = match OpenOptions::new().read(true).write(writable).open(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(parts),

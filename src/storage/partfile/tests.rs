@@ -57,6 +57,11 @@ fn headers_that_are_not_ours_or_out_of_range_are_ignored() {
     let parts = Partfile::open(path, g, false).unwrap();
     // Only two slots are read (two pieces): junk, then the out-of-range one.
     assert_eq!(parts.len(), 0);
+    // A folder at its path is refused, not opened.
+    let folder = dir.path().join(".z.parts");
+    std::fs::create_dir(&folder).unwrap();
+    assert!(Partfile::open(folder.clone(), g, false).is_err());
+    assert!(Partfile::open(folder, g, true).is_err());
 }
 
 /// 3 pieces of 1 KiB: a = 0..1500 (pieces 0-1), b = 1500..1600 (inside
