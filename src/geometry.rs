@@ -182,6 +182,18 @@ impl Geometry {
         len as u32
     }
 
+    /// The pieces holding at least one byte of the `len` bytes of content
+    /// from `offset`, as raw indices (empty when `len` is 0 or the range
+    /// starts past the end). Files, selections and storage all ask here.
+    pub fn pieces_in(&self, offset: u64, len: u64) -> std::ops::Range<u32> {
+        if len == 0 || offset >= self.total_len {
+            return 0..0;
+        }
+        let last = offset.saturating_add(len - 1).min(self.total_len - 1);
+        // Both are below num_pieces, a u32.
+        (offset / self.piece_len) as u32..(last / self.piece_len) as u32 + 1
+    }
+
     /// Number of blocks in a piece.
     pub fn num_blocks(&self, piece: PieceIndex) -> u32 {
         self.piece_len(piece).div_ceil(BLOCK_LEN)
@@ -273,6 +285,26 @@ mod tests {
         for (total, piece, hashes, want) in table {
             let got = Geometry::new(*total, *piece, *hashes).err();
             assert_eq!(&got, want, "total={total} piece={piece} hashes={hashes}");
+        }
+    }
+
+    #[test]
+    fn pieces_in_a_byte_range() {
+        // 1 MiB + 100,352 bytes at 256 KiB pieces: 5 pieces.
+        let g = Geometry::new(MIB + 100_352, 256 * KIB, 5).unwrap();
+        // (offset, len, pieces)
+        let table: &[(u64, u64, std::ops::Range<u32>)] = &[
+            (0, 1, 0..1),
+            (0, 256 * KIB, 0..1),     // exactly one piece
+            (256 * KIB - 1, 2, 0..2), // one byte either side of a boundary
+            (256 * KIB, 0, 0..0),     // zero-length: no piece
+            (MIB, 100_352, 4..5),     // the short last piece
+            (MIB + 100_351, 1, 4..5), // the last byte
+            (MIB + 100_352, 1, 0..0), // past the end
+            (10, u64::MAX, 0..5),     // clipped at the end, no overflow
+        ];
+        for (offset, len, want) in table {
+            assert_eq!(&g.pieces_in(*offset, *len), want, "{offset}+{len}");
         }
     }
 

@@ -81,7 +81,8 @@ pub mod listener;
 // A magnet link's first phase: the info dictionary from peers (BEP 9),
 // through the tracker and peer parts above, into a checked `metainfo`.
 pub mod metadata;
-// Deciding on the main thread: what to ask for, whom to serve.
+// Deciding on the main thread: what to ask for (of which files), whom to serve.
+pub mod selection;
 pub mod picker;
 pub mod rate;
 pub mod choker;

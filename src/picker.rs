@@ -18,6 +18,9 @@
 //!   how many a peer holds and which to take back; it keeps no copy.
 //! - At most `max_partial` pieces are partial or hashing at once
 //!   (`picker/budget.rs`), whatever the size of the torrent.
+//! - Only *wanted* pieces are started: every piece, or with `--select`
+//!   those the selected files need; `have` is a subset of them, and the
+//!   download is complete when they are all had (`picker/wanted.rs`).
 //!
 //! Policy, in order (see DESIGN.md, "Who downloads what"):
 //! 1. blocks of pieces already in progress, fullest piece first, so
@@ -37,8 +40,10 @@
 //! its senders until the verdict.
 
 mod assembly;
+mod availability;
 mod budget;
 mod in_flight;
+mod wanted;
 mod web;
 pub use budget::SPARE_BYTES;
 
@@ -83,6 +88,10 @@ pub enum Received {
 pub struct Picker {
     geometry: Geometry,
     have: Bitfield,
+    /// The pieces to download (`--select`; all by default); holds `have`.
+    wanted: Bitfield,
+    /// Bytes of the pieces in `wanted`.
+    wanted_bytes: u64,
     availability: Vec<u32>,
     partial: BTreeMap<PieceIndex, Assembly>,
     /// Requests outstanding per connection (`Requested` entries naming it).
@@ -112,6 +121,8 @@ impl Picker {
         let have_bytes = have.bytes(&geometry);
         Picker {
             geometry,
+            wanted: Bitfield::full(geometry.num_pieces()),
+            wanted_bytes: geometry.total_len(),
             availability: vec![0; geometry.num_pieces() as usize],
             have,
             have_bytes,
@@ -130,37 +141,9 @@ impl Picker {
         &self.have
     }
 
-    pub fn is_complete(&self) -> bool {
-        self.have.is_full()
-    }
-
     /// Bytes verified so far.
     pub fn bytes_have(&self) -> u64 {
         self.have_bytes
-    }
-
-    /// A peer's piece set appeared (`+1`) or went away (`-1`).
-    pub fn add_availability(&mut self, pieces: &Bitfield) {
-        for i in pieces.iter_raw() {
-            if let Some(a) = self.availability.get_mut(i as usize) {
-                *a = a.saturating_add(1);
-            }
-        }
-    }
-
-    pub fn remove_availability(&mut self, pieces: &Bitfield) {
-        for i in pieces.iter_raw() {
-            if let Some(a) = self.availability.get_mut(i as usize) {
-                *a = a.saturating_sub(1);
-            }
-        }
-    }
-
-    /// A peer announced one more piece.
-    pub fn add_one(&mut self, piece: PieceIndex) {
-        if let Some(a) = self.availability.get_mut(piece.as_usize()) {
-            *a = a.saturating_add(1);
-        }
     }
 
     /// Up to `want` blocks for a peer that has `theirs`. Marks them
@@ -237,8 +220,7 @@ impl Picker {
     /// piece is unrequested: all that is left is in flight.
     pub fn in_endgame(&self) -> bool {
         let started = self.have.count() as usize + self.partial.len() + self.hashing.len();
-        started == self.geometry.num_pieces() as usize
-            && self.partial.values().all(|p| !p.has_missing())
+        started == self.wanted.count() as usize && self.partial.values().all(|p| !p.has_missing())
     }
 
     fn pick_endgame(
@@ -275,7 +257,7 @@ impl Picker {
             let Some(p) = self.geometry.piece(i) else {
                 continue;
             };
-            if !theirs.has(p) || self.have.has(p) || self.is_started(p) {
+            if !theirs.has(p) || !self.wants(p) || self.is_started(p) {
                 continue;
             }
             let avail = self.availability.get(p.as_usize()).copied().unwrap_or(0);
@@ -385,14 +367,6 @@ impl Picker {
     /// Number of pieces being filled (see also [`Picker::hashing_count`]).
     pub fn partial_count(&self) -> usize {
         self.partial.len()
-    }
-
-    /// True if `theirs` has a piece we lack.
-    pub fn wants_any(&self, theirs: &Bitfield) -> bool {
-        theirs
-            .iter_raw()
-            .filter_map(|i| self.geometry.piece(i))
-            .any(|p| !self.have.has(p))
     }
 }
 

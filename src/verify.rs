@@ -16,6 +16,11 @@
 //! - *missing*: nothing is at its path. A missing PATH (the root itself)
 //!   makes every file missing: the data is incomplete, not an I/O error.
 //!
+//! With `--select`, only the pieces the selected files need are checked
+//! (a boundary piece's bytes of other files come from the part file, as
+//! the download kept them, or from those files if they are there); the
+//! other files are listed as *not selected* and count for nothing.
+//!
 //! Pad files (BEP 47) are not on disk and not listed. Bytes past the
 //! torrent's length in a longer file are ignored by the check and noted in
 //! the report; they do not make it incomplete.
@@ -23,7 +28,7 @@
 use crate::error::Error;
 use crate::geometry::Geometry;
 use crate::metainfo::FileEntry;
-use crate::storage::Storage;
+use crate::storage::{Choice, Storage};
 use crate::wire::bitfield::Bitfield;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
@@ -37,6 +42,8 @@ pub enum FileStatus {
     Partial { good: u32, total: u32 },
     /// Nothing at its path.
     Missing,
+    /// Left out by `--select`: not checked.
+    NotSelected,
 }
 
 /// One (non-pad) file of the torrent.
@@ -58,6 +65,8 @@ pub struct VerifyReport {
     pub files: Vec<FileReport>,
     /// The pieces whose hash matched.
     pub pieces: Bitfield,
+    /// The pieces checked: every piece, or those a selection needs.
+    pub needed: Bitfield,
 }
 
 /// Opens the files under `root` read-only ([`Storage::open_existing`]:
@@ -71,7 +80,20 @@ pub fn verify(
     hashes: &[[u8; 20]],
     progress: &mut dyn FnMut(u32, u32),
 ) -> Result<VerifyReport, Error> {
-    let storage = Storage::open_existing(root, files, geometry)?;
+    verify_with(root, files, geometry, hashes, Choice::default(), progress)
+}
+
+/// [`verify`] of the files `choice` selects: only the pieces they need
+/// are checked, the others are listed as not selected.
+pub fn verify_with(
+    root: &Path,
+    files: Vec<FileEntry>,
+    geometry: Geometry,
+    hashes: &[[u8; 20]],
+    choice: Choice,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<VerifyReport, Error> {
+    let storage = Storage::open_existing_with(root, files, geometry, choice)?;
     verify_storage(&storage, hashes, progress)
 }
 
@@ -88,8 +110,8 @@ pub fn verify_storage(
         let msg = format!("{} piece hashes for {total} pieces", hashes.len());
         return Err(Error::Torrent(msg));
     }
-    let pieces =
-        crate::storage::hash_pieces(storage, hashes, &|p| storage.is_on_disk(p), progress)?;
+    let wanted = |p| storage.needs(p) && storage.is_on_disk(p);
+    let pieces = crate::storage::hash_pieces(storage, hashes, &wanted, progress)?;
     let mut files = Vec::new();
     for index in 0..storage.num_files() {
         let Some(spec) = storage.file(index).filter(|f| !f.pad) else {
@@ -97,6 +119,7 @@ pub fn verify_storage(
         };
         let on_disk = storage.file_len(index);
         let status = match on_disk {
+            _ if !storage.is_chosen(index) => FileStatus::NotSelected,
             None => FileStatus::Missing,
             Some(_) => {
                 let (good, total) = storage
@@ -116,13 +139,23 @@ pub fn verify_storage(
             status,
         });
     }
-    Ok(VerifyReport { files, pieces })
+    let needed = storage.needed();
+    Ok(VerifyReport {
+        files,
+        pieces,
+        needed,
+    })
 }
 
 impl VerifyReport {
-    /// True if every piece is good and every file exists.
+    /// True if every needed piece is good and every selected file exists.
     pub fn is_complete(&self) -> bool {
-        self.pieces.is_full() && self.files.iter().all(|f| f.status == FileStatus::Complete)
+        // Only needed pieces are hashed, so good ones are a subset.
+        self.pieces.count() == self.needed.count()
+            && self
+                .files
+                .iter()
+                .all(|f| matches!(f.status, FileStatus::Complete | FileStatus::NotSelected))
     }
 
     /// One line per file, then a summary line, for the terminal.
@@ -135,6 +168,7 @@ impl VerifyReport {
                     ("partial", format!("{good} of {total} pieces good"))
                 }
                 FileStatus::Missing => ("missing", format!("{} bytes", f.length)),
+                FileStatus::NotSelected => ("skipped", "not selected".to_string()),
             };
             let _ = write!(out, "{word:<9} {} ({detail}", printable(&f.path));
             if f.extra_bytes > 0 {
@@ -142,17 +176,19 @@ impl VerifyReport {
             }
             out.push_str(")\n");
         }
-        let complete = self
-            .files
-            .iter()
-            .filter(|f| f.status == FileStatus::Complete)
-            .count();
+        let count = |s: FileStatus| self.files.iter().filter(|f| f.status == s).count();
+        let skipped = count(FileStatus::NotSelected);
+        let selected = self.files.len() - skipped;
+        let files = match skipped {
+            0 => format!("{selected} files"),
+            _ => format!("{selected} selected files"),
+        };
         let _ = writeln!(
             out,
-            "{complete} of {} files complete, {} of {} pieces good: {}",
-            self.files.len(),
+            "{} of {files} complete, {} of {} pieces good: {}",
+            count(FileStatus::Complete),
             self.pieces.count(),
-            self.pieces.num_pieces(),
+            self.needed.count(),
             if self.is_complete() {
                 "complete"
             } else {
@@ -250,6 +286,37 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("2 of 4 files complete, 2 of 4 pieces good: INCOMPLETE\n"));
+    }
+
+    #[test]
+    fn a_selection_checks_only_its_files() {
+        let (dir, sums, g) = setup(&["b", "c"]);
+        let select = |text: &str| Choice {
+            selection: crate::selection::Select::parse(text)
+                .and_then(|s| s.resolve(&files()))
+                .ok(),
+            parts: Some(dir.path().join(".v.parts")),
+        };
+        let check = |text| verify_with(dir.path(), files(), g, &sums, select(text), &mut |_, _| {});
+        // c (file 4) lies alone in piece 3, after the pad.
+        let r = check("4").unwrap();
+        let skip = FileStatus::NotSelected;
+        assert_eq!(statuses(&r), vec![skip, skip, skip, Complete]);
+        assert!(r.is_complete(), "{}", r.render());
+        assert!(r.render().contains("skipped   v/a (not selected)\n"));
+        assert!(
+            r.render()
+                .ends_with("1 of 1 selected files complete, 1 of 1 pieces good: complete\n")
+        );
+        // b needs pieces 1 and 2; it shares piece 1 with the missing a.
+        let r = check("2").unwrap();
+        let want = vec![skip, Partial { good: 1, total: 2 }, skip, skip];
+        assert_eq!(statuses(&r), want);
+        assert!(!r.is_complete());
+        assert!(
+            !dir.path().join(".v.parts").exists(),
+            "verify created nothing"
+        );
     }
 
     #[test]

@@ -65,6 +65,9 @@ pub fn load(
         dht: config.dht.clone(),
     };
     let mut meta = metadata::fetch(&req, stop, progress)?;
+    // A --select past the last file is refused before the copy is kept:
+    // a refused job leaves nothing behind.
+    super::select::resolve(&meta, config.select.as_ref(), super::Topic::Download)?;
     meta.trackers = link.tiers();
     meta.web_seeds = link.web_seeds.clone();
     let note = keep_copy(&meta, &meta.to_torrent_file(), out)?;

@@ -32,6 +32,7 @@ mod fetch;
 mod magnet_job;
 mod parse;
 mod run;
+mod select;
 mod source;
 mod summary;
 mod usage;
@@ -43,6 +44,7 @@ pub use source::TorrentSource;
 pub use usage::USAGE;
 
 use crate::create::CreateOptions;
+use crate::selection::Select;
 use crate::session::Config;
 use crate::tracker_server::TrackerConfig;
 use std::path::PathBuf;
@@ -73,6 +75,8 @@ pub enum Command {
         torrent: PathBuf,
         data: PathBuf,
         quiet: bool,
+        /// `--select`: check only these files.
+        select: Option<Select>,
     },
     /// `bitsy info FILE.torrent|URL`.
     Info(TorrentSource),

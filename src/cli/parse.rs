@@ -28,6 +28,7 @@ use crate::create::CreateOptions;
 use crate::dht::DhtSettings;
 use crate::error::Result;
 use crate::magnet::Magnet;
+use crate::selection::Select;
 use crate::session::{Config, SeedPolicy};
 use crate::tracker::scheme;
 use crate::tracker_server::TrackerConfig;
@@ -168,6 +169,7 @@ fn download(mut a: Args) -> Result<Command> {
     if let Some(stall) = a.value(value::STALL_TIMEOUT, value::stall_timeout)? {
         config.stall_timeout = stall;
     }
+    config.select = select(&mut a)?;
     let [torrent] = a.positionals([TORRENT_OR_URL])?;
     Ok(Command::Download {
         torrent: TorrentSource::from_arg(torrent)?,
@@ -257,12 +259,24 @@ fn create(mut a: Args) -> Result<Command> {
 
 fn verify(mut a: Args) -> Result<Command> {
     let quiet = a.flag(value::QUIET);
+    let select = select(&mut a)?;
     let [torrent, data] = a.positionals(["a .torrent file", "the data's PATH"])?;
     Ok(Command::Verify {
         torrent,
         data,
         quiet,
+        select,
     })
+}
+
+/// `--select`, checked for form; its numbers are checked against the
+/// files once they are known (`cli::select`).
+fn select(a: &mut Args) -> Result<Option<Select>> {
+    let Some(text) = a.value(value::SELECT, value::text)? else {
+        return Ok(None);
+    };
+    let list = Select::parse(&text).map_err(|e| a.error(&format!("--select: {e}")))?;
+    Ok(Some(list))
 }
 
 fn tracker(mut a: Args) -> Result<Command> {

@@ -11,14 +11,15 @@
 //! everything that was stopped with its data complete.
 
 use super::summary;
-use super::{Command, TorrentSource, magnet_job, usage};
+use super::{Command, Topic, TorrentSource, magnet_job, select, usage};
 use crate::create;
 use crate::error::{Error, Result};
 use crate::metainfo::FileEntry;
 use crate::metainfo::Metainfo;
 use crate::progress::{Progress, format_bytes};
+use crate::selection::Select;
 use crate::session::{self, Config, layout};
-use crate::storage::Storage;
+use crate::storage::{Choice, Storage};
 use crate::tracker_server::{TrackerConfig, TrackerServer};
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
@@ -73,15 +74,25 @@ pub fn run(cmd: Command) -> Result<()> {
                     config.peers = peers;
                     (meta, copy)
                 }
-                other => other.load_for_download(&out)?,
+                other => {
+                    let sel = config.select.as_ref();
+                    let check = |m: &Metainfo| select::resolve(m, sel, Topic::Download).map(drop);
+                    other.load_for_download(&out, &check)?
+                }
             };
             if let Some(note) = copy {
                 progress.message(&note);
             }
+            let selection = select::resolve(&meta, config.select.as_ref(), Topic::Download)?;
+            if let Some(s) = &selection {
+                progress.message(&select::describe(&meta, s));
+            }
             let (root, specs) = layout::for_download(&meta, &out);
             let files = top_of(&root, &specs);
             let job = Job::Download { files };
-            transfer(&meta, &root, specs, &config, job, &stop, &mut progress)?;
+            let choice = select::for_download(&meta, &root, selection);
+            let how = (&config, choice);
+            transfer(&meta, &root, specs, how, job, &stop, &mut progress)?;
         }
         Command::Seed {
             torrent,
@@ -101,14 +112,16 @@ pub fn run(cmd: Command) -> Result<()> {
             let stop = stop_flag()?;
             let mut progress = Progress::new(config.quiet);
             let job = Job::Seed { files };
-            transfer(&meta, &root, specs, &config, job, &stop, &mut progress)?;
+            let how = (&config, Choice::default());
+            transfer(&meta, &root, specs, how, job, &stop, &mut progress)?;
         }
         Command::Create { opts, out, quiet } => create(&opts, &out, quiet)?,
         Command::Verify {
             torrent,
             data,
             quiet,
-        } => verify(&torrent, &data, quiet)?,
+            select,
+        } => verify(&torrent, &data, quiet, select.as_ref())?,
         Command::Tracker(cfg) => tracker(cfg)?,
         Command::DhtGetPeers {
             info_hash,
@@ -137,16 +150,19 @@ fn create(opts: &create::CreateOptions, out: &Path, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-fn verify(torrent: &Path, data: &Path, quiet: bool) -> Result<()> {
+fn verify(torrent: &Path, data: &Path, quiet: bool, select: Option<&Select>) -> Result<()> {
     let meta = Metainfo::load(torrent)?;
+    let selection = select::resolve(&meta, select, Topic::Verify)?;
     let (root, specs) = layout::for_existing(&meta, data);
+    let choice = select::for_existing(&meta, &root, selection);
     let mut progress = Progress::new(quiet);
     tell_path_fixes(&meta, &mut progress);
-    let report = crate::verify::verify(
+    let report = crate::verify::verify_with(
         &root,
         specs,
         meta.geometry,
         &meta.piece_hashes,
+        choice,
         &mut |done, total| {
             progress.update_text(&format!("checking: {done}/{total} pieces"));
         },
@@ -154,9 +170,10 @@ fn verify(torrent: &Path, data: &Path, quiet: bool) -> Result<()> {
     progress.finish();
     print!("{}", report.render());
     if !report.is_complete() {
-        return Err(Error::Incomplete(
-            "some files are partial or missing".into(),
-        ));
+        let which = if select.is_some() { "selected " } else { "" };
+        return Err(Error::Incomplete(format!(
+            "some {which}files are partial or missing"
+        )));
     }
     Ok(())
 }
@@ -207,13 +224,14 @@ fn tell_path_fixes(meta: &Metainfo, progress: &mut Progress) {
     }
 }
 
-/// Download or seed one torrent. A seed only reads: its storage is
-/// read-only, so incomplete data is left exactly as it was.
+/// Download or seed one torrent (`how`: the session's options and which
+/// files). A seed only reads: its storage is read-only, so incomplete
+/// data is left exactly as it was.
 fn transfer(
     meta: &Metainfo,
     root: &Path,
     specs: Vec<FileEntry>,
-    config: &Config,
+    (config, choice): (&Config, Choice),
     job: Job,
     stop: &AtomicBool,
     progress: &mut Progress,
@@ -221,7 +239,7 @@ fn transfer(
     tell_path_fixes(meta, progress);
     let storage = match &job {
         Job::Seed { .. } => Storage::open_existing(root, specs, meta.geometry)?,
-        Job::Download { .. } => Storage::open(root, specs, meta.geometry)?,
+        Job::Download { .. } => Storage::open_with(root, specs, meta.geometry, choice)?,
     };
     let (have, reused) = session::check_storage(meta, &storage, progress)?;
     if let Job::Seed { files } = &job

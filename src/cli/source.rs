@@ -86,10 +86,16 @@ impl TorrentSource {
     }
 
     /// [`load`](Self::load) for `download`: a fetched .torrent is kept in
-    /// `out` (see the module docs). Returns the torrent and a sentence
+    /// `out` (see the module docs) once `check` accepts it (the job's own
+    /// checks, such as `--select`, so a refused job keeps nothing). Returns the torrent and a sentence
     /// for the user about the copy, if one was made or refused.
-    pub fn load_for_download(&self, out: &Path) -> Result<(Metainfo, Option<String>)> {
+    pub fn load_for_download(
+        &self,
+        out: &Path,
+        check: &dyn Fn(&Metainfo) -> Result<()>,
+    ) -> Result<(Metainfo, Option<String>)> {
         let (meta, bytes) = self.load_bytes()?;
+        check(&meta)?;
         let Some(bytes) = bytes else {
             return Ok((meta, None));
         };

@@ -18,7 +18,7 @@ usage:
   bitsy seed FILE.torrent PATH [options]   serve complete data
   bitsy create PATH [--tracker URL] -o OUT.torrent [options]
                                            make a .torrent
-  bitsy verify FILE.torrent PATH [-q]      check data against a .torrent
+  bitsy verify FILE.torrent PATH [options] check data against a .torrent
   bitsy info FILE.torrent|URL|MAGNET       show what a .torrent (or a
                                            magnet link) holds
   bitsy tracker [options]                  run a tracker (HTTP and UDP)
@@ -59,6 +59,9 @@ kept the same way, so a rerun starts without the swarm. Ctrl-C stops
 
 options:
   -o, --output DIR       where the files go (default: the current directory)
+  --select LIST          only these files, by the numbers `bitsy info`
+                         shows: 1,3-5. Others are not created; bytes of
+                         theirs in a shared piece go to DIR/.INFOHASH.parts
   --port N               port to listen on for peers (default 6881; if it is
                          taken, the next free one is used and named)
   --bind ADDR            address to listen on (default 0.0.0.0: every IPv4
@@ -136,19 +139,22 @@ options:
 ";
 
 const VERIFY: &str = "\
-usage: bitsy verify FILE.torrent PATH [-q]
+usage: bitsy verify FILE.torrent PATH [options]
 
 Checks the data at PATH against the torrent and lists each file as
 complete, partial or missing. Exit 0 if all is there, 7 if not.
 
 options:
+  --select LIST          only these files (as `bitsy download --select`):
+                         the others are listed as not selected
   -q, --quiet            no progress line
 ";
 
 const INFO: &str = "\
 usage: bitsy info FILE.torrent|URL|MAGNET
 
-Prints the name, infohash, size, pieces, files, trackers and magnet link.
+Prints the name, infohash, size, pieces, files (numbered for --select;
+pad files are not numbered), trackers and magnet link.
 For a magnet link, prints what the link says (infohash, name, trackers,
 peers, web seeds) without going online.
 ";

@@ -91,6 +91,7 @@ pub const PIECE_LENGTH: Opt = Opt::long(
 );
 pub const COMMENT: Opt = Opt::long("--comment", "a comment");
 pub const DHT_BOOTSTRAP: Opt = Opt::long("--dht-bootstrap", "a HOST:PORT");
+pub const SELECT: Opt = Opt::long("--select", "file numbers such as 1,3-5");
 
 /// Every option that takes a value: `parse` must know them to tell a
 /// value from a command word.
@@ -107,6 +108,7 @@ pub const WITH_VALUE: &[Opt] = &[
     PIECE_LENGTH,
     COMMENT,
     DHT_BOOTSTRAP,
+    SELECT,
 ];
 
 const fn flag(short: Option<&'static str>, long: &'static str) -> Opt {

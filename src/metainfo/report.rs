@@ -15,11 +15,18 @@ impl Metainfo {
             size(g.nominal_piece_len()),
         );
         let real = self.files.iter().filter(|f| !f.pad).count();
-        out.push_str(&format!("files:      {real}\n"));
+        out.push_str(&format!("files:      {real} (numbered for --select)\n"));
+        // Numbers as `--select` takes them (`selection::numbered`): pad
+        // files are listed, marked, and not numbered.
+        let width = real.to_string().len();
+        let mut numbers = crate::selection::numbered(&self.files).map(|(n, ..)| n);
         for f in &self.files {
-            let pad = if f.pad { "  (pad file)" } else { "" };
+            let (number, pad) = match f.pad {
+                true => (String::new(), "  (pad file)"),
+                false => (numbers.next().map_or(String::new(), |n| n.to_string()), ""),
+            };
             out.push_str(&format!(
-                "  {}  {}{pad}\n",
+                "  {number:>width$}  {}  {}{pad}\n",
                 f.path.display(),
                 size(f.length)
             ));

@@ -60,7 +60,7 @@ impl Picker {
     /// Missing, and either free to start (the budget has room) or in
     /// progress with no request on any of its blocks.
     fn free_for_web(&self, piece: PieceIndex) -> bool {
-        if self.have.has(piece) || self.hashing.contains_key(&piece) {
+        if !self.wants(piece) || self.hashing.contains_key(&piece) {
             return false;
         }
         match self.partial.get(&piece) {

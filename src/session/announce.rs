@@ -16,11 +16,7 @@ use std::time::Instant;
 impl Session<'_> {
     pub(super) fn announce(&mut self, event: AnnounceEvent) {
         let Some(tx) = &self.tracker_tx else { return };
-        let left = self
-            .meta
-            .geometry
-            .total_len()
-            .saturating_sub(self.picker.bytes_have());
+        let left = self.picker.bytes_left();
         let req = AnnounceRequest {
             event,
             uploaded: self.uploaded,

@@ -3,6 +3,7 @@
 
 use super::DEFAULT_PARTIAL_BUDGET;
 use crate::dht::DhtSettings;
+use crate::selection::Select;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -32,6 +33,9 @@ pub struct Config {
     pub quiet: bool,
     pub verbose: bool,
     pub seed: SeedPolicy,
+    /// `--select`: download only these files (checked against the file
+    /// list once it is known); `None` downloads every file.
+    pub select: Option<Select>,
     /// Give up when no peer has been connected, and none could be found,
     /// for this long; `None` never gives up.
     pub stall_timeout: Option<Duration>,
@@ -53,6 +57,7 @@ impl Default for Config {
             quiet: false,
             verbose: false,
             seed: SeedPolicy::Exit,
+            select: None,
             stall_timeout: Some(Duration::from_secs(120)),
             partial_budget: DEFAULT_PARTIAL_BUDGET,
             peers: Vec::new(),

@@ -51,11 +51,10 @@ impl Session<'_> {
                 }
                 self.picker.remove_availability(&peer.pieces);
                 self.picker.add_availability(&bf);
-                let have = self.picker.have();
                 peer.useful = bf
                     .iter_raw()
                     .filter_map(|i| self.meta.geometry.piece(i))
-                    .filter(|p| !have.has(*p))
+                    .filter(|p| self.picker.wants(*p))
                     .count() as u32;
                 peer.pieces = bf;
                 self.update_interest(conn);
@@ -64,7 +63,7 @@ impl Session<'_> {
             PeerEventKind::Have(piece) => {
                 if peer.pieces.set(piece) {
                     self.picker.add_one(piece);
-                    if !self.picker.have().has(piece) {
+                    if self.picker.wants(piece) {
                         peer.useful += 1;
                     }
                     self.update_interest(conn);

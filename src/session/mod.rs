@@ -195,6 +195,7 @@ pub fn run(
         web: webseed::WebSeeds::default(),
         progress,
     };
+    s.picker.want_only(&s.storage.needed());
     s.was_complete_at_start = s.picker.is_complete();
     s.picker
         .limit_hashing(s.hasher.threads() * verdict::HASH_BACKLOG_PER_THREAD);

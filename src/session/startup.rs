@@ -44,12 +44,18 @@ pub fn check_storage(
     } else {
         Bitfield::new(meta.geometry.num_pieces())
     };
+    // Bytes of chosen files that only the part file held (a selection
+    // wider than the last one's) go into their files now.
+    storage.restore_kept(&have).map_err(|e| Error::Other {
+        context: "cannot copy verified pieces out of the part file".into(),
+        source: e,
+    })?;
     let reused = have.bytes(&meta.geometry);
     if storage.existing_bytes() > 0 {
         progress.message(&format!(
             "resume: {} of {} pieces ({}) already on disk and verified",
             have.count(),
-            meta.geometry.num_pieces(),
+            storage.needed().count(),
             format_bytes(reused)
         ));
     }

@@ -105,8 +105,9 @@ impl Session<'_> {
         self.peers.values().filter(|p| !p.am_choking).count()
     }
 
-    /// Every piece is verified: make the zero-length files (they own no
-    /// piece, so no write made them), flush, announce `completed` once;
+    /// Every wanted piece is verified: make the zero-length files (they
+    /// own no piece, so no write made them), drop the part file if every
+    /// file is there, flush, announce `completed` once;
     /// then true when the seed policy says we are done.
     pub(super) fn on_complete(&mut self, now: Instant) -> Result<bool> {
         if self.completed_at.is_none() {
@@ -117,6 +118,10 @@ impl Session<'_> {
                     context: "cannot create the empty files of the torrent".into(),
                     source: e,
                 })?;
+            if let Err(e) = self.storage.finish_parts() {
+                // The data is complete; a leftover hidden file is not fatal.
+                self.progress.message(&format!("warning: {e}"));
+            }
             self.flush()?;
             if !self.was_complete_at_start {
                 // With `SeedPolicy::Exit` the command's summary follows at
@@ -136,9 +141,7 @@ impl Session<'_> {
         Ok(match self.cfg.seed {
             SeedPolicy::Exit => true,
             SeedPolicy::Forever => false,
-            SeedPolicy::Ratio(r) => {
-                self.uploaded as f64 >= r * self.meta.geometry.total_len() as f64
-            }
+            SeedPolicy::Ratio(r) => self.uploaded as f64 >= r * self.picker.bytes_wanted() as f64,
             SeedPolicy::Time(t) => since >= t,
         })
     }
@@ -161,7 +164,7 @@ impl Session<'_> {
         let done = format!(
             "{} of {} pieces done",
             self.picker.have().count(),
-            self.meta.geometry.num_pieces()
+            self.picker.pieces_wanted()
         );
         // Exit 4 only when the trackers are why: none ever answered and no
         // peer ever came (not even an incoming one).
@@ -193,7 +196,7 @@ impl Session<'_> {
         });
         Status {
             have: self.picker.bytes_have(),
-            total: self.meta.geometry.total_len(),
+            total: self.picker.bytes_wanted(),
             down_rate: self.down.get(),
             up_rate: self.up.get(),
             uploaded: self.uploaded,

@@ -285,11 +285,7 @@ impl Session<'_> {
             .collect();
         // A fair share of what is left for each connection, so that on a
         // small torrent every connection (and every web seed) takes part.
-        let left = self
-            .meta
-            .geometry
-            .total_len()
-            .saturating_sub(self.picker.bytes_have());
+        let left = self.picker.bytes_left();
         let share = left / (self.web.conns.len() as u64).max(1);
         let max_bytes = share.clamp(1, MAX_RUN_BYTES);
         for conn in idle {
@@ -385,7 +381,7 @@ impl Session<'_> {
             "no source left: every web seed was dropped ({}; {} of {} pieces done)",
             why.join("; "),
             self.picker.have().count(),
-            self.meta.geometry.num_pieces()
+            self.picker.pieces_wanted()
         )))
     }
 }

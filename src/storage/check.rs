@@ -15,6 +15,8 @@
 //! index as they come. Memory is at most [`READ_AHEAD_BYTES`] of piece
 //! buffers (or two pieces, if larger), reused from verdict to read.
 //!
+//! With `--select`, only the pieces the selection needs are checked.
+//!
 //! This module does not decide what to do with the result; the session
 //! marks the good pieces as had and downloads the rest.
 
@@ -96,7 +98,7 @@ pub fn check_existing(
     Ok(hash_pieces(
         storage,
         hashes,
-        &|p| storage.has_prior_data(p) && storage.is_on_disk(p),
+        &|p| storage.needs(p) && storage.has_prior_data(p) && storage.is_on_disk(p),
         progress,
     )?)
 }

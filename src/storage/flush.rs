@@ -104,7 +104,7 @@ impl Flusher {
             return Ok(());
         }
         for span in self.storage.layout.piece_spans(piece) {
-            if !span.pad {
+            if !span.pad && self.storage.chosen(span.file) {
                 self.dirty.insert(span.file);
                 self.unflushed += span.buf.len() as u64;
             }

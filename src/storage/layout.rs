@@ -154,13 +154,8 @@ impl Layout {
     pub fn pieces_of(&self, file: usize) -> impl Iterator<Item = PieceIndex> + use<> {
         let g = self.geometry;
         let range = match self.files.get(file) {
-            Some(f) if f.length > 0 => {
-                let first = f.offset / g.nominal_piece_len();
-                let last = (f.offset + f.length - 1) / g.nominal_piece_len();
-                // Both are below num_pieces, a u32.
-                first as u32..last as u32 + 1
-            }
-            _ => 0..0,
+            Some(f) => g.pieces_in(f.offset, f.length),
+            None => 0..0,
         };
         range.filter_map(move |i| g.piece(i))
     }

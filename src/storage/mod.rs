@@ -21,6 +21,12 @@
 //!    [`Storage::open_existing`] (for `bitsy seed` and `bitsy verify`) opens
 //!    read-only and never creates, resizes or writes anything.
 //!
+//! With `--select` ([`Choice`]), files not selected are never created,
+//! extended or written: their existing bytes are only read. The whole of
+//! each boundary piece (shared with a selected file) goes to the part
+//! file as well (`partfile.rs`), where reads find the bytes of the files
+//! not selected (`chosen.rs`).
+//!
 //! Each file has one record, the metainfo's [`FileEntry`]; `Layout`
 //! places them in the content, `Disk` (one per file) says where each is
 //! on disk and whether it exists yet. See `open.rs` for what opening does
@@ -37,6 +43,9 @@ mod disk;
 mod open;
 mod check;
 mod flush;
+// `--select`: files left out, and the part file for boundary pieces.
+mod chosen;
+mod partfile;
 #[cfg(test)]
 pub(crate) mod testutil;
 
@@ -45,12 +54,16 @@ pub(crate) use check::hash_pieces;
 pub(crate) use flush::Flusher;
 pub(crate) use layout::Layout;
 pub use layout::LayoutError;
+pub use partfile::path as partfile_path;
 
 use crate::channels::PieceReader;
 use crate::error::Error;
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::metainfo::FileEntry;
+use crate::selection::Selection;
+use crate::wire::bitfield::Bitfield;
 use disk::Disk;
+use partfile::Partfile;
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
@@ -74,8 +87,24 @@ struct Inner {
     disks: Vec<Disk>,
     /// Opened by [`Storage::open`] (true) or [`Storage::open_existing`].
     writable: bool,
-    /// Sum of `Disk::before`.
+    /// Sum of `Disk::before`, and the bytes of the part file's pieces.
     existing: u64,
+    /// `--select`: the files chosen (`None`: all of them), and the pieces
+    /// they need (`Selection::pieces`).
+    selection: Option<Selection>,
+    needed: Option<Bitfield>,
+    /// Where boundary pieces are kept (see `partfile.rs`).
+    parts: Option<Partfile>,
+}
+
+/// What of the torrent a storage holds: every file (the default), or a
+/// selection whose boundary pieces are kept in a part file.
+#[derive(Debug, Default, Clone)]
+pub struct Choice {
+    /// The files chosen; `None` is every file.
+    pub selection: Option<Selection>,
+    /// The part file's path ([`partfile_path`]); `None` uses none.
+    pub parts: Option<PathBuf>,
 }
 
 /// An I/O error on a named file, convertible to both error types callers use.
@@ -105,8 +134,18 @@ fn other(msg: String) -> io::Error {
 }
 
 impl Storage {
-    fn new(layout: Layout, root: PathBuf, disks: Vec<Disk>, writable: bool) -> Storage {
-        let existing = disks.iter().map(|d| d.before).sum();
+    fn new(
+        layout: Layout,
+        root: PathBuf,
+        disks: Vec<Disk>,
+        writable: bool,
+        selection: Option<Selection>,
+        parts: Option<Partfile>,
+    ) -> Storage {
+        let g = layout.geometry();
+        let needed = selection.as_ref().map(|s| s.pieces(layout.files(), g));
+        let kept = parts.as_ref().map_or(0, |p| p.len() as u64);
+        let existing = disks.iter().map(|d| d.before).sum::<u64>() + kept * g.nominal_piece_len();
         Storage {
             inner: Arc::new(Inner {
                 layout,
@@ -114,6 +153,9 @@ impl Storage {
                 disks,
                 writable,
                 existing,
+                selection,
+                needed,
+                parts,
             }),
         }
     }
@@ -134,11 +176,12 @@ impl Storage {
         }
         self.writable()?;
         let start = self.geometry().piece_offset(piece);
-        Ok(self.inner.write_range(start, data)?)
+        self.inner.write_range(start, data)?;
+        Ok(self.inner.keep_boundary(piece, data)?)
     }
 
-    /// Creates the zero-length files of the torrent that are not on disk
-    /// (with their folders). Called when every piece is verified: such a
+    /// Creates the zero-length files of the torrent (those selected) that
+    /// are not on disk (with their folders). Called when every piece is verified: such a
     /// file owns no piece, so no write would ever make it. A no-op for
     /// read-only storage, which never creates anything.
     pub fn create_empty_files(&self) -> io::Result<()> {
@@ -146,8 +189,8 @@ impl Storage {
             return Ok(());
         }
         let inner = &*self.inner;
-        for (entry, disk) in inner.layout.files().iter().zip(&inner.disks) {
-            if entry.length == 0 && !entry.pad {
+        for (i, (entry, disk)) in inner.layout.files().iter().zip(&inner.disks).enumerate() {
+            if entry.length == 0 && !entry.pad && inner.chosen(i) {
                 disk.create(&inner.root, &entry.path, 0)?;
             }
         }
@@ -203,8 +246,14 @@ impl Storage {
         if !self.inner.writable {
             return Ok(());
         }
-        for disk in self.inner.disks.iter().filter(|d| d.exists()) {
-            disk.with_file(true, |f| f.sync_all())?;
+        let inner = &*self.inner;
+        for (i, disk) in inner.disks.iter().enumerate() {
+            if disk.exists() && inner.chosen(i) {
+                disk.with_file(true, |f| f.sync_all())?;
+            }
+        }
+        if let Some(parts) = &inner.parts {
+            parts.sync()?;
         }
         Ok(())
     }
@@ -230,35 +279,6 @@ impl Storage {
     pub fn pieces_of(&self, index: usize) -> impl Iterator<Item = PieceIndex> + use<> {
         self.inner.layout.pieces_of(index)
     }
-
-    /// True if some byte of the piece was on disk before opening (the
-    /// rest are zeros we made or missing, so a piece without one is not
-    /// worth hashing).
-    pub(crate) fn has_prior_data(&self, piece: PieceIndex) -> bool {
-        let inner = &*self.inner;
-        inner.layout.piece_spans(piece).any(|s| {
-            !s.pad
-                && inner
-                    .disks
-                    .get(s.file)
-                    .is_some_and(|d| s.file_offset < d.before)
-        })
-    }
-
-    /// True if every non-pad byte of the piece was in a file on disk when
-    /// opened (so reading it cannot hit a missing file or the end of a
-    /// short one).
-    pub(crate) fn is_on_disk(&self, piece: PieceIndex) -> bool {
-        let inner = &*self.inner;
-        inner.layout.piece_spans(piece).all(|s| {
-            let end = s.file_offset + s.buf.len() as u64;
-            s.pad
-                || inner
-                    .disks
-                    .get(s.file)
-                    .is_some_and(|d| d.on_disk.is_some_and(|len| len >= end))
-        })
-    }
 }
 
 impl Inner {
@@ -271,16 +291,19 @@ impl Inner {
         })
     }
 
-    /// Fills `out` with content from `start`; pad ranges read as zeros.
-    /// Reading from a file not on disk is an error naming it.
+    /// Fills `out` with content from `start` (inside one piece); pad
+    /// ranges read as zeros, the bytes of files not selected come from the
+    /// part file when it holds the piece. Reading from a file not on disk
+    /// is an error naming it.
     fn read_range(&self, start: u64, out: &mut [u8]) -> Result<(), PathError> {
         for span in self.layout.spans(start, out.len() as u64) {
             let disk = self.disk(span.file)?;
             // Spans of (start, out.len()) lie inside `out` by construction.
+            let at = start + span.buf.start as u64;
             let dest = out.get_mut(span.buf).ok_or_else(|| outside(disk))?;
             if span.pad {
                 dest.fill(0);
-            } else {
+            } else if !(self.read_from_parts(span.file) && self.read_kept(at, dest)?) {
                 disk.with_file(false, |f| f.read_exact_at(dest, span.file_offset))?;
             }
         }
@@ -288,10 +311,11 @@ impl Inner {
     }
 
     /// Writes `data` at content offset `start`, skipping pad ranges and
-    /// creating files not on disk yet. Main thread only.
+    /// files not selected, and creating files not on disk yet. Main
+    /// thread only.
     fn write_range(&self, start: u64, data: &[u8]) -> Result<(), PathError> {
         for span in self.layout.spans(start, data.len() as u64) {
-            if span.pad {
+            if span.pad || !self.chosen(span.file) {
                 continue;
             }
             let disk = self.disk(span.file)?;

@@ -29,6 +29,12 @@
 //! is recorded (its length is `None`), and a missing root means every file
 //! is missing; the caller reports the data as incomplete.
 //!
+//! With a `--select` [`Choice`], a file not selected is only looked at:
+//! if it is there it is opened read-only, never extended nor refused for
+//! its length; if it is not (or something else is at its path), nothing
+//! is checked about making it. The
+//! part file is opened if it exists (`partfile.rs`).
+//!
 //! Both refuse, with an error naming the path, a root that is not a
 //! directory and anything but a regular file where the torrent has a file
 //! (opening a FIFO would block forever). Permission errors name the path
@@ -36,7 +42,8 @@
 
 use super::disk::{Disk, not_a_directory};
 use super::layout::Layout;
-use super::{MAX_OPEN_FILES, Storage, other};
+use super::partfile::Partfile;
+use super::{Choice, MAX_OPEN_FILES, Storage, other};
 use crate::error::Error;
 use crate::geometry::Geometry;
 use crate::metainfo::FileEntry;
@@ -51,6 +58,16 @@ impl Storage {
     /// without writing and opens the files already there (see the module
     /// docs); creates nothing.
     pub fn open(root: &Path, files: Vec<FileEntry>, geometry: Geometry) -> Result<Storage, Error> {
+        Storage::open_with(root, files, geometry, Choice::default())
+    }
+
+    /// [`Storage::open`] for the files of `choice` only.
+    pub fn open_with(
+        root: &Path,
+        files: Vec<FileEntry>,
+        geometry: Geometry,
+        choice: Choice,
+    ) -> Result<Storage, Error> {
         let layout = Layout::new(files, geometry).map_err(|e| Error::Torrent(e.to_string()))?;
         let root_exists = match fs::metadata(root) {
             Ok(m) if m.is_dir() => true,
@@ -63,16 +80,30 @@ impl Storage {
         };
         let mut keep = keep_open();
         let mut disks = Vec::with_capacity(layout.files().len());
-        for entry in layout.files() {
+        for (i, entry) in layout.files().iter().enumerate() {
             let path = root.join(&entry.path);
             let keep = keep(entry);
-            let disk = match entry.pad || !root_exists {
-                true => Disk::absent(path, keep),
-                false => open_for_download(root, entry, path, keep)?,
+            let chosen = choice.selection.as_ref().is_none_or(|s| s.is_chosen(i));
+            let disk = match (entry.pad || !root_exists, chosen) {
+                (true, _) => Disk::absent(path, keep),
+                (false, true) => open_for_download(root, entry, path, keep)?,
+                // Never ours to write: whatever is in the way is left be.
+                (false, false) => {
+                    open_to_read(entry, path.clone(), keep).unwrap_or(Disk::absent(path, keep))
+                }
             };
             disks.push(disk);
         }
-        Ok(Storage::new(layout, root.to_path_buf(), disks, true))
+        let parts = open_parts(&choice, geometry, true)?;
+        let root = root.to_path_buf();
+        Ok(Storage::new(
+            layout,
+            root,
+            disks,
+            true,
+            choice.selection,
+            parts,
+        ))
     }
 
     /// Opens `files` under `root` read-only, to check or seed them:
@@ -83,6 +114,17 @@ impl Storage {
         root: &Path,
         files: Vec<FileEntry>,
         geometry: Geometry,
+    ) -> Result<Storage, Error> {
+        Storage::open_existing_with(root, files, geometry, Choice::default())
+    }
+
+    /// [`Storage::open_existing`] for the files of `choice` (the others
+    /// are looked at the same way, but count for nothing).
+    pub fn open_existing_with(
+        root: &Path,
+        files: Vec<FileEntry>,
+        geometry: Geometry,
+        choice: Choice,
     ) -> Result<Storage, Error> {
         let layout = Layout::new(files, geometry).map_err(|e| Error::Torrent(e.to_string()))?;
         let root_exists = match fs::metadata(root) {
@@ -96,18 +138,38 @@ impl Storage {
         for entry in layout.files() {
             let path = root.join(&entry.path);
             let keep = keep(entry);
-            let len = match entry.pad || !root_exists {
-                true => None,
-                false => existing_len(&path)?,
-            };
-            let Some(len) = len else {
-                disks.push(Disk::absent(path, keep));
-                continue;
-            };
-            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            disks.push(Disk::existing(path, file, keep, len.min(entry.length), len));
+            disks.push(match entry.pad || !root_exists {
+                true => Disk::absent(path, keep),
+                false => open_to_read(entry, path, keep)?,
+            });
         }
-        Ok(Storage::new(layout, root.to_path_buf(), disks, false))
+        let parts = open_parts(&choice, geometry, false)?;
+        let root = root.to_path_buf();
+        Ok(Storage::new(
+            layout,
+            root,
+            disks,
+            false,
+            choice.selection,
+            parts,
+        ))
+    }
+}
+
+/// One file opened read-only, as it is, if it is there.
+fn open_to_read(entry: &FileEntry, path: PathBuf, keep: bool) -> Result<Disk, Error> {
+    let Some(len) = existing_len(&path)? else {
+        return Ok(Disk::absent(path, keep));
+    };
+    let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(Disk::existing(path, file, keep, len.min(entry.length), len))
+}
+
+/// The part file of `choice`, if it names one (opened if it exists).
+fn open_parts(choice: &Choice, g: Geometry, writable: bool) -> Result<Option<Partfile>, Error> {
+    match &choice.parts {
+        Some(path) => Ok(Some(Partfile::open(path.clone(), g, writable)?)),
+        None => Ok(None),
     }
 }
 

@@ -206,11 +206,17 @@ fn magnet_and_report() {
         assert!(report.contains(want), "{want:?} not in\n{report}");
     }
     let hybrid = Metainfo::load(&fixture("libtorrent-hybrid.torrent")).unwrap();
-    assert!(
-        hybrid
-            .report()
-            .contains("multi/.pad/27768  27768 bytes (27.1 KiB)  (pad file)")
-    );
+    let report = hybrid.report();
+    // Files are numbered for --select; pad files are marked, not numbered.
+    for want in [
+        "files:      4 (numbered for --select)\n",
+        "  1  multi/a.txt  5000 bytes (4.9 KiB)\n",
+        "\n     multi/.pad/27768  27768 bytes (27.1 KiB)  (pad file)\n",
+        "  2  multi/empty.txt  0 bytes\n",
+        "  4  multi/sub/deeper/c.bin  20000 bytes (19.5 KiB)\n",
+    ] {
+        assert!(report.contains(want), "{want:?} not in\n{report}");
+    }
 }
 
 #[test]
