@@ -84,6 +84,7 @@ pub mod metadata;
 // Deciding on the main thread: what to ask for, whom to serve.
 pub mod picker;
 pub mod rate;
+pub mod rate_limit;
 pub mod choker;
 // Keeping verified pieces: the hash check on its own threads, then disk.
 pub mod hasher;

@@ -168,6 +168,7 @@ fn download(mut a: Args) -> Result<Command> {
     if let Some(stall) = a.value(value::STALL_TIMEOUT, value::stall_timeout)? {
         config.stall_timeout = stall;
     }
+    config.max_download_rate = a.value(value::MAX_DOWNLOAD_RATE, value::rate)?.flatten();
     let [torrent] = a.positionals([TORRENT_OR_URL])?;
     Ok(Command::Download {
         torrent: TorrentSource::from_arg(torrent)?,
@@ -199,6 +200,7 @@ fn peer_options(a: &mut Args) -> Result<Config> {
     if let Some(n) = a.value(value::MAX_PEERS_OPT, value::max_peers)? {
         c.max_peers = n;
     }
+    c.max_upload_rate = a.value(value::MAX_UPLOAD_RATE, value::rate)?.flatten();
     c.quiet = a.flag(value::QUIET);
     c.verbose = a.flag(value::VERBOSE);
     let bootstrap = a.values(value::DHT_BOOTSTRAP, value::text)?;

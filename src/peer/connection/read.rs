@@ -32,7 +32,7 @@ impl Connection<'_> {
         {
             self.answer_due = None; // the main thread has nothing more to ask
         }
-        let serving = !self.uploads.is_empty();
+        let serving = self.may_serve();
         let timeout = if self.answer_due.is_some() {
             ANSWER_TICK
         } else {
