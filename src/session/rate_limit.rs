@@ -9,13 +9,15 @@
 //!   for does not come, so no peer thread needs to know of the limit,
 //!   and the limit covers piece data from peers and web seeds alike.
 //! - **Upload**: at the serving peer thread, which alone sees its queue.
-//!   Every tick, the bucket's tokens are split among the peers that want
-//!   data from us in proportion to what each sent since its last budget
+//!   Every tick, the bucket's tokens are split among the peers we unchoke
+//!   that want data from us in proportion to what each sent since its last budget
 //!   (plus one block each, so a newcomer gets a start), and each gets its
 //!   share as an `UploadBudget` that replaces the last. The bucket pays
 //!   for what the `Uploaded` events say was sent: an unused share stays
 //!   in the bucket for the next split. A new peer's first command is a
-//!   budget of 0, so it serves nothing before its first share.
+//!   budget of 0, so it serves nothing before its first share; a choked
+//!   peer's requests for its allowed-fast pieces (BEP 6) wait until it
+//!   is unchoked.
 //!
 //! What counts: piece payloads (the 16 KiB blocks), not message headers,
 //! handshakes or metadata (BEP 9), a fraction of a percent of a transfer.
@@ -30,6 +32,8 @@ use crate::geometry::{BLOCK_LEN, PieceIndex};
 use crate::ids::ConnId;
 use crate::rate_limit::{TokenBucket, split};
 use std::collections::BTreeMap;
+#[cfg(test)]
+use std::num::NonZeroU64;
 use std::time::Instant;
 
 /// The session's limits: a bucket per direction that has one.
@@ -140,21 +144,76 @@ impl Session<'_> {
             .filter(|(_, p)| p.ready)
             .map(|(c, p)| (*c, p))
             .collect();
-        // Only peers that want data share the tokens; the others get 0,
-        // so a budget left from before cannot be spent later at once.
+        // Only peers we serve share the tokens (a choked one's floor would
+        // be wasted); the others get 0, so a budget left from before
+        // cannot be spent later all at once.
+        let served = |p: &Peer| p.peer_interested && !p.am_choking;
         let demand: Vec<u64> = ready
             .iter()
-            .filter(|(_, p)| p.peer_interested)
+            .filter(|(_, p)| served(p))
             .map(|(c, _)| sent.get(c).copied().unwrap_or(0))
             .collect();
         let mut shares = split(bucket.available(now), &demand, u64::from(BLOCK_LEN)).into_iter();
         for (conn, peer) in ready {
-            let share = match peer.peer_interested {
+            let share = match served(peer) {
                 true => shares.next().unwrap_or(0),
                 false => 0,
             };
             peer.send(PeerCommand::UploadBudget(share));
             sent.insert(conn, 0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn limits(down: u64, up: u64, now: Instant) -> Limits {
+        let cfg = Config {
+            max_download_rate: NonZeroU64::new(down),
+            max_upload_rate: NonZeroU64::new(up),
+            ..Config::default()
+        };
+        Limits::new(&cfg, now)
+    }
+
+    #[test]
+    fn requests_follow_the_download_tokens() {
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut l = limits(1 << 20, 0, t0);
+        // (ms after start, bytes asked before it, blocks allowed)
+        #[rustfmt::skip]
+        let table = [
+            (0, 0, 0),           // the bucket starts empty
+            (10, 0, 1),          // 10,485 bytes: one block, overdrawing
+            (10, 16_384, 0),     // in debt
+            (250, 0, 15),        // 262,144 earned - 16,384 spent: 15 blocks
+            (250, 15 * 16_384, 0),
+            (5_000, 0, 32),      // capped at half a second: 524,288 bytes
+        ];
+        for (at, asked, want) in table {
+            l.asked(asked);
+            assert_eq!(l.blocks_allowed(ms(at)), want, "at {at} ms");
+        }
+        let mut free = limits(0, 0, t0);
+        assert_eq!(free.blocks_allowed(ms(1)), usize::MAX);
+        assert!(!free.limits_download());
+    }
+
+    #[test]
+    fn uploads_are_paid_and_counted_per_peer() {
+        let t0 = Instant::now();
+        let mut l = limits(0, 1_000_000, t0);
+        l.sent.insert(ConnId(1), 0);
+        l.uploaded(ConnId(1), 16_384);
+        l.uploaded(ConnId(2), 16_384); // no budget yet: not counted
+        assert_eq!(l.sent.get(&ConnId(1)), Some(&16_384));
+        assert_eq!(l.sent.get(&ConnId(2)), None);
+        let up = l.up.as_mut().unwrap();
+        // 100 ms earn 100,000 bytes; 32,768 were spent.
+        assert_eq!(up.available(t0 + Duration::from_millis(100)), 67_232);
     }
 }
