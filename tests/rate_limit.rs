@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::fake_web_seed::{FakeWebSeed, Fault};
 use common::{Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok};
 use common::{pseudo_random_bytes, text};
 use std::net::{SocketAddr, TcpListener};
@@ -86,6 +87,34 @@ fn download_rate_is_held_from_a_fake_seeder() {
     ok(&run);
     same_file(&out.join("limited.bin"), &content);
     check("download", elapsed);
+}
+
+/// Peers and web seeds share one limit: with both, the download is no
+/// faster, and both took part.
+#[test]
+fn download_rate_covers_peers_and_web_seeds_together() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(BYTES, 73);
+    let t0 = TestTorrent::single_file("both.bin", &content, PIECE_LEN, &tracker.url());
+    let web = FakeWebSeed::start(&[("/both.bin", &content)], Fault::None);
+    let t = t0.with_url_list(&tracker.url(), &[&web.url("/both.bin")]);
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    tracker.set_peers(vec![seeder.addr()]);
+    let dir = TempDir::new("rate-both");
+    let torrent = t.write_to(&dir.0);
+    let out = dir.0.join("out");
+    let started = Instant::now();
+    let run = Bitsy::download(&torrent, &out, &["--max-download-rate", "1M"]);
+    let elapsed = started.elapsed();
+    ok(&run);
+    same_file(&out.join("both.bin"), &content);
+    eprintln!(
+        "peers and web seed: {} blocks from the peer, {} bytes from the web seed",
+        seeder.blocks_sent(),
+        web.body_bytes()
+    );
+    assert!(seeder.blocks_sent() > 0 && web.body_bytes() > 0);
+    check("peers and web seed", elapsed);
 }
 
 #[test]

@@ -44,6 +44,10 @@ pub(super) struct Limits {
     /// Bytes each peer has sent since its last `UploadBudget`: its demand
     /// in the next split. Only peers that got a budget are here.
     sent: BTreeMap<ConnId, u64>,
+    /// Bytes asked of web seeds, and of peers, under the download limit:
+    /// web seeds wait while they are ahead (see `pick_web_run`).
+    from_web: u64,
+    from_peers: u64,
 }
 
 impl Limits {
@@ -52,6 +56,8 @@ impl Limits {
             down: cfg.max_download_rate.map(|r| TokenBucket::new(r, now)),
             up: cfg.max_upload_rate.map(|r| TokenBucket::new(r, now)),
             sent: BTreeMap::new(),
+            from_web: 0,
+            from_peers: 0,
         }
     }
 
@@ -66,10 +72,15 @@ impl Limits {
         }
     }
 
-    /// Pays for `bytes` asked of a peer or a web seed.
-    pub(super) fn asked(&mut self, bytes: u64) {
+    /// Pays for `bytes` asked of a peer (`web`: of a web seed).
+    pub(super) fn asked(&mut self, bytes: u64, web: bool) {
         if let Some(b) = &mut self.down {
             b.take(bytes);
+            let from = match web {
+                true => &mut self.from_web,
+                false => &mut self.from_peers,
+            };
+            *from = from.saturating_add(bytes);
         }
     }
 
@@ -104,13 +115,27 @@ impl Session<'_> {
     /// A run of pieces for a web seed connection, of at most `max_bytes`
     /// and, with a download limit, the tokens on hand (yet one piece at
     /// least), paid for now; `None` while the bucket is empty.
+    ///
+    /// A run is a whole piece or more, a block is 16 KiB: a web seed asked
+    /// whenever the bucket is not empty would leave it in debt for the
+    /// peers at every turn. So while some peer unchokes us and has what we
+    /// want, web seeds wait whenever they have had more than the peers,
+    /// and the two kinds of source share the limit about evenly.
     pub(super) fn pick_web_run(
         &mut self,
         conn: ConnId,
         max_bytes: u64,
     ) -> Option<(PieceIndex, u32)> {
+        let peers_serve = || {
+            self.peers
+                .values()
+                .any(|p| p.ready && p.am_interested && !p.peer_choking)
+        };
         let max_bytes = match &mut self.limits.down {
             None => max_bytes,
+            Some(_) if self.limits.from_web > self.limits.from_peers && peers_serve() => {
+                return None;
+            }
             Some(b) => match b.available(Instant::now()) {
                 0 => return None,
                 tokens => tokens.min(max_bytes),
@@ -119,7 +144,7 @@ impl Session<'_> {
         let (first, count) = self.picker.pick_run(conn, max_bytes)?;
         let piece_len = self.meta.geometry.nominal_piece_len();
         self.limits
-            .asked(piece_len.saturating_mul(u64::from(count)));
+            .asked(piece_len.saturating_mul(u64::from(count)), true);
         Some((first, count))
     }
 
@@ -195,7 +220,7 @@ mod tests {
             (5_000, 0, 32),      // capped at half a second: 524,288 bytes
         ];
         for (at, asked, want) in table {
-            l.asked(asked);
+            l.asked(asked, false);
             assert_eq!(l.blocks_allowed(ms(at)), want, "at {at} ms");
         }
         let mut free = limits(0, 0, t0);

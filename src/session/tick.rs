@@ -37,8 +37,11 @@ impl Session<'_> {
             self.end_reject_pauses(now);
         }
         self.connect_more(now);
-        self.rate_limit_tick(now);
+        // Web seeds first: with a download limit, `fill_all` would
+        // otherwise spend every token on peers before an idle web seed
+        // connection is offered a run.
         self.offer_web_work();
+        self.rate_limit_tick(now);
         if self
             .last_rechoke
             .is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY)
