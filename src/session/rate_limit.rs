@@ -5,14 +5,15 @@
 //! - **Download**: at the request. `fill` asks only for as many blocks as
 //!   the bucket has tokens for (rounded up to a block) and pays for each
 //!   block when it asks; a web seed run is sized to the tokens (at least
-//!   one piece) and paid for when it is handed out. What was not asked
+//!   one piece) and paid for when it is handed out (see `pick_web_run`
+//!   for how the two share). What was not asked
 //!   for does not come, so no peer thread needs to know of the limit,
 //!   and the limit covers piece data from peers and web seeds alike.
 //! - **Upload**: at the serving peer thread, which alone sees its queue.
 //!   Every tick, the bucket's tokens are split among the peers we unchoke
-//!   that want data from us in proportion to what each sent since its last budget
-//!   (plus one block each, so a newcomer gets a start), and each gets its
-//!   share as an `UploadBudget` that replaces the last. The bucket pays
+//!   that want data from us, in proportion to what each sent since its
+//!   last budget (plus one block each, so a newcomer gets a start), and
+//!   each gets its share as an `UploadBudget` that replaces the last. The bucket pays
 //!   for what the `Uploaded` events say was sent: an unused share stays
 //!   in the bucket for the next split. A new peer's first command is a
 //!   budget of 0, so it serves nothing before its first share; a choked
