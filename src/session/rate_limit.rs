@@ -4,9 +4,9 @@
 //! Part of `Session` (see `session/mod.rs`). Where each limit bites:
 //! - **Download**: at the request. `fill` asks only for as many blocks as
 //!   the bucket has tokens for (rounded up to a block) and pays for each
-//!   block when it asks; a web seed run is sized to the tokens (at least
-//!   one piece) and paid for when it is handed out (see `pick_web_run`
-//!   for how the two share). What was not asked
+//!   block when it asks; a web seed run is sized to the tokens and paid
+//!   for when it is handed out (see `pick_web_run` for how the two
+//!   share). What was not asked
 //!   for does not come, so no peer thread needs to know of the limit,
 //!   and the limit covers piece data from peers and web seeds alike.
 //! - **Upload**: at the serving peer thread, which alone sees its queue.
@@ -45,10 +45,6 @@ pub(super) struct Limits {
     /// Bytes each peer has sent since its last `UploadBudget`: its demand
     /// in the next split. Only peers that got a budget are here.
     sent: BTreeMap<ConnId, u64>,
-    /// Bytes asked of web seeds, and of peers, under the download limit:
-    /// web seeds wait while they are ahead (see `pick_web_run`).
-    from_web: u64,
-    from_peers: u64,
 }
 
 impl Limits {
@@ -57,8 +53,6 @@ impl Limits {
             down: cfg.max_download_rate.map(|r| TokenBucket::new(r, now)),
             up: cfg.max_upload_rate.map(|r| TokenBucket::new(r, now)),
             sent: BTreeMap::new(),
-            from_web: 0,
-            from_peers: 0,
         }
     }
 
@@ -73,15 +67,10 @@ impl Limits {
         }
     }
 
-    /// Pays for `bytes` asked of a peer (`web`: of a web seed).
-    pub(super) fn asked(&mut self, bytes: u64, web: bool) {
+    /// Pays for `bytes` asked of a peer or a web seed.
+    pub(super) fn asked(&mut self, bytes: u64) {
         if let Some(b) = &mut self.down {
             b.take(bytes);
-            let from = match web {
-                true => &mut self.from_web,
-                false => &mut self.from_peers,
-            };
-            *from = from.saturating_add(bytes);
         }
     }
 
@@ -114,38 +103,34 @@ impl Session<'_> {
     }
 
     /// A run of pieces for a web seed connection, of at most `max_bytes`
-    /// and, with a download limit, the tokens on hand (yet one piece at
-    /// least), paid for now; `None` while the bucket is empty.
+    /// and, with a download limit, the tokens on hand, paid for now.
+    /// `None` until the bucket holds a piece's worth, or is full (a piece
+    /// may be larger than the bucket): a run overdraws the bucket by less
+    /// than a piece, and only when pieces are over half a second's worth.
     ///
-    /// A run is a whole piece or more, a block is 16 KiB: a web seed asked
-    /// whenever the bucket is not empty would leave it in debt for the
-    /// peers at every turn. So while some peer unchokes us and has what we
-    /// want, web seeds wait whenever they have had more than the peers,
-    /// and the two kinds of source share the limit about evenly.
+    /// Peers come first: every tick `fill_all` runs before idle web seed
+    /// connections are offered work, so a web seed gets the tokens the
+    /// peers leave (all of them with no peer, none while the peers take
+    /// the whole limit). A run is a piece or more and a block 16 KiB:
+    /// were web seeds first, they would keep the bucket in debt and leave
+    /// the peers nothing; the swarm, not the web server, is the source a
+    /// limited download should lean on.
     pub(super) fn pick_web_run(
         &mut self,
         conn: ConnId,
         max_bytes: u64,
     ) -> Option<(PieceIndex, u32)> {
-        let peers_serve = || {
-            self.peers
-                .values()
-                .any(|p| p.ready && p.am_interested && !p.peer_choking)
-        };
+        let piece_len = self.meta.geometry.nominal_piece_len();
         let max_bytes = match &mut self.limits.down {
             None => max_bytes,
-            Some(_) if self.limits.from_web > self.limits.from_peers && peers_serve() => {
-                return None;
-            }
             Some(b) => match b.available(Instant::now()) {
-                0 => return None,
+                tokens if tokens < piece_len.min(b.depth()) => return None,
                 tokens => tokens.min(max_bytes),
             },
         };
         let (first, count) = self.picker.pick_run(conn, max_bytes)?;
-        let piece_len = self.meta.geometry.nominal_piece_len();
         self.limits
-            .asked(piece_len.saturating_mul(u64::from(count)), true);
+            .asked(piece_len.saturating_mul(u64::from(count)));
         Some((first, count))
     }
 
@@ -221,7 +206,7 @@ mod tests {
             (5_000, 0, 32),      // capped at half a second: 524,288 bytes
         ];
         for (at, asked, want) in table {
-            l.asked(asked, false);
+            l.asked(asked);
             assert_eq!(l.blocks_allowed(ms(at)), want, "at {at} ms");
         }
         let mut free = limits(0, 0, t0);

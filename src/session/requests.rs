@@ -40,7 +40,7 @@ impl Session<'_> {
         let picks = self.picker.pick(conn, &theirs, want);
         drop(theirs);
         for block in picks {
-            self.limits.asked(u64::from(block.len), false);
+            self.limits.asked(u64::from(block.len));
             peer.send(PeerCommand::Request(block));
         }
     }

@@ -37,11 +37,10 @@ impl Session<'_> {
             self.end_reject_pauses(now);
         }
         self.connect_more(now);
-        // Web seeds first: with a download limit, `fill_all` would
-        // otherwise spend every token on peers before an idle web seed
-        // connection is offered a run.
-        self.offer_web_work();
+        // Peers first: with a download limit, web seeds take what the
+        // peers leave (see `session/rate_limit.rs`).
         self.rate_limit_tick(now);
+        self.offer_web_work();
         if self
             .last_rechoke
             .is_none_or(|t| now.duration_since(t) >= RECHOKE_EVERY)
