@@ -118,7 +118,9 @@ pub enum PeerCommand {
     /// `--max-upload-rate`: serve at most this many bytes of blocks
     /// until the next budget, which replaces this one (a block is sent
     /// whole while any budget is left). Never sent without a limit: a
-    /// thread serves freely until its first budget. See `rate_limit`.
+    /// thread serves freely until its first budget, so with one the
+    /// session sends a budget of 0 as its first command. See
+    /// `session/rate_limit.rs`.
     UploadBudget(u64),
     /// Close the connection (the thread sends `Closed` and ends).
     Close,

@@ -2,7 +2,7 @@
 //! among the connections that want them.
 //!
 //! The bucket fills at `rate` bytes a second, up to [`BURST`] worth of
-//! them, and starts empty: from its creation, at most `rate × t` bytes
+//! them (a block at least), and starts empty: from its creation, at most `rate × t` bytes
 //! (plus one unit of work, see below) are ever let through, so a 10 s
 //! window is within a few percent of the limit and no start-up burst
 //! breaks it.
@@ -28,6 +28,12 @@ use std::time::{Duration, Instant};
 /// tokens between two of the session's ticks (every 250 ms), more would
 /// let one burst skew a 10 s measurement by over 5 %.
 pub const BURST: Duration = Duration::from_millis(500);
+
+/// The fewest tokens the bucket holds, whatever the rate: one block
+/// (16 KiB). Below 32 KiB/s half a second is less than a block, and a
+/// bucket of a few bytes, split among several peers, would give each a
+/// share of 0 bytes for ever.
+pub const MIN_DEPTH: u64 = 16 * 1024;
 
 /// The most bytes a second a limit may be: 1 TiB/s, far beyond any
 /// link, and small enough that no arithmetic here can overflow.
@@ -59,9 +65,10 @@ impl TokenBucket {
         self.rate
     }
 
-    /// The most tokens the bucket holds: [`BURST`] of the rate.
+    /// The most tokens the bucket holds: [`BURST`] of the rate, and at
+    /// least [`MIN_DEPTH`].
     pub fn depth(&self) -> u64 {
-        (u128::from(self.rate) * BURST.as_millis() / 1000) as u64
+        ((u128::from(self.rate) * BURST.as_millis() / 1000) as u64).max(MIN_DEPTH)
     }
 
     fn refill(&mut self, now: Instant) {
