@@ -8,7 +8,8 @@
 //! of the bytes once per batch.
 //!
 //! With `--max-upload-rate`, a block is served only while the main
-//! thread's latest `UploadBudget` has bytes left (see `rate_limit`).
+//! thread's latest `UploadBudget` has bytes left (see
+//! `session/rate_limit.rs`).
 //!
 //! What it deliberately does not do: decide what to serve (the queue in
 //! `upload.rs` and the choke state do) or write several blocks at once
