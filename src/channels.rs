@@ -115,6 +115,13 @@ pub enum PeerCommand {
     /// Send a `ut_pex` message (BEP 11); dropped if the peer does not
     /// take them.
     Pex(PexMessage),
+    /// `--max-upload-rate`: serve at most this many bytes of blocks
+    /// until the next budget, which replaces this one (a block is sent
+    /// whole while any budget is left). Never sent without a limit: a
+    /// thread serves freely until its first budget, so with one the
+    /// session sends a budget of 0 as its first command. See
+    /// `session/rate_limit.rs`.
+    UploadBudget(u64),
     /// Close the connection (the thread sends `Closed` and ends).
     Close,
 }

@@ -85,6 +85,7 @@ pub mod metadata;
 pub mod selection;
 pub mod picker;
 pub mod rate;
+pub mod rate_limit;
 pub mod choker;
 // Keeping verified pieces: the hash check on its own threads, then disk.
 pub mod hasher;

@@ -170,6 +170,7 @@ fn download(mut a: Args) -> Result<Command> {
         config.stall_timeout = stall;
     }
     config.select = select(&mut a)?;
+    config.max_download_rate = a.value(value::MAX_DOWNLOAD_RATE, value::rate)?.flatten();
     let [torrent] = a.positionals([TORRENT_OR_URL])?;
     Ok(Command::Download {
         torrent: TorrentSource::from_arg(torrent)?,
@@ -201,6 +202,7 @@ fn peer_options(a: &mut Args) -> Result<Config> {
     if let Some(n) = a.value(value::MAX_PEERS_OPT, value::max_peers)? {
         c.max_peers = n;
     }
+    c.max_upload_rate = a.value(value::MAX_UPLOAD_RATE, value::rate)?.flatten();
     c.quiet = a.flag(value::QUIET);
     c.verbose = a.flag(value::VERBOSE);
     let bootstrap = a.values(value::DHT_BOOTSTRAP, value::text)?;

@@ -76,6 +76,9 @@ options:
   --seed-ratio R         after downloading, seed until uploaded = R x size
   --seed-time TIME       after downloading, seed this long: 90s, 30m, 1.5h,
                          2d. A bare number is minutes
+  --max-download-rate RATE
+  --max-upload-rate RATE most bytes a second of piece data in / out: 500K,
+                         1.5M (K = 1024, M = 1024 K, as aria2c); 0 = none
   --no-dht               run no DHT node (BEP 5). Without it, bitsy finds
                          peers through the DHT too (never for a private
                          torrent), on the UDP port of the same number
@@ -106,6 +109,8 @@ options:
                          taken, the next free one is used and named)
   --bind ADDR            address to listen on (default 0.0.0.0)
   --max-peers N          most peer connections at once, 1-1000 (default 50)
+  --max-upload-rate RATE most bytes a second of piece data served: 500K,
+                         1.5M (K = 1024, M = 1024 K, as aria2c); 0 = none
   --no-dht               run no DHT node (BEP 5). Without it, bitsy finds
                          peers through the DHT too (never for a private
                          torrent), on the UDP port of the same number

@@ -92,6 +92,9 @@ pub const PIECE_LENGTH: Opt = Opt::long(
 pub const COMMENT: Opt = Opt::long("--comment", "a comment");
 pub const DHT_BOOTSTRAP: Opt = Opt::long("--dht-bootstrap", "a HOST:PORT");
 pub const SELECT: Opt = Opt::long("--select", "file numbers such as 1,3-5");
+const RATE: &str = "bytes a second such as 500K or 1.5M (K = 1024, M = 1024 K; 0 is no limit)";
+pub const MAX_DOWNLOAD_RATE: Opt = Opt::long("--max-download-rate", RATE);
+pub const MAX_UPLOAD_RATE: Opt = Opt::long("--max-upload-rate", RATE);
 
 /// Every option that takes a value: `parse` must know them to tell a
 /// value from a command word.
@@ -109,6 +112,8 @@ pub const WITH_VALUE: &[Opt] = &[
     COMMENT,
     DHT_BOOTSTRAP,
     SELECT,
+    MAX_DOWNLOAD_RATE,
+    MAX_UPLOAD_RATE,
 ];
 
 const fn flag(short: Option<&'static str>, long: &'static str) -> Opt {
@@ -160,6 +165,20 @@ pub fn piece_length(s: &str) -> Option<u64> {
     s.parse()
         .ok()
         .filter(|n: &u64| n.is_power_of_two() && (MIN_PIECE_LEN..=MAX_PIECE_LEN).contains(n))
+}
+
+/// Bytes a second: a decimal and an optional `K` (1024) or `M` (1024 K),
+/// either case, as aria2c takes them. `None` inside is no limit (`0`).
+pub fn rate(s: &str) -> Option<Option<std::num::NonZeroU64>> {
+    let (number, scale) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1024.0),
+        b'm' | b'M' => (&s[..s.len() - 1], 1024.0 * 1024.0),
+        _ => (s, 1.0),
+    };
+    let bytes = (decimal(number)? * scale).round();
+    let zero_meant = bytes > 0.0 || decimal(number) == Some(0.0); // not "0.1"
+    let max = crate::rate_limit::MAX_RATE as f64;
+    (zero_meant && bytes <= max).then(|| std::num::NonZeroU64::new(bytes as u64))
 }
 
 /// A path: anything but empty.
@@ -293,6 +312,22 @@ mod tests {
         }
         assert_eq!(bind("::1"), "::1".parse().ok());
         assert_eq!(bind("localhost"), None);
+    }
+
+    #[test]
+    fn rates_in_powers_of_1024() {
+        let n = |v: u64| Some(std::num::NonZeroU64::new(v));
+        #[rustfmt::skip]
+        let table = [
+            ("1000", n(1000)), ("1K", n(1024)), ("1k", n(1024)), ("1M", n(1 << 20)),
+            ("1.5M", n(1_572_864)), ("10m", n(10 << 20)), ("0", Some(None)),
+            ("0K", Some(None)), ("0.0001K", None), ("0.4", None), ("", None), ("K", None),
+            ("1G", None), ("-1M", None), ("1 M", None), ("1e3", None), ("1MB", None),
+            ("1048576M", n(1 << 40)), ("1048577M", None), // beyond MAX_RATE
+        ];
+        for (text, want) in table {
+            assert_eq!(rate(text), want, "{text:?}");
+        }
     }
 
     #[test]

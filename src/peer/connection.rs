@@ -87,6 +87,9 @@ pub(super) struct Connection<'a> {
     pex_gate: pex::PexGate,
     /// How many metadata pieces (BEP 9) we may still serve the peer.
     metadata_budget: ut_metadata::MetadataBudget,
+    /// Bytes of blocks we may still send (`PeerCommand::UploadBudget`);
+    /// `None`: no upload limit.
+    upload_budget: Option<u64>,
 }
 
 impl<'a> Connection<'a> {
@@ -128,6 +131,7 @@ impl<'a> Connection<'a> {
             allowed_out: Vec::new(),
             pex_gate: pex::PexGate::default(),
             metadata_budget: ut_metadata::MetadataBudget::new(now),
+            upload_budget: None,
         }
     }
 
@@ -268,6 +272,10 @@ impl<'a> Connection<'a> {
             }
             PeerCommand::Choke(_) => Ok(()),
             PeerCommand::Pex(msg) => self.send_pex(&msg),
+            PeerCommand::UploadBudget(bytes) => {
+                self.upload_budget = Some(bytes);
+                Ok(())
+            }
             PeerCommand::Close => Err(Close::quiet("closed by us")),
         }
     }

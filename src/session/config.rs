@@ -5,6 +5,7 @@ use super::DEFAULT_PARTIAL_BUDGET;
 use crate::dht::DhtSettings;
 use crate::selection::Select;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU64;
 use std::time::Duration;
 
 /// When a finished download stops seeding.
@@ -46,6 +47,11 @@ pub struct Config {
     /// Run a DHT node (BEP 5) beside the trackers, unless the torrent is
     /// private; `None` (`--no-dht`) runs none.
     pub dht: Option<DhtSettings>,
+    /// `--max-download-rate`: bytes a second of piece data asked for;
+    /// `None`: no limit.
+    pub max_download_rate: Option<NonZeroU64>,
+    /// `--max-upload-rate`: bytes a second of piece data served.
+    pub max_upload_rate: Option<NonZeroU64>,
 }
 
 impl Default for Config {
@@ -62,6 +68,8 @@ impl Default for Config {
             partial_budget: DEFAULT_PARTIAL_BUDGET,
             peers: Vec::new(),
             dht: None,
+            max_download_rate: None,
+            max_upload_rate: None,
         }
     }
 }

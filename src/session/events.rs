@@ -100,6 +100,7 @@ impl Session<'_> {
                 peer.up.add(u64::from(bytes));
                 self.up.add(u64::from(bytes));
                 self.uploaded += u64::from(bytes);
+                self.limits.uploaded(conn, u64::from(bytes));
             }
             PeerEventKind::Extended {
                 client,
@@ -208,6 +209,7 @@ impl Session<'_> {
         if crate::peer::spawn_incoming(self.ctx.clone(), conn, inc.stream, have, rx).is_ok() {
             let n = self.meta.geometry.num_pieces();
             self.peers.insert(conn, Peer::new(tx, inc.addr, true, n));
+            self.start_upload_budget(conn);
         }
     }
 }

@@ -21,7 +21,7 @@
 //! the hasher and back), `requests` (keeping pipelines full), `fast`
 //! (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work),
 //! `announce` (the tracker), `dht` (the DHT as a peer source), `webseed`
-//! (BEP 19 web seeds), with `blame` (who sent bad data), `peers`
+//! (BEP 19 web seeds), `rate_limit` (the two token buckets), with `blame` (who sent bad data), `peers`
 //! (per-peer records and candidate addresses), `pex` (peer exchange,
 //! BEP 11), `backoff` (when to retry a failing tracker) and `layout`
 //! (where files go) as helpers.
@@ -48,6 +48,7 @@ mod announce;
 mod backoff;
 mod dht;
 mod webseed;
+mod rate_limit;
 
 use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
@@ -193,6 +194,7 @@ pub fn run(
         our_port: port,
         started: Instant::now(),
         web: webseed::WebSeeds::default(),
+        limits: rate_limit::Limits::new(cfg, Instant::now()),
         progress,
     };
     s.picker.want_only(&s.storage.needed());
@@ -277,6 +279,8 @@ struct Session<'a> {
     started: Instant,
     /// Web seeds (BEP 19): their threads and how they fare.
     web: webseed::WebSeeds,
+    /// `--max-download-rate` and `--max-upload-rate`.
+    limits: rate_limit::Limits,
     progress: &'a mut Progress,
 }
 

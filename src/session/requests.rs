@@ -15,6 +15,7 @@ impl Session<'_> {
     pub(super) fn fill(&mut self, conn: ConnId) {
         let room = MAX_IN_FLIGHT.saturating_sub(self.picker.in_flight());
         let held = self.picker.in_flight_of(conn);
+        let allowed = self.limits.blocks_allowed(Instant::now());
         let Some(peer) = self.peers.get_mut(&conn) else {
             return;
         };
@@ -22,6 +23,7 @@ impl Session<'_> {
             return;
         }
         let want = peer.request_target().saturating_sub(held).min(room);
+        let want = want.min(allowed); // `--max-download-rate`
         if want == 0 {
             return;
         }
@@ -38,6 +40,7 @@ impl Session<'_> {
         let picks = self.picker.pick(conn, &theirs, want);
         drop(theirs);
         for block in picks {
+            self.limits.asked(u64::from(block.len));
             peer.send(PeerCommand::Request(block));
         }
     }

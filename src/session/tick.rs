@@ -37,6 +37,9 @@ impl Session<'_> {
             self.end_reject_pauses(now);
         }
         self.connect_more(now);
+        // Peers first: with a download limit, web seeds take what the
+        // peers leave (see `session/rate_limit.rs`).
+        self.rate_limit_tick(now);
         self.offer_web_work();
         if self
             .last_rechoke
@@ -68,6 +71,7 @@ impl Session<'_> {
                 Ok(_) => {
                     let n = self.meta.geometry.num_pieces();
                     self.peers.insert(conn, Peer::new(tx, addr, false, n));
+                    self.start_upload_budget(conn);
                 }
                 Err(_) => self.candidates.disconnected(addr, false, false, now),
             }

@@ -289,7 +289,7 @@ impl Session<'_> {
         let share = left / (self.web.conns.len() as u64).max(1);
         let max_bytes = share.clamp(1, MAX_RUN_BYTES);
         for conn in idle {
-            let Some((first, count)) = self.picker.pick_run(conn, max_bytes) else {
+            let Some((first, count)) = self.pick_web_run(conn, max_bytes) else {
                 return;
             };
             if let Some(c) = self.web.conns.get_mut(&conn) {

@@ -168,3 +168,51 @@ fn our_choke_discards_queued_requests() {
         "no piece after our choke"
     );
 }
+
+/// `--max-upload-rate`: a thread with a budget serves blocks only while
+/// some is left (the last block may overdraw it), and waits for the next.
+#[test]
+fn an_upload_budget_holds_serving_back() {
+    let mut h = ready(pieces(&[0, 1]));
+    assert!(matches!(h.remote.recv(), Message::Bitfield(_)));
+    h.cmd(PeerCommand::UploadBudget(0));
+    h.unchoke_peer();
+    let asks: Vec<Message> = (0..4)
+        .map(|i| Message::Request {
+            index: i / 2,
+            begin: (i % 2) * 16384,
+            length: 16384,
+        })
+        .collect();
+    h.remote.send_all(&asks);
+    h.sync(0); // all four are queued
+    // No budget: nothing is served; the next message is the one we ask for.
+    h.cmd(PeerCommand::Interested(true));
+    assert_eq!(h.remote.recv(), Message::Interested);
+    // 20,000 bytes: one block, and one more that overdraws the budget.
+    h.cmd(PeerCommand::UploadBudget(20_000));
+    for begin in [0, 16384] {
+        match h.remote.recv() {
+            Message::Piece {
+                index: 0, begin: b, ..
+            } => assert_eq!(b, begin),
+            other => panic!("expected a block of piece 0, got {other:?}"),
+        }
+    }
+    assert!(matches!(
+        h.event(),
+        PeerEventKind::Uploaded { bytes: 32768 }
+    ));
+    h.cmd(PeerCommand::Interested(false));
+    assert_eq!(h.remote.recv(), Message::NotInterested, "no third block");
+    // A new budget replaces the spent one: the rest is served.
+    h.cmd(PeerCommand::UploadBudget(1 << 20));
+    for begin in [0, 16384] {
+        match h.remote.recv() {
+            Message::Piece {
+                index: 1, begin: b, ..
+            } => assert_eq!(b, begin),
+            other => panic!("expected a block of piece 1, got {other:?}"),
+        }
+    }
+}

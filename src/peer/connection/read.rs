@@ -4,8 +4,9 @@
 //! Part of `Connection` (see `connection.rs`). The wait is the thread's
 //! tick: `TICK` when idle, `ANSWER_TICK` right after messages went to the
 //! main thread (its answer is due), none at all while the peer's requests
-//! are queued with us (a socket timeout is rounded up to the kernel's
-//! tick, 4 ms at 250 Hz, which would idle the upload). A thread that
+//! are queued with us and the upload budget (if any) has bytes left (a
+//! socket timeout is rounded up to the kernel's tick, 4 ms at 250 Hz,
+//! which would idle the upload). A thread that
 //! expects blocks reads only while the block pool has a free buffer: the
 //! pool is the budget of blocks in transit (see `block_pool`).
 //!
@@ -32,7 +33,7 @@ impl Connection<'_> {
         {
             self.answer_due = None; // the main thread has nothing more to ask
         }
-        let serving = !self.uploads.is_empty();
+        let serving = self.may_serve();
         let timeout = if self.answer_due.is_some() {
             ANSWER_TICK
         } else {

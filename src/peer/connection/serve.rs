@@ -7,6 +7,10 @@
 //! (which empties the queue) takes effect at once. The main thread hears
 //! of the bytes once per batch.
 //!
+//! With `--max-upload-rate`, a block is served only while the main
+//! thread's latest `UploadBudget` has bytes left (see
+//! `session/rate_limit.rs`).
+//!
 //! What it deliberately does not do: decide what to serve (the queue in
 //! `upload.rs` and the choke state do) or write several blocks at once
 //! (a 16 KiB write is already large, and one buffer per peer stays small).
@@ -37,6 +41,9 @@ impl Connection<'_> {
             if i > 0 {
                 self.drain_commands()?;
             }
+            if !self.may_serve() {
+                return Ok(());
+            }
             let Some(block) = self.uploads.pop() else {
                 return Ok(());
             };
@@ -51,7 +58,17 @@ impl Connection<'_> {
             })?;
             self.flush()?;
             *sent = sent.saturating_add(block.len);
+            if let Some(budget) = &mut self.upload_budget {
+                *budget = budget.saturating_sub(u64::from(block.len));
+            }
         }
         Ok(())
+    }
+
+    /// Requests are queued and the upload limit (if any) leaves budget
+    /// for one more block. Without budget the thread waits in its read
+    /// as when idle, until the main thread's next `UploadBudget`.
+    pub(super) fn may_serve(&self) -> bool {
+        !self.uploads.is_empty() && self.upload_budget != Some(0)
     }
 }
