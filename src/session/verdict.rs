@@ -143,10 +143,15 @@ impl Session<'_> {
             "piece {piece} failed its hash check; fetching it again"
         ));
         if self.progress.has_events() {
-            let from = senders.iter().filter_map(|c| self.sender_name(*c));
+            let mut from: Vec<String> = senders
+                .iter()
+                .filter_map(|c| self.sender_name(*c))
+                .collect();
+            from.sort();
+            from.dedup();
             let ev = Event::HashFailed {
                 piece: piece.get(),
-                from: from.collect(),
+                from,
             };
             self.progress.emit(&ev);
         }
