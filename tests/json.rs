@@ -13,7 +13,7 @@ use common::{Behaviour, Bitsy, FakeSeeder, FakeTracker, RawPeer, TempDir, TestTo
 use common::{pseudo_random_bytes, slow::scaled};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpListener};
-use std::process::Output;
+use std::process::{Output, Stdio};
 use std::time::Duration;
 
 /// Every line of stdout as a JSON object, after checking the envelope
@@ -326,4 +326,64 @@ fn a_seed_reports_incoming_peers_and_ends_with_done() {
     assert!(p.iter().all(|p| p["have"] == content.len() as u64), "{p:?}");
     assert_eq!(p.last().unwrap()["seeding"], true, "{p:?}");
     assert!(p.iter().any(|p| p["peers"] == 1), "the raw peer: {p:?}");
+}
+
+/// A reader that goes away: with stdout closed, writing events fails
+/// (EPIPE, not a signal: Rust ignores SIGPIPE), the stream stops and the
+/// download still completes, exit 0, no panic.
+#[test]
+fn a_closed_stdout_does_not_stop_the_download() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(8 * 16 * 1024 + 1, 34);
+    let t = TestTorrent::single_file("c.bin", &content, 16 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    tracker.set_peers(vec![seeder.addr()]);
+    let dir = TempDir::new("json-closed");
+    let torrent = t.write_to(&dir.0);
+    let out = dir.0.join("out");
+    let mut child = common::bitsy::command_with_state()
+        .args([
+            "download",
+            torrent.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .args(["--port", "0", "--no-dht", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bitsy");
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let run = common::bitsy::wait(child);
+    let err = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(std::fs::read(out.join("c.bin")).unwrap(), content);
+}
+
+/// Ctrl-C before the download completes: exit 130, and the last line is
+/// the `error` that says so.
+#[test]
+fn ctrl_c_before_the_end_is_an_error_event_with_130() {
+    let tracker = FakeTracker::start();
+    let t = TestTorrent::single_file("i.bin", &[9; 100], 16 * 1024, &tracker.url());
+    let dir = TempDir::new("json-interrupt");
+    let torrent = t.write_to(&dir.0);
+    let out = dir.0.join("out");
+    let child = Bitsy::start_download(&torrent, &out, &["--json", "--stall-timeout", "60"]);
+    assert!(
+        tracker.wait_for_event("started", scaled(Duration::from_secs(20))),
+        "bitsy never announced"
+    );
+    let run = child.interrupt();
+    assert_eq!(run.status.code(), Some(130), "{}", text(&run.stderr));
+    let evs = events(&run);
+    let last = evs.last().unwrap();
+    assert_eq!(last["event"], "error", "{:?}", names(&evs));
+    assert_eq!(last["exit_code"], 130);
+    assert!(
+        last["message"].as_str().unwrap().contains("interrupted"),
+        "{last}"
+    );
 }

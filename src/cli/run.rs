@@ -63,9 +63,9 @@ pub fn run(cmd: Command) -> Result<()> {
             out,
             config,
         } => {
-            let stop = stop_flag()?;
             let mut progress = progress_for(&config, "download", source_text(&torrent));
-            let result = download(&torrent, &out, config, &stop, &mut progress);
+            let result =
+                stop_flag().and_then(|stop| download(&torrent, &out, config, &stop, &mut progress));
             return ended(result, &mut progress);
         }
         Command::Seed {
@@ -73,10 +73,10 @@ pub fn run(cmd: Command) -> Result<()> {
             data,
             config,
         } => {
-            let stop = stop_flag()?;
             let source = torrent.display().to_string();
             let mut progress = progress_for(&config, "seed", source);
-            let result = seed(&torrent, &data, config, &stop, &mut progress);
+            let result =
+                stop_flag().and_then(|stop| seed(&torrent, &data, config, &stop, &mut progress));
             return ended(result, &mut progress);
         }
         Command::Create { opts, out, quiet } => create(&opts, &out, quiet)?,
