@@ -387,3 +387,39 @@ fn ctrl_c_before_the_end_is_an_error_event_with_130() {
         "{last}"
     );
 }
+
+/// `--select`: `wanted` is the selected file's pieces, less than
+/// `total`; `metadata` lists every file with its path.
+#[test]
+fn a_selection_is_wanted_not_total() {
+    let tracker = FakeTracker::start();
+    let a = pseudo_random_bytes(3 * 16 * 1024, 35);
+    let b = pseudo_random_bytes(4 * 16 * 1024 + 5, 36);
+    let files: [(&str, &[u8]); 2] = [("a.bin", &a), ("sub/b.bin", &b)];
+    let t = TestTorrent::multi_file("album", &files, 16 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    tracker.set_peers(vec![seeder.addr()]);
+    let dir = TempDir::new("json-select");
+    let torrent = t.write_to(&dir.0);
+    let out = dir.0.join("out");
+    let run = Bitsy::download(&torrent, &out, &["--json", "--select", "2"]);
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    assert_eq!(std::fs::read(out.join("album/sub/b.bin")).unwrap(), b);
+    let evs = events(&run);
+    let meta = &evs[first(&evs, "metadata")];
+    let want_files = serde_json::json!([
+        {"path": "album/a.bin", "size": a.len()},
+        {"path": "album/sub/b.bin", "size": b.len()},
+    ]);
+    assert_eq!(meta["files"], want_files);
+    let total = (a.len() + b.len()) as u64;
+    // b.bin starts at 48 KiB, on a piece boundary: its 5 pieces exactly.
+    let wanted = b.len() as u64;
+    let last = *of(&evs, "progress").last().unwrap();
+    assert_eq!(
+        (&last["have"], &last["wanted"], &last["total"]),
+        (&wanted.into(), &wanted.into(), &total.into()),
+        "{last}"
+    );
+    assert_eq!(names(&evs).last(), Some(&"done"));
+}
