@@ -90,7 +90,10 @@ pub mod choker;
 // Keeping verified pieces: the hash check on its own threads, then disk.
 pub mod hasher;
 pub mod storage;
-// The main thread that ties it together, and what it shows.
+// The main thread that ties it together, and what it shows: the status
+// line for people, the `--json` event stream for scripts.
+pub mod json;
+pub mod event_stream;
 pub mod progress;
 pub mod session;
 

@@ -8,6 +8,12 @@
 //! always holds the final figure. Everything goes to stderr, so stdout
 //! stays free for a command's real output.
 //!
+//! With `--json` (see `event_stream`) the status line is off: `Progress`
+//! owns the [`EventStream`] instead, turns each status into a `progress`
+//! event once a second ([`EVENT_EVERY`]; the last one is written by
+//! `finish`), and passes on the events the session emits. Messages for
+//! people still go to stderr unless quiet.
+//!
 //! Formatting is pure (see [`format_line`]) and tested; only [`Progress`]
 //! writes.
 
@@ -15,17 +21,24 @@ mod width;
 
 pub use width::{DEFAULT_WIDTH, fit, terminal_width};
 
+use crate::event_stream::{Event, EventStream};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 /// How often a plain line is printed when stderr is not a terminal.
 pub const PIPE_EVERY: Duration = Duration::from_secs(5);
 
+/// How often a `progress` event is written with `--json`.
+pub const EVENT_EVERY: Duration = Duration::from_secs(1);
+
 /// One snapshot of a transfer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Status {
     pub have: u64,
+    /// Bytes wanted: the whole torrent, or the pieces of the selected files.
     pub total: u64,
+    /// The torrent's whole size.
+    pub size: u64,
     pub down_rate: f64,
     pub up_rate: f64,
     pub uploaded: u64,
@@ -45,6 +58,13 @@ pub struct Progress {
     /// In a pipe: the latest line not yet printed (printed by `finish`).
     pending: Option<String>,
     drawn: bool,
+    /// `--json`: the event stream, and when it last had a `progress`.
+    events: Option<EventStream>,
+    last_event: Option<Instant>,
+    /// The latest status not yet written as an event (written by `finish`).
+    pending_event: Option<Status>,
+    /// The last `stall` diagnosis written, so a repeat is not.
+    last_stall: Option<(&'static str, String)>,
 }
 
 impl Progress {
@@ -61,11 +81,78 @@ impl Progress {
             last_plain: None,
             pending: None,
             drawn: false,
+            events: None,
+            last_event: None,
+            pending_event: None,
+            last_stall: None,
+        }
+    }
+
+    /// Turns the status line off and writes events to `events` instead.
+    pub fn with_events(mut self, events: EventStream) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// True when `--json` is on.
+    pub fn has_events(&self) -> bool {
+        self.events.is_some()
+    }
+
+    /// Writes an event (nothing without `--json`).
+    pub fn emit(&mut self, ev: &Event) {
+        if let Some(events) = &mut self.events {
+            events.emit(ev);
+        }
+    }
+
+    /// With `--json`: a `stall` event saying why the download is stuck
+    /// (`cause`, a stable snake_case code; `text`, plain words), written
+    /// only when the diagnosis differs from the last one written, so a
+    /// caller may call it on every tick. [`Progress::unstalled`] forgets
+    /// it, so the same cause after a recovery is written again.
+    pub fn stall(&mut self, cause: &'static str, text: &str) {
+        if self.events.is_none()
+            || self
+                .last_stall
+                .as_ref()
+                .is_some_and(|(c, t)| *c == cause && t == text)
+        {
+            return;
+        }
+        self.last_stall = Some((cause, text.to_string()));
+        self.emit(&Event::Stall {
+            cause,
+            text: text.to_string(),
+        });
+    }
+
+    /// The download moves again: the next `stall` is written even if it
+    /// repeats the last.
+    pub fn unstalled(&mut self) {
+        self.last_stall = None;
+    }
+
+    /// With `--json`: a `progress` event once a second, the latest held
+    /// back for `finish` otherwise.
+    fn status_event(&mut self, s: &Status) {
+        let Some(events) = &mut self.events else {
+            return;
+        };
+        if self.last_event.is_none_or(|t| t.elapsed() >= EVENT_EVERY) {
+            events.emit(&Event::Progress(s.clone()));
+            self.last_event = Some(Instant::now());
+            self.pending_event = None;
+        } else {
+            self.pending_event = Some(s.clone());
         }
     }
 
     /// Shows the status (on a terminal) or prints it every few seconds.
     pub fn update(&mut self, s: &Status) {
+        if self.events.is_some() {
+            return self.status_event(s);
+        }
         if self.quiet {
             return;
         }
@@ -75,7 +162,7 @@ impl Progress {
     /// Shows a free-form line in place of the status (e.g. while checking
     /// existing data).
     pub fn update_text(&mut self, line: &str) {
-        if self.quiet {
+        if self.quiet || self.events.is_some() {
             return;
         }
         let mut err = std::io::stderr().lock();
@@ -108,6 +195,9 @@ impl Progress {
     /// Ends the status line (moves to a new line) before the program
     /// exits; in a pipe, prints the last line if it was held back.
     pub fn finish(&mut self) {
+        if let (Some(events), Some(s)) = (&mut self.events, self.pending_event.take()) {
+            events.emit(&Event::Progress(s));
+        }
         if self.drawn {
             let _ = writeln!(std::io::stderr());
             self.drawn = false;
@@ -181,9 +271,11 @@ pub fn format_duration(secs: u64) -> String {
 }
 
 #[cfg(test)]
+mod event_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
-
     #[test]
     fn bytes_and_durations() {
         let table = [
@@ -206,6 +298,7 @@ mod tests {
         let s = Status {
             have: 512 << 20,
             total: 1 << 30,
+            size: 1 << 30,
             down_rate: 64.0 * 1048576.0,
             up_rate: 0.0,
             uploaded: 0,

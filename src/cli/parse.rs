@@ -205,6 +205,7 @@ fn peer_options(a: &mut Args) -> Result<Config> {
     c.max_upload_rate = a.value(value::MAX_UPLOAD_RATE, value::rate)?.flatten();
     c.quiet = a.flag(value::QUIET);
     c.verbose = a.flag(value::VERBOSE);
+    c.json = a.flag(value::JSON);
     let bootstrap = a.values(value::DHT_BOOTSTRAP, value::text)?;
     c.dht = match (a.flag(value::NO_DHT), bootstrap.is_empty()) {
         (true, false) => return Err(a.error("give --no-dht or --dht-bootstrap, not both")),

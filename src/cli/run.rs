@@ -14,11 +14,12 @@ use super::summary;
 use super::{Command, Topic, TorrentSource, magnet_job, select, usage};
 use crate::create;
 use crate::error::{Error, Result};
+use crate::event_stream::{Event, EventStream};
 use crate::metainfo::FileEntry;
 use crate::metainfo::Metainfo;
 use crate::progress::{Progress, format_bytes};
 use crate::selection::Select;
-use crate::session::{self, Config, layout};
+use crate::session::{self, Config, Summary, layout};
 use crate::storage::{Choice, Storage};
 use crate::tracker_server::{TrackerConfig, TrackerServer};
 use std::path::{Component, Path, PathBuf};
@@ -60,60 +61,23 @@ pub fn run(cmd: Command) -> Result<()> {
         Command::Download {
             torrent,
             out,
-            mut config,
+            config,
         } => {
-            let stop = stop_flag()?;
-            let mut progress = Progress::new(config.quiet);
-            if let Some(d) = &mut config.dht {
-                d.state = crate::dht::settings::state_path(Some(&out));
-            }
-            let (meta, copy) = match &torrent {
-                TorrentSource::Magnet(link) => {
-                    let (meta, copy, peers) =
-                        magnet_job::load(link, &out, &config, &stop, &mut progress)?;
-                    config.peers = peers;
-                    (meta, copy)
-                }
-                other => {
-                    let sel = config.select.as_ref();
-                    let check = |m: &Metainfo| select::resolve(m, sel, Topic::Download).map(drop);
-                    other.load_for_download(&out, &check)?
-                }
-            };
-            if let Some(note) = copy {
-                progress.message(&note);
-            }
-            let selection = select::resolve(&meta, config.select.as_ref(), Topic::Download)?;
-            if let Some(s) = &selection {
-                progress.message(&select::describe(&meta, s));
-            }
-            let (root, specs) = layout::for_download(&meta, &out);
-            let files = top_of(&root, &specs);
-            let job = Job::Download { files };
-            let choice = select::for_download(&meta, &root, selection);
-            let how = (&config, choice);
-            transfer(&meta, &root, specs, how, job, &stop, &mut progress)?;
+            let mut progress = progress_for(&config, "download", source_text(&torrent));
+            let result =
+                stop_flag().and_then(|stop| download(&torrent, &out, config, &stop, &mut progress));
+            return ended(result, &mut progress);
         }
         Command::Seed {
             torrent,
             data,
-            mut config,
+            config,
         } => {
-            let meta = Metainfo::load(&torrent)?;
-            if let Some(d) = &mut config.dht {
-                d.state = crate::dht::settings::state_path(None);
-            }
-            let (root, specs) = layout::for_existing(&meta, &data);
-            let files = if meta.multi_file {
-                root.clone()
-            } else {
-                top_of(&root, &specs)
-            };
-            let stop = stop_flag()?;
-            let mut progress = Progress::new(config.quiet);
-            let job = Job::Seed { files };
-            let how = (&config, Choice::default());
-            transfer(&meta, &root, specs, how, job, &stop, &mut progress)?;
+            let source = torrent.display().to_string();
+            let mut progress = progress_for(&config, "seed", source);
+            let result =
+                stop_flag().and_then(|stop| seed(&torrent, &data, config, &stop, &mut progress));
+            return ended(result, &mut progress);
         }
         Command::Create { opts, out, quiet } => create(&opts, &out, quiet)?,
         Command::Verify {
@@ -130,6 +94,114 @@ pub fn run(cmd: Command) -> Result<()> {
         } => super::dht::get_peers(info_hash, &bootstrap, port, &*stop_flag()?)?,
     }
     Ok(())
+}
+
+/// `bitsy download`: a .torrent (file or URL) or a magnet link into `out`.
+fn download(
+    torrent: &TorrentSource,
+    out: &Path,
+    mut config: Config,
+    stop: &AtomicBool,
+    progress: &mut Progress,
+) -> Result<Summary> {
+    if let Some(d) = &mut config.dht {
+        d.state = crate::dht::settings::state_path(Some(out));
+    }
+    let (meta, copy) = match torrent {
+        TorrentSource::Magnet(link) => {
+            let (meta, copy, peers) = magnet_job::load(link, out, &config, stop, progress)?;
+            config.peers = peers;
+            (meta, copy)
+        }
+        other => {
+            let sel = config.select.as_ref();
+            let check = |m: &Metainfo| select::resolve(m, sel, Topic::Download).map(drop);
+            other.load_for_download(out, &check)?
+        }
+    };
+    progress.emit(&Event::metadata(&meta));
+    if let Some(note) = copy {
+        progress.message(&note);
+    }
+    let selection = select::resolve(&meta, config.select.as_ref(), Topic::Download)?;
+    if let Some(s) = &selection {
+        progress.message(&select::describe(&meta, s));
+    }
+    let (root, specs) = layout::for_download(&meta, out);
+    let files = top_of(&root, &specs);
+    let job = Job::Download { files };
+    let choice = select::for_download(&meta, &root, selection);
+    let how = (&config, choice);
+    transfer(&meta, &root, specs, how, job, stop, progress)
+}
+
+/// `bitsy seed`: serves the data at `data` until stopped.
+fn seed(
+    torrent: &Path,
+    data: &Path,
+    mut config: Config,
+    stop: &AtomicBool,
+    progress: &mut Progress,
+) -> Result<Summary> {
+    let meta = Metainfo::load(torrent)?;
+    progress.emit(&Event::metadata(&meta));
+    if let Some(d) = &mut config.dht {
+        d.state = crate::dht::settings::state_path(None);
+    }
+    let (root, specs) = layout::for_existing(&meta, data);
+    let files = if meta.multi_file {
+        root.clone()
+    } else {
+        top_of(&root, &specs)
+    };
+    let job = Job::Seed { files };
+    let how = (&config, Choice::default());
+    transfer(&meta, &root, specs, how, job, stop, progress)
+}
+
+/// The status line, or with `--json` the event stream, which opens with
+/// `start`.
+fn progress_for(config: &Config, command: &'static str, source: String) -> Progress {
+    let progress = Progress::new(config.quiet);
+    if !config.json {
+        return progress;
+    }
+    let mut progress = progress.with_events(EventStream::stdout());
+    progress.emit(&Event::Start { command, source });
+    progress
+}
+
+/// The last event of a transfer: `done`, or `error` with the exit code
+/// `main` will return for the error.
+fn ended(result: Result<Summary>, progress: &mut Progress) -> Result<()> {
+    let ev = match &result {
+        Ok(s) => Event::Done {
+            downloaded: s.downloaded,
+            uploaded: s.uploaded,
+            reused: s.reused,
+            seconds: s.elapsed,
+            download_seconds: s.download_time,
+        },
+        Err(e) => Event::Error {
+            message: e.to_string(),
+            exit_code: e.exit_code(),
+        },
+    };
+    progress.emit(&ev);
+    result.map(drop)
+}
+
+/// The torrent as the user named it, for the `start` event; a magnet
+/// link by its infohash.
+fn source_text(torrent: &TorrentSource) -> String {
+    match torrent {
+        TorrentSource::File(path) => path.display().to_string(),
+        TorrentSource::Url(url) => url.clone(),
+        TorrentSource::Magnet(link) => format!(
+            "magnet:?xt=urn:btih:{}",
+            crate::metainfo::to_hex(&link.info_hash)
+        ),
+    }
 }
 
 fn create(opts: &create::CreateOptions, out: &Path, quiet: bool) -> Result<()> {
@@ -235,7 +307,7 @@ fn transfer(
     job: Job,
     stop: &AtomicBool,
     progress: &mut Progress,
-) -> Result<()> {
+) -> Result<Summary> {
     tell_path_fixes(meta, progress);
     let storage = match &job {
         Job::Seed { .. } => Storage::open_existing(root, specs, meta.geometry)?,
@@ -265,5 +337,5 @@ fn transfer(
         };
         eprintln!("{line}");
     }
-    Ok(())
+    Ok(summary)
 }

@@ -199,6 +199,10 @@ fn errors_name_the_option_and_what_it_expected() {
             "`bitsy tracker` does not take --seed",
         ),
         (&["a.torrent", "--quiet=yes"], "--quiet takes no value"),
+        (
+            &["verify", "a.torrent", "d", "--json"],
+            "`bitsy verify` does not take --json",
+        ),
         (&["a.torrent", "extra"], "unexpected argument `extra`"),
         (&["download"], "download needs a .torrent file"),
         (&["seed", "a.torrent"], "seed needs the data's PATH"),
@@ -396,4 +400,17 @@ fn magnet_links_are_read_on_the_command_line() {
             }
         }
     }
+}
+
+/// `--json` is a flag of `download` and `seed`, off by default.
+#[test]
+fn json_is_a_flag_of_download_and_seed() {
+    let (_, _, config) = download_config(&["a.torrent"]);
+    assert!(!config.json);
+    let (_, _, config) = download_config(&["a.torrent", "--json"]);
+    assert!(config.json);
+    let Command::Seed { config, .. } = p(&["seed", "--json", "a.torrent", "d"]).unwrap() else {
+        panic!("not a seed")
+    };
+    assert!(config.json);
 }

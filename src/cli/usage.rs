@@ -88,6 +88,8 @@ options:
                          saved in $XDG_STATE_HOME/bitsy/dht.dat knows nodes)
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
+  --json                 events for scripts on stdout, one JSON object a
+                         line (see the README); no status line
 
 environment:
   SSL_CERT_FILE, SSL_CERT_DIR
@@ -120,6 +122,8 @@ options:
                          saved in $XDG_STATE_HOME/bitsy/dht.dat knows nodes)
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
+  --json                 events for scripts on stdout, one JSON object a
+                         line (see the README); no status line
 ";
 
 const CREATE: &str = "\

@@ -8,6 +8,7 @@
 
 use super::backoff::Say;
 use super::{EARLY_ANNOUNCE_GAP, Session};
+use crate::event_stream::Event;
 use crate::progress::format_duration;
 use crate::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest};
 use std::net::SocketAddr;
@@ -52,6 +53,7 @@ impl Session<'_> {
     pub(super) fn on_tracker(&mut self, out: AnnounceOutcome) {
         self.announce_pending = false;
         let now = Instant::now();
+        self.progress.emit(&Event::tracker(&out));
         match out {
             AnnounceOutcome::Ok { url, response } => {
                 self.tracker_ok = true;

@@ -33,6 +33,8 @@ pub struct Config {
     pub max_peers: usize,
     pub quiet: bool,
     pub verbose: bool,
+    /// `--json`: events as NDJSON on stdout, no status line.
+    pub json: bool,
     pub seed: SeedPolicy,
     /// `--select`: download only these files (checked against the file
     /// list once it is known); `None` downloads every file.
@@ -62,6 +64,7 @@ impl Default for Config {
             max_peers: 50,
             quiet: false,
             verbose: false,
+            json: false,
             seed: SeedPolicy::Exit,
             select: None,
             stall_timeout: Some(Duration::from_secs(120)),

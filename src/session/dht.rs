@@ -22,6 +22,7 @@
 //! reads the table the previous one saved.
 
 use super::Session;
+use super::peers::Origin;
 use crate::dht::node_id::NodeId;
 use crate::dht::thread::{Command, Dht, Finding};
 use std::net::{IpAddr, SocketAddr, SocketAddrV4};
@@ -89,7 +90,7 @@ impl Session<'_> {
                 for p in peers {
                     let addr = SocketAddr::V4(p);
                     if !self.is_self(addr) {
-                        self.candidates.add(addr);
+                        self.candidates.add_from(addr, Origin::Dht);
                     }
                 }
                 self.connect_more(Instant::now());

@@ -4,10 +4,11 @@
 //! Part of `Session` (see `session/mod.rs`); split out so each file reads
 //! as one concern.
 
-use super::peers::Peer;
+use super::peers::{Origin, Peer};
 use super::{DEPARTED, MAX_PIPELINE, Session};
 use crate::channels::{PeerCommand, PeerEvent, PeerEventKind};
 use crate::error::Result;
+use crate::event_stream::{Direction::*, Event};
 use crate::geometry::BlockRef;
 use crate::ids::ConnId;
 use crate::listener::Incoming;
@@ -32,6 +33,16 @@ impl Session<'_> {
                 peer.addr = addr;
                 peer.fast.negotiated = fast;
                 self.had_peer = true;
+                let (direction, source) = match peer.incoming {
+                    true => (In, Some("incoming")),
+                    false => (Out, self.candidates.origin(&addr).map(Origin::name)),
+                };
+                let connected = Event::PeerConnected {
+                    addr,
+                    direction,
+                    source,
+                };
+                self.progress.emit(&connected);
                 if self.cfg.verbose {
                     let how = if fast { ", fast extension (BEP 6)" } else { "" };
                     self.progress
@@ -191,6 +202,12 @@ impl Session<'_> {
             self.departed.pop_front();
         }
         self.departed.push_back((conn, peer.addr));
+        self.progress.emit(&Event::PeerClosed {
+            addr: peer.addr,
+            reason: reason.to_string(),
+            connected: peer.ready,
+            misbehaved,
+        });
         if self.cfg.verbose || misbehaved {
             self.progress
                 .message(&format!("peer {}: disconnected: {reason}", peer.addr));

@@ -202,7 +202,7 @@ pub fn run(
     s.picker
         .limit_hashing(s.hasher.threads() * verdict::HASH_BACKLOG_PER_THREAD);
     for &addr in &cfg.peers {
-        s.candidates.add(addr);
+        s.candidates.add_from(addr, peers::Origin::Given);
     }
     s.announce(AnnounceEvent::Started);
     s.start_web_seeds();

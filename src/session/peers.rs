@@ -150,6 +150,33 @@ struct Known {
     next_try: Option<Instant>,
     /// Known from peer exchange only (a tracker never listed it).
     pex_only: bool,
+    /// Who told us of it first.
+    origin: Origin,
+}
+
+/// Where an address came from first (`--json` says it when the peer
+/// connects).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    #[default]
+    Tracker,
+    Dht,
+    /// Peer exchange (BEP 11).
+    Pex,
+    /// A magnet link's `x.pe`, given before any source answered.
+    Given,
+}
+
+impl Origin {
+    /// Its name in the event stream.
+    pub fn name(self) -> &'static str {
+        match self {
+            Origin::Tracker => "tracker",
+            Origin::Dht => "dht",
+            Origin::Pex => "pex",
+            Origin::Given => "given",
+        }
+    }
 }
 
 /// Addresses we may connect to.
@@ -176,9 +203,19 @@ impl Candidates {
     /// An address from a tracker. Ignored when banned, connected, already
     /// waiting, or when we know too many.
     pub fn add(&mut self, addr: SocketAddr) {
+        self.add_from(addr, Origin::Tracker);
+    }
+
+    /// An address from `origin` (other than peer exchange): as
+    /// [`Candidates::add`].
+    pub fn add_from(&mut self, addr: SocketAddr, origin: Origin) {
+        let new = !self.known.contains_key(&addr);
         let Some(k) = self.entry(addr) else {
             return;
         };
+        if new {
+            k.origin = origin;
+        }
         if std::mem::take(&mut k.pex_only) {
             self.pex_only -= 1; // a tracker lists it now
         }
@@ -195,6 +232,7 @@ impl Candidates {
             }
             let k = Known {
                 pex_only: true,
+                origin: Origin::Pex,
                 ..Known::default()
             };
             self.known.insert(addr, k);
@@ -256,6 +294,11 @@ impl Candidates {
             return Some(addr);
         }
         None
+    }
+
+    /// Where `addr` came from, if it is known.
+    pub fn origin(&self, addr: &SocketAddr) -> Option<Origin> {
+        self.known.get(addr).map(|k| k.origin)
     }
 
     /// True if some address is waiting (now or later).

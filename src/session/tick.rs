@@ -201,6 +201,7 @@ impl Session<'_> {
         Status {
             have: self.picker.bytes_have(),
             total: self.picker.bytes_wanted(),
+            size: self.meta.geometry.total_len(),
             down_rate: self.down.get(),
             up_rate: self.up.get(),
             uploaded: self.uploaded,

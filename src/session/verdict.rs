@@ -15,6 +15,7 @@ use super::Session;
 use super::blame::Verdict as Blamed;
 use crate::channels::PeerCommand;
 use crate::error::{Error, Result};
+use crate::event_stream::Event;
 use crate::geometry::PieceIndex;
 use crate::hasher::{HasherError, Job, Report, Verdict};
 use crate::ids::ConnId;
@@ -141,6 +142,19 @@ impl Session<'_> {
         self.progress.message(&format!(
             "piece {piece} failed its hash check; fetching it again"
         ));
+        if self.progress.has_events() {
+            let mut from: Vec<String> = senders
+                .iter()
+                .filter_map(|c| self.sender_name(*c))
+                .collect();
+            from.sort();
+            from.dedup();
+            let ev = Event::HashFailed {
+                piece: piece.get(),
+                from,
+            };
+            self.progress.emit(&ev);
+        }
         if self.blame_web_seeds(&senders) {
             self.fill_all();
             return;
@@ -152,6 +166,14 @@ impl Session<'_> {
             self.ban(addr);
         }
         self.fill_all();
+    }
+
+    /// Who sent a block, in words: a peer's address or a web seed's URL.
+    fn sender_name(&self, conn: ConnId) -> Option<String> {
+        match self.web.url_of(conn) {
+            Some(url) => Some(url.to_string()),
+            None => self.addr_of(conn).map(|a| a.to_string()),
+        }
     }
 
     /// Forgets a piece that failed: its bytes no longer count as

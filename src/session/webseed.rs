@@ -99,6 +99,12 @@ impl WebSeeds {
     fn seed_of(&self, conn: ConnId) -> Option<usize> {
         self.conns.get(&conn).map(|c| c.seed)
     }
+
+    /// The URL of the web seed behind `conn`, if it is one.
+    pub(super) fn url_of(&self, conn: ConnId) -> Option<&str> {
+        let seed = self.seed_of(conn)?;
+        self.seeds.get(seed).map(|s| s.url.as_str())
+    }
 }
 
 /// The `url-list` entries bitsy can use; the others, each with a sentence.

@@ -4,6 +4,7 @@
 //! A failed announce is said once and retried; only the stall rule gives up.
 
 use super::Coordinator;
+use crate::event_stream::Event;
 use crate::metadata::{REANNOUNCE_GAP, UNKNOWN_LEFT};
 use crate::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest};
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ impl Coordinator<'_> {
     pub(super) fn on_tracker(&mut self, out: AnnounceOutcome) {
         self.announce_pending = false;
         let now = Instant::now();
+        self.progress.emit(&Event::tracker(&out));
         match out {
             AnnounceOutcome::Ok { response, .. } => {
                 self.tracker_ok = true;

@@ -169,3 +169,27 @@ fn dropped_forgets_only_untried_pex_addresses() {
     assert!(!c.queue.contains(&a(4)), "and out of the queue");
     assert_eq!(c.pex_only, 2);
 }
+
+/// Where an address came from is who told us first; unknown ones have
+/// no origin.
+#[test]
+fn origin_is_the_first_source() {
+    let mut c = Candidates::default();
+    c.add(a(1));
+    c.add_from(a(2), Origin::Dht);
+    c.add_pex(a(3));
+    c.add_from(a(4), Origin::Given);
+    // Heard again from another source: the first one stays.
+    c.add_from(a(1), Origin::Dht);
+    c.add(a(3));
+    let table = [
+        (a(1), Some("tracker")),
+        (a(2), Some("dht")),
+        (a(3), Some("pex")),
+        (a(4), Some("given")),
+        (a(5), None),
+    ];
+    for (addr, want) in table {
+        assert_eq!(c.origin(&addr).map(Origin::name), want, "{addr}");
+    }
+}
