@@ -6,7 +6,8 @@
 //! [`Error`]s, which map to exit codes.
 //!
 //! Ctrl-C and SIGTERM set a flag ([`stop_flag`]) that the session and the
-//! tracker loop poll; the exit code then follows the rule in the module
+//! tracker loop poll (SIGUSR1 sets another, [`why_flag`]: say why the
+//! download is stuck); the exit code then follows the rule in the module
 //! docs of `cli`: 130 for a download stopped before it completed, 0 for
 //! everything that was stopped with its data complete.
 
@@ -49,6 +50,20 @@ pub fn stop_flag() -> Result<Arc<AtomicBool>> {
     Ok(stop)
 }
 
+/// Sets a flag on SIGUSR1: the session then says why the download is
+/// stuck (`session::stall`). Installed for `download` and `seed`, so the
+/// signal never ends bitsy (its default action would).
+pub fn why_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&flag)).map_err(|e| {
+        Error::Other {
+            context: "cannot install the SIGUSR1 handler".into(),
+            source: e,
+        }
+    })?;
+    Ok(flag)
+}
+
 /// Runs a parsed command.
 pub fn run(cmd: Command) -> Result<()> {
     match cmd {
@@ -63,6 +78,7 @@ pub fn run(cmd: Command) -> Result<()> {
             mut config,
         } => {
             let stop = stop_flag()?;
+            config.why_signal = Some(why_flag()?);
             let mut progress = Progress::new(config.quiet);
             if let Some(d) = &mut config.dht {
                 d.state = crate::dht::settings::state_path(Some(&out));
@@ -110,6 +126,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 top_of(&root, &specs)
             };
             let stop = stop_flag()?;
+            config.why_signal = Some(why_flag()?);
             let mut progress = Progress::new(config.quiet);
             let job = Job::Seed { files };
             let how = (&config, Choice::default());
