@@ -306,7 +306,7 @@ impl fmt::Display for Diagnosis {
                 };
                 write!(
                     f,
-                    "{} with pieces we want: {all} us (for {} at least)",
+                    "{} with pieces we want: {all} us (for at least {})",
                     count(*choking, "peer"),
                     format_duration(for_at_least.as_secs())
                 )?;
@@ -322,8 +322,9 @@ impl fmt::Display for Diagnosis {
             Diagnosis::AllSnubbed { snubbed, choking } => {
                 write!(
                     f,
-                    "{} with pieces we want unchoke us but sent nothing for 20s (snubbed)",
-                    count(*snubbed, "peer")
+                    "{} with pieces we want {} us but sent nothing for 20s (snubbed)",
+                    count(*snubbed, "peer"),
+                    if *snubbed == 1 { "unchokes" } else { "unchoke" }
                 )?;
                 if *choking > 0 {
                     write!(f, ", and {choking} more choke us")?;

@@ -109,7 +109,9 @@ impl Session<'_> {
         let due = w
             .last_consult
             .is_none_or(|t| now.duration_since(t) >= CONSULT_EVERY);
-        if asked || ((stalled || self.cfg.why) && due) {
+        // A new stall and a question are answered from a fresh look.
+        let now_please = asked || (stalled && !w.reported);
+        if now_please || ((stalled || self.cfg.why) && due) {
             w.last_consult = Some(now);
             self.stall.current = doctor::diagnose(&self.symptoms(now));
         } else if !stalled && !self.cfg.why {

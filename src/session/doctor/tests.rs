@@ -115,14 +115,14 @@ fn every_cause_from_its_symptoms() {
              ..healthy()
          },
          "all_choking",
-         &["2 peers with pieces we want: all choke us (for 40s at least)", "wait"]),
+         &["2 peers with pieces we want: all choke us (for at least 40s)", "wait"]),
         ("choking and snubbed: the larger group names it",
          Symptoms {
              peers: vec![peer(1, true, Some(30), false), peer(2, true, None, true)],
              ..healthy()
          },
          "all_choking",
-         &["1 peer with pieces we want: it chokes us (for 30s at least), \
+         &["1 peer with pieces we want: it chokes us (for at least 30s), \
             and 1 more sent nothing (snubbed)"]),
         ("every useful unchoking peer is snubbed",
          Symptoms {
