@@ -397,3 +397,20 @@ fn magnet_links_are_read_on_the_command_line() {
         }
     }
 }
+
+#[test]
+fn why_is_a_download_flag() {
+    // (arguments, --why set)
+    let table: &[(&[&str], bool)] = &[
+        (&["a.torrent"], false),
+        (&["a.torrent", "--why"], true),
+        (&["--why", "a.torrent", "-q"], true),
+    ];
+    for (args, want) in table {
+        assert_eq!(download_config(args).2.why, *want, "{args:?}");
+    }
+    assert!(
+        usage_message(&["seed", "--why", "t.torrent", "d"]).contains("--why"),
+        "seed has nothing to diagnose"
+    );
+}

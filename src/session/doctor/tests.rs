@@ -1,3 +1,4 @@
+use super::words::{count, list_pieces};
 use super::*;
 
 fn peer(n: u8, useful: bool, choking_secs: Option<u64>, snubbed: bool) -> PeerState {
