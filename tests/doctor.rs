@@ -186,8 +186,16 @@ fn all_snubbed_is_said_unprompted_when_the_download_stalls() {
     let err = read(&log);
     assert!(err.contains("sent nothing for 20s (snubbed)"), "{err}");
     assert!(seeder.requests() > 0, "bitsy asked the peer");
+    // Ticks later, asked: the same diagnosis, and the stall said once.
+    ask_until(
+        &bitsy,
+        &log,
+        &tracker,
+        &["(snubbed)"],
+        Duration::from_secs(10),
+    );
+    let err = read(&log);
     assert_eq!(err.matches("stalled:").count(), 1, "said once: {err}");
-    drop(bitsy);
 }
 
 #[test]
