@@ -10,11 +10,20 @@
 pub struct Rate {
     this_second: u64,
     per_second: f64,
+    /// Every byte ever added.
+    total: u64,
 }
 
 impl Rate {
     pub fn add(&mut self, bytes: u64) {
         self.this_second = self.this_second.saturating_add(bytes);
+        self.total = self.total.saturating_add(bytes);
+    }
+
+    /// Every byte added since the start: a change means bytes moved
+    /// (the stall watch's clue, `session/stall.rs`).
+    pub fn total(&self) -> u64 {
+        self.total
     }
 
     /// Ends a one-second period.
@@ -54,5 +63,6 @@ mod tests {
             r.tick();
         }
         assert!(r.get() < 1.0);
+        assert_eq!(r.total(), 300 + 20 * 600, "ticks do not reset the total");
     }
 }

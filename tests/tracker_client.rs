@@ -169,12 +169,15 @@ fn falls_back_from_a_dead_tier_to_a_live_one() {
     assert_eq!(url, live);
 }
 
+/// Every URL is named with its own words, in the order tried (tier by
+/// tier), so the user sees each tracker's error.
 #[test]
-fn all_dead_names_the_last_url() {
+fn all_dead_names_every_url_in_order() {
     let (a, b) = (dead_url(), dead_url());
     let mut t = trackers(&[&[&a], &[&b]]);
     let message = expect_failed(t.announce(&request(AnnounceEvent::Started, 1)));
-    assert!(message.starts_with(&b), "{message}");
+    assert!(message.starts_with(&format!("{a}: ")), "{message}");
+    assert!(message.contains(&format!("; {b}: ")), "{message}");
 }
 
 #[test]

@@ -6,7 +6,8 @@
 //! [`Error`]s, which map to exit codes.
 //!
 //! Ctrl-C and SIGTERM set a flag ([`stop_flag`]) that the session and the
-//! tracker loop poll; the exit code then follows the rule in the module
+//! tracker loop poll (SIGUSR1 sets another, [`why_flag`]: say why the
+//! download is stuck); the exit code then follows the rule in the module
 //! docs of `cli`: 130 for a download stopped before it completed, 0 for
 //! everything that was stopped with its data complete.
 
@@ -48,6 +49,20 @@ pub fn stop_flag() -> Result<Arc<AtomicBool>> {
         signal_hook::flag::register(sig, Arc::clone(&stop)).map_err(ctx)?;
     }
     Ok(stop)
+}
+
+/// Sets a flag on SIGUSR1: the session then says why the download is
+/// stuck (`session::stall`). Installed for `download` and `seed`, so the
+/// signal never ends bitsy (its default action would).
+pub fn why_flag() -> Result<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGUSR1, Arc::clone(&flag)).map_err(|e| {
+        Error::Other {
+            context: "cannot install the SIGUSR1 handler".into(),
+            source: e,
+        }
+    })?;
+    Ok(flag)
 }
 
 /// Runs a parsed command.
@@ -104,6 +119,7 @@ fn download(
     stop: &AtomicBool,
     progress: &mut Progress,
 ) -> Result<Summary> {
+    config.why_signal = Some(why_flag()?);
     if let Some(d) = &mut config.dht {
         d.state = crate::dht::settings::state_path(Some(out));
     }
@@ -145,6 +161,7 @@ fn seed(
 ) -> Result<Summary> {
     let meta = Metainfo::load(torrent)?;
     progress.emit(&Event::metadata(&meta));
+    config.why_signal = Some(why_flag()?);
     if let Some(d) = &mut config.dht {
         d.state = crate::dht::settings::state_path(None);
     }

@@ -414,3 +414,20 @@ fn json_is_a_flag_of_download_and_seed() {
     };
     assert!(config.json);
 }
+
+#[test]
+fn why_is_a_download_flag() {
+    // (arguments, --why set)
+    let table: &[(&[&str], bool)] = &[
+        (&["a.torrent"], false),
+        (&["a.torrent", "--why"], true),
+        (&["--why", "a.torrent", "-q"], true),
+    ];
+    for (args, want) in table {
+        assert_eq!(download_config(args).2.why, *want, "{args:?}");
+    }
+    assert!(
+        usage_message(&["seed", "--why", "t.torrent", "d"]).contains("--why"),
+        "seed has nothing to diagnose"
+    );
+}

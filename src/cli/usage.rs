@@ -86,6 +86,9 @@ options:
                          a DHT node to start from, may be repeated
                          (default: the well-known routers, unless the table
                          saved in $XDG_STATE_HOME/bitsy/dht.dat knows nodes)
+  --why                  the status line always says what holds the
+                         download back, or `ok`. Without it, bitsy says why
+                         after 30s with no data; `kill -USR1 PID` asks now
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
   --json                 events for scripts on stdout, one JSON object a

@@ -132,9 +132,12 @@ pub const SEED: Opt = flag(None, "--seed");
 pub const PRIVATE: Opt = flag(None, "--private");
 pub const NO_DHT: Opt = flag(None, "--no-dht");
 pub const JSON: Opt = flag(None, "--json");
+pub const WHY: Opt = flag(None, "--why");
 
 /// Every flag (an option without a value).
-pub const FLAGS: &[Opt] = &[QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, JSON];
+pub const FLAGS: &[Opt] = &[
+    QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, JSON, WHY,
+];
 
 pub fn port(s: &str) -> Option<u16> {
     s.parse().ok()

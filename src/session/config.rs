@@ -6,6 +6,8 @@ use crate::dht::DhtSettings;
 use crate::selection::Select;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU64;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// When a finished download stops seeding.
@@ -54,6 +56,12 @@ pub struct Config {
     pub max_download_rate: Option<NonZeroU64>,
     /// `--max-upload-rate`: bytes a second of piece data served.
     pub max_upload_rate: Option<NonZeroU64>,
+    /// `--why`: the status line always says what holds the download
+    /// back, or "ok" (see `session/stall.rs`).
+    pub why: bool,
+    /// Set by SIGUSR1 (`cli::run::why_flag`): say why now; the session
+    /// clears it once said.
+    pub why_signal: Option<Arc<AtomicBool>>,
 }
 
 impl Default for Config {
@@ -73,6 +81,8 @@ impl Default for Config {
             dht: None,
             max_download_rate: None,
             max_upload_rate: None,
+            why: false,
+            why_signal: None,
         }
     }
 }

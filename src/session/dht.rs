@@ -61,6 +61,11 @@ impl DhtSource {
             found: 0,
         }
     }
+
+    /// Peers it has found since the start (for the stall doctor).
+    pub(super) fn found(&self) -> usize {
+        self.found
+    }
 }
 
 impl Session<'_> {

@@ -21,7 +21,8 @@
 //! the hasher and back), `requests` (keeping pipelines full), `fast`
 //! (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work),
 //! `announce` (the tracker), `dht` (the DHT as a peer source), `webseed`
-//! (BEP 19 web seeds), `rate_limit` (the two token buckets), with `blame` (who sent bad data), `peers`
+//! (BEP 19 web seeds), `rate_limit` (the two token buckets), `stall`
+//! (when to ask `doctor` why nothing arrives, and where to say it), with `blame` (who sent bad data), `peers`
 //! (per-peer records and candidate addresses), `pex` (peer exchange,
 //! BEP 11), `backoff` (when to retry a failing tracker) and `layout`
 //! (where files go) as helpers.
@@ -49,6 +50,8 @@ mod backoff;
 mod dht;
 mod webseed;
 mod rate_limit;
+pub mod doctor;
+mod stall;
 
 use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
@@ -195,6 +198,7 @@ pub fn run(
         started: Instant::now(),
         web: webseed::WebSeeds::default(),
         limits: rate_limit::Limits::new(cfg, Instant::now()),
+        stall: stall::StallWatch::new(Instant::now()),
         progress,
     };
     s.picker.want_only(&s.storage.needed());
@@ -207,6 +211,9 @@ pub fn run(
     s.announce(AnnounceEvent::Started);
     s.start_web_seeds();
     let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
+    if let Err(e) = &result {
+        s.diagnose_fatal(e);
+    }
     let interrupted = matches!(result, Ok(Ended::Interrupted));
     s.shutdown(&tracker_rx, result.is_ok());
     let summary = Summary {
@@ -281,6 +288,8 @@ struct Session<'a> {
     web: webseed::WebSeeds,
     /// `--max-download-rate` and `--max-upload-rate`.
     limits: rate_limit::Limits,
+    /// What the stall doctor is told, and its latest diagnosis.
+    stall: stall::StallWatch,
     progress: &'a mut Progress,
 }
 

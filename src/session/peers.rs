@@ -306,6 +306,11 @@ impl Candidates {
         self.queue.is_empty()
     }
 
+    /// How many addresses are waiting (now or later).
+    pub fn waiting(&self) -> usize {
+        self.queue.len()
+    }
+
     /// The record of `addr`, made if there is room.
     fn entry(&mut self, addr: SocketAddr) -> Option<&mut Known> {
         if !self.known.contains_key(&addr) && self.known.len() >= MAX_KNOWN {

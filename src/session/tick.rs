@@ -50,6 +50,7 @@ impl Session<'_> {
         self.send_pex_due(now);
         self.announce_if_due(now);
         self.dht_lookup_if_due(now);
+        self.watch_stall(now);
         self.progress.update(&self.status());
         if self.picker.is_complete() {
             return self.on_complete(now);
@@ -170,18 +171,27 @@ impl Session<'_> {
             self.picker.have().count(),
             self.picker.pieces_wanted()
         );
+        // What the doctor says is the end of the message (and a report).
+        let diagnosis = self.diagnosis_now();
+        self.report_diagnosis(diagnosis.as_ref(), super::stall::Trigger::GivingUp);
+        let why = diagnosis.map_or(String::new(), |d| format!("; {d}"));
         // Exit 4 only when the trackers are why: none ever answered and no
         // peer ever came (not even an incoming one).
         if let (false, false, Some(last)) =
             (self.tracker_ok, self.had_peer, self.backoff.last_error())
         {
+            let why = if why.is_empty() {
+                format!("; {last}")
+            } else {
+                why
+            };
             return Err(Error::Tracker(format!(
-                "{last} (every announce failed for {} s, no peer came; {done})",
+                "no peer came for {} s ({done}){why}",
                 limit.as_secs()
             )));
         }
         Err(Error::NoPeers(format!(
-            "no peer could be reached for {} s ({done})",
+            "no peer could be reached for {} s ({done}){why}",
             limit.as_secs()
         )))
     }
@@ -207,7 +217,7 @@ impl Session<'_> {
             uploaded: self.uploaded,
             peers,
             seeding: self.picker.is_complete() && self.completed_at.is_some(),
-            note: note.or_else(|| self.web_note()),
+            note: self.stall_note().or(note).or_else(|| self.web_note()),
         }
     }
 }

@@ -39,11 +39,15 @@ pub const HASH_DRAIN_WAIT: Duration = Duration::from_secs(5);
 /// and verdicts taken between the events of a burst, 12.6-13.6 MiB.
 pub const HASH_BACKLOG_PER_THREAD: usize = 2;
 
+/// The context of [`hasher_error`]: the one `Error::Other` of the main
+/// loop that is not the disk's (`stall::diagnose_fatal` tells them apart).
+pub(super) const HASH_STOPPED: &str = "the hash check stopped";
+
 /// A hasher failure as the session's error: the download cannot go on
 /// without verdicts.
 pub(super) fn hasher_error(e: HasherError) -> Error {
     Error::Other {
-        context: "the hash check stopped".into(),
+        context: HASH_STOPPED.into(),
         source: e.into(),
     }
 }

@@ -92,8 +92,9 @@ pub enum AnnounceOutcome {
         url: String,
         response: AnnounceResponse,
     },
-    /// Every URL of every tier failed; `message` names the last URL tried
-    /// and what it said (or why it could not be reached).
+    /// Every URL of every tier failed; `message` names each URL tried
+    /// and what it said (or why it could not be reached), in the order
+    /// tried (`tiers::AllFailed::describe`).
     Failed { message: String },
 }
 
@@ -174,10 +175,7 @@ impl Trackers {
         match result {
             Ok((url, response)) => AnnounceOutcome::Ok { url, response },
             Err(failed) => AnnounceOutcome::Failed {
-                message: match failed.last_url {
-                    Some(url) => format!("{url}: {}", failed.message),
-                    None => failed.message,
-                },
+                message: failed.describe(),
             },
         }
     }

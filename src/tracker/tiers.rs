@@ -25,13 +25,53 @@ pub struct Tiers {
     skipped: Vec<String>,
 }
 
-/// Why every URL failed: the last one tried and its words.
+/// How many URLs' words [`AllFailed::describe`] quotes: a torrent may
+/// list dozens of trackers, and the line must stay readable.
+pub const DESCRIBED_URLS: usize = 4;
+
+/// The longest one URL's words may be in [`AllFailed::describe`], in
+/// characters: a tracker's `failure reason` is its own text.
+pub const MAX_WORDS: usize = 160;
+
+/// Why every URL failed: the last one tried and its words, and every
+/// URL's words in the order tried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllFailed {
     /// The last URL tried, or `None` if there was none to try.
     pub last_url: Option<String>,
     /// What went wrong with it (or why there was nothing to try).
     pub message: String,
+    /// Each URL tried and what went wrong with it, in order.
+    pub each: Vec<(String, String)>,
+}
+
+impl AllFailed {
+    /// `url: words; url: words`, every URL tried in order (the first
+    /// [`DESCRIBED_URLS`], then "and N more"), each one's words cut to
+    /// [`MAX_WORDS`]; the message alone when there was no URL to try.
+    pub fn describe(&self) -> String {
+        if self.each.is_empty() {
+            return self.message.clone();
+        }
+        let mut parts: Vec<String> = self
+            .each
+            .iter()
+            .take(DESCRIBED_URLS)
+            .map(|(url, words)| match words.char_indices().nth(MAX_WORDS) {
+                Some((cut, _)) => format!("{url}: {}...", &words[..cut]),
+                None => format!("{url}: {words}"),
+            })
+            .collect();
+        if let Some(more) = self
+            .each
+            .len()
+            .checked_sub(DESCRIBED_URLS)
+            .filter(|&n| n > 0)
+        {
+            parts.push(format!("and {more} more"));
+        }
+        parts.join("; ")
+    }
 }
 
 impl Tiers {
@@ -98,6 +138,7 @@ impl Tiers {
         let mut last = AllFailed {
             last_url: None,
             message: "no usable tracker URL".to_string(),
+            each: Vec::new(),
         };
         for tier in &mut self.tiers {
             for i in 0..tier.len() {
@@ -113,10 +154,9 @@ impl Tiers {
                         return Ok((url, value));
                     }
                     Err(message) => {
-                        last = AllFailed {
-                            last_url: Some(url.clone()),
-                            message,
-                        };
+                        last.each.push((url.clone(), message.clone()));
+                        last.last_url = Some(url.clone());
+                        last.message = message;
                     }
                 }
             }
@@ -208,11 +248,43 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.last_url.as_deref(), Some("http://b"));
         assert_eq!(err.message, "down: http://b");
+        assert_eq!(
+            err.describe(),
+            "http://a: down: http://a; http://b: down: http://b"
+        );
         // Order is unchanged after a total failure.
         assert_eq!(
             t.tiers(),
             strings(&[&["http://a"], &["http://b"]]).as_slice()
         );
+    }
+
+    #[test]
+    fn describe_quotes_a_few_urls_each_cut() {
+        let long = "x".repeat(MAX_WORDS + 10);
+        // (URLs that failed, each with these words) -> the description
+        let cases: Vec<(usize, &str, String)> = vec![
+            (1, "refused", "http://0: refused".into()),
+            (2, "refused", "http://0: refused; http://1: refused".into()),
+            (
+                DESCRIBED_URLS + 2,
+                "no",
+                "http://0: no; http://1: no; http://2: no; http://3: no; and 2 more".into(),
+            ),
+            (1, &long, format!("http://0: {}...", "x".repeat(MAX_WORDS))),
+        ];
+        for (n, words, want) in cases {
+            let urls: Vec<String> = (0..n).map(|i| format!("http://{i}")).collect();
+            let refs: Vec<&str> = urls.iter().map(String::as_str).collect();
+            let err = unshuffled(&[&refs])
+                .try_in_order(|_| Err::<(), _>(words.to_string()))
+                .unwrap_err();
+            assert_eq!(err.describe(), want, "{n} URLs");
+        }
+        let none = unshuffled(&[])
+            .try_in_order(|_| Ok::<(), String>(()))
+            .unwrap_err();
+        assert_eq!(none.describe(), "no usable tracker URL");
     }
 
     #[test]

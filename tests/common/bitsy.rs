@@ -114,6 +114,27 @@ impl Bitsy {
         Bitsy(Some(child))
     }
 
+    /// Starts bitsy with its stderr appended to `log`, a file the test
+    /// can read while it runs (stdout is piped as usual).
+    pub fn start_logged(args: &[&str], log: &Path) -> Bitsy {
+        let file = std::fs::File::create(log).expect("create the stderr log");
+        let child = command_with_state()
+            .args(loopback_only(args))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(file)
+            .spawn()
+            .expect("start bitsy");
+        Bitsy(Some(child))
+    }
+
+    /// Sends SIGUSR1: bitsy says why its download is stuck.
+    pub fn ask_why(&self) {
+        if let Some(c) = &self.0 {
+            signal(c.id(), "-USR1");
+        }
+    }
+
     /// Runs to the end (killed, and the test failed, after `LIMIT`).
     pub fn run(args: &[&str]) -> Output {
         Bitsy::start(args).finish()

@@ -41,6 +41,9 @@ pub struct Behaviour {
     pub fast: bool,
     /// With Fast negotiated: answers every request with `reject request`.
     pub reject_all: bool,
+    /// Unchokes, then reads every request and answers none (a peer that
+    /// bitsy snubs after `SNUB_TIMEOUT`).
+    pub ignore_requests: bool,
     /// Speaks BEP 11: offers `ut_pex` in its extended handshake, and sends
     /// these payloads as `ut_pex` messages, back to back, as soon as the
     /// downloader's extended handshake arrives (under the id it gave, or
@@ -61,6 +64,7 @@ impl Behaviour {
             hold_requests: false,
             fast: false,
             reject_all: false,
+            ignore_requests: false,
             pex_send: None,
         }
     }
@@ -73,6 +77,11 @@ impl Behaviour {
     pub fn rejects_everything(mut self) -> Behaviour {
         self.fast = true;
         self.reject_all = true;
+        self
+    }
+    /// Unchokes but never answers a request.
+    pub fn ignores_requests(mut self) -> Behaviour {
+        self.ignore_requests = true;
         self
     }
     /// Speaks BEP 11 and sends these `ut_pex` payloads at once.

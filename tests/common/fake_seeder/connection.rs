@@ -155,7 +155,9 @@ impl<'a> Connection<'a> {
                 let index = u32::from_be_bytes([i0, i1, i2, i3]);
                 let begin = u32::from_be_bytes([b0, b1, b2, b3]);
                 let len = u32::from_be_bytes([l0, l1, l2, l3]);
-                if self.fast && self.shared.behaviour.reject_all {
+                if self.shared.behaviour.ignore_requests {
+                    // counted above, answered never
+                } else if self.fast && self.shared.behaviour.reject_all {
                     self.shared.stats.rejects.fetch_add(1, Ordering::SeqCst);
                     self.send_message(REJECT_REQUEST, payload)?;
                 } else if self.unchoked && self.shared.behaviour.hold_requests {
