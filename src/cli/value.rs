@@ -131,9 +131,12 @@ pub const VERSION: Opt = flag(Some("-V"), "--version");
 pub const SEED: Opt = flag(None, "--seed");
 pub const PRIVATE: Opt = flag(None, "--private");
 pub const NO_DHT: Opt = flag(None, "--no-dht");
+pub const RECHECK: Opt = flag(None, "--recheck");
 
 /// Every flag (an option without a value).
-pub const FLAGS: &[Opt] = &[QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT];
+pub const FLAGS: &[Opt] = &[
+    QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, RECHECK,
+];
 
 pub fn port(s: &str) -> Option<u16> {
     s.parse().ok()

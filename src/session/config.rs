@@ -52,6 +52,9 @@ pub struct Config {
     pub max_download_rate: Option<NonZeroU64>,
     /// `--max-upload-rate`: bytes a second of piece data served.
     pub max_upload_rate: Option<NonZeroU64>,
+    /// `--recheck`: read and hash all data on disk at the start, ignoring
+    /// the resume state (`storage/resume.rs`).
+    pub recheck: bool,
 }
 
 impl Default for Config {
@@ -70,6 +73,7 @@ impl Default for Config {
             dht: None,
             max_download_rate: None,
             max_upload_rate: None,
+            recheck: false,
         }
     }
 }

@@ -23,13 +23,22 @@
 //! - [`Flusher::finish`], and dropping the flusher, end and join its
 //!   thread.
 //!
+//! - With a resume file (a download), each batch handed over carries the
+//!   pieces written before it (and those found good at the start); once
+//!   every file of the batch is synced, the thread saves them as the
+//!   resume state (`resume.rs`). Batches are synced in order, so a piece
+//!   is listed only after an `fsync` that covers it has completed; after
+//!   a failed sync nothing more is saved. [`Flusher::save`] saves the
+//!   whole set after the final sync.
+//!
 //! What it deliberately does not do: order writes (an `fsync` is not a
-//! barrier between pieces), record which pieces are durable, or run for
-//! read-only storage (nothing is written there). The final flush when the
-//! download completes stays [`super::Storage::sync`].
+//! barrier between pieces), or run for read-only storage (nothing is
+//! written there). The final flush when the download completes stays
+//! [`super::Storage::sync`].
 
 use super::{Inner, PathError};
 use crate::geometry::PieceIndex;
+use crate::wire::bitfield::Bitfield;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::collections::BTreeSet;
 use std::io;
@@ -49,26 +58,41 @@ const STACK_SIZE: usize = 64 * 1024;
 /// bitsy, a recording fake in the tests.
 type SyncFn = dyn Fn(usize) -> Result<(), PathError> + Send + Sync;
 
+/// Saves the resume state listing the given pieces, after their files
+/// were synced (errors are dropped: the old state stays true).
+type SaveFn = dyn Fn(&Bitfield) + Send + Sync;
+
+/// One hand-over to the thread: files to sync, then the pieces to save
+/// as durable once they are (`None`: no resume file).
+struct Batch {
+    files: Vec<usize>,
+    durable: Option<Bitfield>,
+}
+
 /// The main thread's end: what was written since the last flush, and the
 /// thread (started at the first flush).
 pub(crate) struct Flusher {
     storage: Arc<Inner>,
     sync: Arc<SyncFn>,
-    every: u64,
+    save: Arc<SaveFn>,
+    pub(super) every: u64,
+    /// Pieces written (or found good at the start), boundary pieces left
+    /// out; `None` when the storage has no resume file.
+    written: Option<Bitfield>,
     /// Bytes written since the files in `dirty` were last handed over.
     unflushed: u64,
-    dirty: BTreeSet<usize>,
+    pub(super) dirty: BTreeSet<usize>,
     thread: Option<Running>,
 }
 
 struct Running {
-    files: Sender<Vec<usize>>,
+    files: Sender<Batch>,
     errors: Receiver<PathError>,
     handle: JoinHandle<()>,
 }
 
 impl Flusher {
-    pub(super) fn new(storage: Arc<Inner>) -> Flusher {
+    pub(super) fn new(storage: Arc<Inner>, have: &Bitfield) -> Flusher {
         let inner = storage.clone();
         let sync = Arc::new(move |file: usize| {
             let disk = inner.disk(file)?;
@@ -81,17 +105,69 @@ impl Flusher {
                 other => other,
             })
         });
-        Flusher::with(storage, sync, FLUSH_EVERY)
+        let inner = storage.clone();
+        let save = Arc::new(move |durable: &Bitfield| {
+            let _ = inner.save_resume(durable);
+        });
+        let mut f = Flusher::with(storage, sync, FLUSH_EVERY);
+        f.save = save;
+        f.found_at_start(have);
+        f
     }
 
     fn with(storage: Arc<Inner>, sync: Arc<SyncFn>, every: u64) -> Flusher {
+        let written = (storage.writable && storage.resume.is_some())
+            .then(|| Bitfield::new(storage.layout.geometry().num_pieces()));
         Flusher {
             storage,
             sync,
+            save: Arc::new(|_: &Bitfield| {}),
             every,
+            written,
             unflushed: 0,
             dirty: BTreeSet::new(),
             thread: None,
+        }
+    }
+
+    /// The pieces found good at the start: written, not known to be
+    /// flushed (a crash may have left them in the page cache only), so
+    /// their files join the next batch.
+    fn found_at_start(&mut self, have: &Bitfield) {
+        if self.written.is_none() {
+            return;
+        }
+        let g = self.storage.layout.geometry();
+        for piece in have.iter_raw().filter_map(|i| g.piece(i)) {
+            self.note(piece);
+        }
+    }
+
+    /// Marks `piece`'s files dirty and the piece written; returns its
+    /// bytes in files this storage writes.
+    fn note(&mut self, piece: PieceIndex) -> u64 {
+        let mut bytes = 0;
+        for span in self.storage.layout.piece_spans(piece) {
+            if !span.pad && self.storage.chosen(span.file) {
+                self.dirty.insert(span.file);
+                bytes += span.buf.len() as u64;
+            }
+        }
+        if let Some(w) = &mut self.written
+            && !self.storage.is_boundary(piece)
+        {
+            w.set(piece);
+        }
+        bytes
+    }
+
+    /// Saves every piece written as the resume state: call after the final
+    /// sync ([`super::Storage::sync`]) and [`Flusher::finish`]. A no-op
+    /// without a resume file.
+    pub(crate) fn save(&self) -> io::Result<()> {
+        match &self.written {
+            Some(w) => self.storage.save_resume(w),
+            None => Ok(()),
         }
     }
 
@@ -103,21 +179,19 @@ impl Flusher {
         if !self.storage.writable {
             return Ok(());
         }
-        for span in self.storage.layout.piece_spans(piece) {
-            if !span.pad && self.storage.chosen(span.file) {
-                self.dirty.insert(span.file);
-                self.unflushed += span.buf.len() as u64;
-            }
-        }
+        self.unflushed += self.note(piece);
         if self.unflushed < self.every {
             return Ok(());
         }
-        let files: Vec<usize> = self.dirty.iter().copied().collect();
+        let batch = Batch {
+            files: self.dirty.iter().copied().collect(),
+            durable: self.written.clone(),
+        };
         match self.running() {
             // A thread cannot start (the process is at its limit): the
             // kernel's own writeback and the final sync still happen.
             None => self.unflushed = 0,
-            Some(running) => match running.files.try_send(files) {
+            Some(running) => match running.files.try_send(batch) {
                 Ok(()) => {
                     self.dirty.clear();
                     self.unflushed = 0;
@@ -160,19 +234,26 @@ impl Flusher {
 
     fn running(&mut self) -> Option<&Running> {
         if self.thread.is_none() {
-            let (files_tx, files_rx) = bounded::<Vec<usize>>(1);
+            let (files_tx, files_rx) = bounded::<Batch>(1);
             let (errors_tx, errors_rx) = bounded(1);
             let sync = self.sync.clone();
+            let save = self.save.clone();
             let spawned = thread::Builder::new()
                 .name("flusher".into())
                 .stack_size(STACK_SIZE)
                 .spawn(move || {
-                    for files in files_rx {
-                        for file in files {
+                    let mut failed = false;
+                    for batch in files_rx {
+                        for file in batch.files {
                             if let Err(e) = sync(file) {
                                 // One error is enough to stop the download.
                                 let _ = errors_tx.try_send(e);
+                                failed = true;
                             }
+                        }
+                        match batch.durable {
+                            Some(durable) if !failed => save(&durable),
+                            _ => {}
                         }
                     }
                 });
@@ -314,7 +395,7 @@ mod tests {
         let dir = TempDir::new("flush-real");
         let s = three_files(&dir, true);
         s.write_piece(piece(&s, 0), &[7; 16 * 1024]).unwrap();
-        let mut f = s.flusher();
+        let mut f = s.flusher(&Bitfield::new(4));
         f.every = 28 * K;
         // One batch of files 0, 1 and 2; file 2 is not on disk yet:
         // nothing to flush there, and no error.
@@ -334,7 +415,7 @@ mod tests {
             s.write_piece(piece(&s, p), &vec![1; len]).unwrap();
         }
         let ro = three_files(&dir, false);
-        let mut f = ro.flusher();
+        let mut f = ro.flusher(&Bitfield::new(4));
         f.every = 1;
         f.wrote(piece(&ro, 0)).unwrap();
         assert!(f.thread.is_none() && f.dirty.is_empty());
