@@ -51,6 +51,28 @@ use std::thread::{self, JoinHandle};
 /// calls cost nothing next to the copies.
 pub const FLUSH_EVERY: u64 = 32 * 1024 * 1024;
 
+/// Overrides [`FLUSH_EVERY`] (bytes, from [`MIN_FLUSH_EVERY`] to
+/// [`MAX_FLUSH_EVERY`]; anything else is ignored). For tests: the kill -9
+/// test of the resume state (tests/resume.rs) needs many flushes, and
+/// thus many saved states, in a download of a few MiB.
+pub const FLUSH_EVERY_VAR: &str = "BITSY_FLUSH_EVERY";
+
+/// The least [`FLUSH_EVERY_VAR`] may ask for: one block.
+const MIN_FLUSH_EVERY: u64 = 16 * 1024;
+
+/// The most [`FLUSH_EVERY_VAR`] may ask for: past this, dirty pages pile
+/// up on a small machine.
+const MAX_FLUSH_EVERY: u64 = 1024 * 1024 * 1024;
+
+/// [`FLUSH_EVERY`], or what [`FLUSH_EVERY_VAR`] says when it is valid.
+fn flush_every() -> u64 {
+    std::env::var(FLUSH_EVERY_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| (MIN_FLUSH_EVERY..=MAX_FLUSH_EVERY).contains(n))
+        .unwrap_or(FLUSH_EVERY)
+}
+
 /// The thread needs no more than the hasher's: it only calls `fsync`.
 const STACK_SIZE: usize = 64 * 1024;
 
@@ -109,7 +131,7 @@ impl Flusher {
         let save = Arc::new(move |durable: &Bitfield| {
             let _ = inner.save_resume(durable);
         });
-        let mut f = Flusher::with(storage, sync, FLUSH_EVERY);
+        let mut f = Flusher::with(storage, sync, flush_every());
         f.save = save;
         f.found_at_start(have);
         f
