@@ -184,10 +184,13 @@ impl Flusher {
     }
 
     /// Saves every piece written as the resume state: call after the final
-    /// sync ([`super::Storage::sync`]) and [`Flusher::finish`]. A no-op
-    /// without a resume file.
+    /// sync ([`super::Storage::sync`]) and [`Flusher::finish`]. With none,
+    /// an old state is removed and nothing is created (a download that
+    /// got nothing leaves the disk as it was). A no-op without a resume
+    /// file.
     pub(crate) fn save(&self) -> io::Result<()> {
         match &self.written {
+            Some(w) if w.is_empty() => self.storage.forget_resume(),
             Some(w) => self.storage.save_resume(w),
             None => Ok(()),
         }

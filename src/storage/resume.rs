@@ -207,6 +207,19 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// Removes the saved state, if any (nothing is verified on disk).
+    pub(super) fn forget_resume(&self) -> io::Result<()> {
+        let Some(resume) = &self.resume else {
+            return Ok(());
+        };
+        match fs::remove_file(&resume.path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Replaces the file at `path` by `bytes` atomically: a temporary file
 /// beside it, synced, renamed over it, and the folder synced.
 fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {

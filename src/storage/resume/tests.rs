@@ -148,7 +148,7 @@ fn a_state_of_another_torrent_or_no_file_is_no_state() {
     assert_eq!(check(&open(&dir, true, None)), (vec![0, 1, 2, 3], 0, false));
     // A folder at its path is no state either, and not opened.
     fs::create_dir(path(dir.path(), &HASH)).unwrap();
-    assert_eq!(check(&open(&dir, true, None)).2, false);
+    assert!(!check(&open(&dir, true, None)).2);
 }
 
 #[test]
@@ -193,4 +193,28 @@ fn pieces_found_at_the_start_wait_for_a_flush() {
     assert!(s.inner.load().is_none(), "nothing saved before a sync");
     f.save().unwrap();
     assert_eq!(s.inner.load().unwrap().verified.count(), 4);
+}
+
+#[test]
+fn nothing_written_saves_nothing_and_removes_an_old_state() {
+    let dir = TempDir::new("resume-none");
+    let out = dir.path().join("never-made");
+    let choice = Choice {
+        resume: Some(ResumeFile {
+            path: path(&out, &HASH),
+            info_hash: HASH,
+            trust: true,
+        }),
+        ..Choice::default()
+    };
+    let s = Storage::open_with(&out, files(), geometry(), choice).unwrap();
+    let f = s.flusher(&Bitfield::new(4));
+    f.save().unwrap();
+    assert!(!out.exists(), "nothing created");
+
+    download(&dir, &[0], None);
+    assert!(path(dir.path(), &HASH).exists());
+    let s = open(&dir, false, None);
+    s.flusher(&Bitfield::new(4)).save().unwrap();
+    assert!(!path(dir.path(), &HASH).exists(), "an empty set removes it");
 }
