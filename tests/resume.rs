@@ -268,7 +268,8 @@ fn a_kill_9_at_any_moment_never_lists_an_unwritten_piece() {
     let mut seen = 0;
     for round in 0..5 {
         let run = Bitsy::start_with_env(&args, &env);
-        let after = Duration::from_millis(200 + rng.below(1300));
+        // Under emulation (BITSY_TEST_SLOW) the start takes longer too.
+        let after = common::slow::scaled(Duration::from_millis(200 + rng.below(1300)));
         std::thread::sleep(after);
         let end = run.kill_9();
         let Some(trusted) = trusted_by_file(&s) else {

@@ -90,7 +90,7 @@ pub fn parse(bytes: &[u8], info_hash: &InfoHash, g: Geometry, num_files: usize) 
     // and a few for the rest.
     let limits = Limits {
         max_depth: 3,
-        max_tokens: num_files.checked_mul(4)?.checked_add(16)?,
+        max_tokens: num_files.checked_mul(4)?.checked_add(32)?,
     };
     let top = bencode::decode(bytes, limits).ok()?;
     let int = |key: &[u8]| top.get(key).and_then(Value::as_int);
