@@ -89,33 +89,12 @@ pub fn check_resuming(
     hashes: &[[u8; 20]],
     progress: &mut dyn FnMut(u32, u32),
 ) -> io::Result<Resumed> {
-    let total = storage.geometry().num_pieces();
-    if hashes.len() != total as usize {
-        let msg = format!("{} hashes for {total} pieces", hashes.len());
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
-    }
     let state = storage.inner.load();
     let trusted = match &state {
         Some(state) => storage.inner.trusted(state),
-        None => Bitfield::new(total),
+        None => Bitfield::new(storage.geometry().num_pieces()),
     };
-    let mut good = super::hash_pieces(
-        storage,
-        hashes,
-        &|p| {
-            !trusted.has(p)
-                && storage.needs(p)
-                && storage.has_prior_data(p)
-                && storage.is_on_disk(p)
-        },
-        progress,
-    )?;
-    for p in trusted
-        .iter_raw()
-        .filter_map(|i| storage.geometry().piece(i))
-    {
-        good.set(p);
-    }
+    let good = super::check::check_existing_but(storage, hashes, &trusted, progress)?;
     Ok(Resumed {
         good,
         trusted: trusted.count(),
