@@ -16,7 +16,8 @@
 //!   hasher threads ◀──▶│ complete pieces out as Job, back as Verdict (with the │
 //!   (1 to 4: SHA-1)    │ piece's bytes, which only the main thread writes)     │
 //!   flusher thread ◀───│ every 32 MiB written, the files to push to the disk   │
-//!   (fsync)            │                                                       │
+//!   (fsync, then the   │ with the pieces written before them, saved as the     │
+//!   resume state)      │ resume state once their files are synced              │
 //!                      └───▲───────────────────────┬───────────────────────────┘
 //!                          │ PeerEvent             │ PeerCommand (one channel per peer)
 //!                          │ (one shared channel)  ▼
@@ -35,8 +36,9 @@
 //! request from whom, when a piece is complete, what to do about its
 //! hash check, what to write, whom to unchoke. The hasher threads only
 //! compute SHA-1s, so the main thread never waits on one; the flusher
-//! only asks the kernel to put what the main thread wrote on the disk,
-//! so the main thread does not wait for that either. Peer threads share
+//! only asks the kernel to put what the main thread wrote on the disk
+//! (and then records it in the resume state), so the main thread does not
+//! wait for that either. Peer threads share
 //! no lock; a bad peer ends its own thread and nothing else. The block
 //! pool is a channel too: its 128 buffers are the budget of blocks on
 //! their way from the sockets to the main thread.

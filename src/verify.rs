@@ -296,6 +296,7 @@ mod tests {
                 .and_then(|s| s.resolve(&files()))
                 .ok(),
             parts: Some(dir.path().join(".v.parts")),
+            resume: None,
         };
         let check = |text| verify_with(dir.path(), files(), g, &sums, select(text), &mut |_, _| {});
         // c (file 4) lies alone in piece 3, after the pad.

@@ -184,7 +184,8 @@ fn a_download_without_a_tracker_creates_nothing() {
 
 /// A download stopped after the seeder's only pieces leaves the files
 /// those pieces touched (and their folders), and nothing else: no other
-/// file, no folder of another file, no zero-length file.
+/// file, no folder of another file, no zero-length file. Beside them,
+/// its resume state (`.INFOHASH.resume`) lists what is on disk.
 #[test]
 fn a_stopped_download_leaves_only_the_files_its_pieces_touched() {
     let tracker = FakeTracker::start();
@@ -210,9 +211,10 @@ fn a_stopped_download_leaves_only_the_files_its_pieces_touched() {
     let run = child.interrupt();
     assert!(both, "pieces 0 and 1 written: {}", text(&run.stderr));
     fails(&run, 130, "interrupted");
+    let resume = format!(".{}.resume", t.info_hash_hex());
     assert_eq!(
         tree(&out),
-        ["part", "part/a", "part/sub", "part/sub/b"],
+        [&resume, "part", "part/a", "part/sub", "part/sub/b"],
         "only what pieces 0 and 1 touched"
     );
     // Each file made is at its final length; b's unwritten tail is zeros.

@@ -171,6 +171,7 @@ fn download(mut a: Args) -> Result<Command> {
     }
     config.select = select(&mut a)?;
     config.why = a.flag(value::WHY);
+    config.recheck = a.flag(value::RECHECK);
     config.max_download_rate = a.value(value::MAX_DOWNLOAD_RATE, value::rate)?.flatten();
     let [torrent] = a.positionals([TORRENT_OR_URL])?;
     Ok(Command::Download {

@@ -146,7 +146,7 @@ fn download(
     let (root, specs) = layout::for_download(&meta, out);
     let files = top_of(&root, &specs);
     let job = Job::Download { files };
-    let choice = select::for_download(&meta, &root, selection);
+    let choice = select::for_download(&meta, &root, selection, config.recheck);
     let how = (&config, choice);
     transfer(&meta, &root, specs, how, job, stop, progress)
 }

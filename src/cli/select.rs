@@ -6,7 +6,9 @@
 //! or top folder: `DIR/.INFOHASH.parts` (`storage/partfile.rs`). For
 //! `bitsy verify` and data given by its own path, that folder is the
 //! storage root of a single-file torrent and the root's parent for a
-//! multi-file one (whose root is the torrent's folder).
+//! multi-file one (whose root is the torrent's folder). A download's
+//! resume state sits beside its part file: `DIR/.INFOHASH.resume`
+//! (`storage/resume.rs`); checks and seeds use none.
 
 use super::Topic;
 use super::args::usage_error;
@@ -14,7 +16,7 @@ use crate::error::Result;
 use crate::metainfo::Metainfo;
 use crate::progress::format_bytes;
 use crate::selection::{Select, Selection};
-use crate::storage::{Choice, partfile_path};
+use crate::storage::{Choice, ResumeFile, partfile_path, resume_path};
 use std::path::Path;
 
 /// The files `select` picks from `meta`; `None` without `--select`, or
@@ -33,11 +35,22 @@ pub(super) fn resolve(
     Ok((!chosen.is_everything(&meta.files)).then_some(chosen))
 }
 
-/// What a download of `selection` under `root` (the output folder) keeps.
-pub(super) fn for_download(meta: &Metainfo, root: &Path, selection: Option<Selection>) -> Choice {
+/// What a download of `selection` under `root` (the output folder) keeps,
+/// with its resume state beside the part file (trusted unless `recheck`).
+pub(super) fn for_download(
+    meta: &Metainfo,
+    root: &Path,
+    selection: Option<Selection>,
+    recheck: bool,
+) -> Choice {
     Choice {
         selection,
         parts: Some(partfile_path(root, &meta.info_hash)),
+        resume: Some(ResumeFile {
+            path: resume_path(root, &meta.info_hash),
+            info_hash: meta.info_hash,
+            trust: !recheck,
+        }),
     }
 }
 
@@ -54,6 +67,7 @@ pub(super) fn for_existing(meta: &Metainfo, root: &Path, selection: Option<Selec
             .is_some()
             .then(|| partfile_path(folder, &meta.info_hash)),
         selection,
+        resume: None,
     }
 }
 

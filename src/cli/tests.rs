@@ -53,6 +53,10 @@ fn options_go_anywhere() {
     assert_eq!(out, PathBuf::from("out"));
     assert!(config.quiet);
     assert_eq!(config.seed, SeedPolicy::Exit);
+    assert!(!config.recheck);
+    let (_, _, config) = download_config(&["a.torrent", "--recheck"]);
+    assert!(config.recheck);
+    assert!(usage_message(&["seed", "a.torrent", "d", "--recheck"]).contains("--recheck"));
     let (torrent, _, _) = download_config(&["Album.TORRENT", "-v"]);
     assert_eq!(torrent, TorrentSource::File("Album.TORRENT".into()));
     let (torrent, _, _) = download_config(&["http://h/a.torrent"]);

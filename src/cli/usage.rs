@@ -62,6 +62,9 @@ options:
   --select LIST          only these files, by the numbers `bitsy info`
                          shows: 1,3-5. Others are not created; bytes of
                          theirs in a shared piece go to DIR/.INFOHASH.parts
+  --recheck              read and hash everything already on disk, ignoring
+                         the resume state in DIR/.INFOHASH.resume (which
+                         lets a restart skip files unchanged since)
   --port N               port to listen on for peers (default 6881; if it is
                          taken, the next free one is used and named)
   --bind ADDR            address to listen on (default 0.0.0.0: every IPv4

@@ -133,10 +133,11 @@ pub const PRIVATE: Opt = flag(None, "--private");
 pub const NO_DHT: Opt = flag(None, "--no-dht");
 pub const JSON: Opt = flag(None, "--json");
 pub const WHY: Opt = flag(None, "--why");
+pub const RECHECK: Opt = flag(None, "--recheck");
 
 /// Every flag (an option without a value).
 pub const FLAGS: &[Opt] = &[
-    QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, JSON, WHY,
+    QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, JSON, WHY, RECHECK,
 ];
 
 pub fn port(s: &str) -> Option<u16> {

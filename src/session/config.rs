@@ -62,6 +62,9 @@ pub struct Config {
     /// Set by SIGUSR1 (`cli::run::why_flag`): say why now; the session
     /// clears it once said.
     pub why_signal: Option<Arc<AtomicBool>>,
+    /// `--recheck`: read and hash all data on disk at the start, ignoring
+    /// the resume state (`storage/resume.rs`).
+    pub recheck: bool,
 }
 
 impl Default for Config {
@@ -83,6 +86,7 @@ impl Default for Config {
             max_upload_rate: None,
             why: false,
             why_signal: None,
+            recheck: false,
         }
     }
 }

@@ -166,7 +166,7 @@ pub fn run(
         meta,
         cfg,
         ctx,
-        flusher: storage.flusher(),
+        flusher: storage.flusher(&have),
         storage,
         hasher,
         picker: Picker::new(meta.geometry, have, max_partial),

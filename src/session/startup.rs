@@ -3,7 +3,8 @@
 //! tracker thread, the DHT node) with the check that there is at least one.
 //!
 //! None of them writes to disk: the check only reads
-//! (`storage::check_existing`).
+//! (`storage::check_resuming`; pieces the resume state vouches for are
+//! not even read).
 
 use super::Config;
 use super::webseed;
@@ -31,7 +32,7 @@ pub fn check_storage(
 ) -> Result<(Bitfield, u64)> {
     let have = if storage.existing_bytes() > 0 {
         let mut last = Instant::now();
-        storage::check_existing(storage, &meta.piece_hashes, &mut |done, total| {
+        let resumed = storage::check_resuming(storage, &meta.piece_hashes, &mut |done, total| {
             if last.elapsed() >= Duration::from_millis(500) {
                 last = Instant::now();
                 progress.update_text(&format!("checking existing data: {done}/{total} pieces"));
@@ -40,7 +41,14 @@ pub fn check_storage(
         .map_err(|e| Error::Other {
             context: "cannot check the existing data".into(),
             source: e,
-        })?
+        })?;
+        if resumed.used_state {
+            progress.message(&format!(
+                "resume state: trusted {} pieces without reading them",
+                resumed.trusted
+            ));
+        }
+        resumed.good
     } else {
         Bitfield::new(meta.geometry.num_pieces())
     };

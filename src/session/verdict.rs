@@ -115,12 +115,18 @@ impl Session<'_> {
     /// Waits for the flusher, then flushes every file: when the download
     /// completes and when bitsy stops. An error the flusher met earlier
     /// is returned here too (the final sync would not see it again).
+    /// Then every piece written is durable: the resume state says so.
     pub(super) fn flush(&mut self) -> Result<()> {
         self.flusher.finish().map_err(disk_error)?;
         self.storage.sync().map_err(|e| Error::Other {
             context: "cannot flush the download to disk".into(),
             source: e,
-        })
+        })?;
+        if let Err(e) = self.flusher.save() {
+            let msg = format!("warning: cannot save the resume state: {e}");
+            self.progress.message(&msg);
+        }
+        Ok(())
     }
 
     /// Tells every peer we have `piece`, and updates our interest in each.

@@ -16,6 +16,8 @@
 //! buffers (or two pieces, if larger), reused from verdict to read.
 //!
 //! With `--select`, only the pieces the selection needs are checked.
+//! Pieces the resume state vouches for (`resume.rs`) are taken as good
+//! without a read.
 //!
 //! This module does not decide what to do with the result; the session
 //! marks the good pieces as had and downloads the rest.
@@ -90,17 +92,34 @@ pub fn check_existing(
     hashes: &[[u8; 20]],
     progress: &mut dyn FnMut(u32, u32),
 ) -> io::Result<Bitfield> {
+    let none = Bitfield::new(storage.geometry().num_pieces());
+    check_existing_but(storage, hashes, &none, progress)
+}
+
+/// [`check_existing`], with the pieces in `trusted` taken as good
+/// without reading them (the resume state's, see `resume.rs`).
+pub(crate) fn check_existing_but(
+    storage: &Storage,
+    hashes: &[[u8; 20]],
+    trusted: &Bitfield,
+    progress: &mut dyn FnMut(u32, u32),
+) -> io::Result<Bitfield> {
     let total = storage.geometry().num_pieces();
     if hashes.len() != total as usize {
         let msg = format!("{} hashes for {total} pieces", hashes.len());
         return Err(io::Error::new(io::ErrorKind::InvalidInput, msg));
     }
-    Ok(hash_pieces(
-        storage,
-        hashes,
-        &|p| storage.needs(p) && storage.has_prior_data(p) && storage.is_on_disk(p),
-        progress,
-    )?)
+    let wanted = |p| {
+        !trusted.has(p) && storage.needs(p) && storage.has_prior_data(p) && storage.is_on_disk(p)
+    };
+    let mut good = hash_pieces(storage, hashes, &wanted, progress)?;
+    for p in trusted
+        .iter_raw()
+        .filter_map(|i| storage.geometry().piece(i))
+    {
+        good.set(p);
+    }
+    Ok(good)
 }
 
 /// Hashes each piece for which `wanted` is true; the others count as not

@@ -23,13 +23,22 @@
 //! - [`Flusher::finish`], and dropping the flusher, end and join its
 //!   thread.
 //!
+//! - With a resume file (a download), each batch handed over carries the
+//!   pieces written before it (and those found good at the start); once
+//!   every file of the batch is synced, the thread saves them as the
+//!   resume state (`resume.rs`). Batches are synced in order, so a piece
+//!   is listed only after an `fsync` that covers it has completed; after
+//!   a failed sync nothing more is saved. [`Flusher::save`] saves the
+//!   whole set after the final sync.
+//!
 //! What it deliberately does not do: order writes (an `fsync` is not a
-//! barrier between pieces), record which pieces are durable, or run for
-//! read-only storage (nothing is written there). The final flush when the
-//! download completes stays [`super::Storage::sync`].
+//! barrier between pieces), or run for read-only storage (nothing is
+//! written there). The final flush when the download completes stays
+//! [`super::Storage::sync`].
 
 use super::{Inner, PathError};
 use crate::geometry::PieceIndex;
+use crate::wire::bitfield::Bitfield;
 use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use std::collections::BTreeSet;
 use std::io;
@@ -42,6 +51,28 @@ use std::thread::{self, JoinHandle};
 /// calls cost nothing next to the copies.
 pub const FLUSH_EVERY: u64 = 32 * 1024 * 1024;
 
+/// Overrides [`FLUSH_EVERY`] (bytes, from [`MIN_FLUSH_EVERY`] to
+/// [`MAX_FLUSH_EVERY`]; anything else is ignored). For tests: the kill -9
+/// test of the resume state (tests/resume.rs) needs many flushes, and
+/// thus many saved states, in a download of a few MiB.
+pub const FLUSH_EVERY_VAR: &str = "BITSY_FLUSH_EVERY";
+
+/// The least [`FLUSH_EVERY_VAR`] may ask for: one block.
+const MIN_FLUSH_EVERY: u64 = 16 * 1024;
+
+/// The most [`FLUSH_EVERY_VAR`] may ask for: past this, dirty pages pile
+/// up on a small machine.
+const MAX_FLUSH_EVERY: u64 = 1024 * 1024 * 1024;
+
+/// [`FLUSH_EVERY`], or what [`FLUSH_EVERY_VAR`] says when it is valid.
+fn flush_every() -> u64 {
+    std::env::var(FLUSH_EVERY_VAR)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|n| (MIN_FLUSH_EVERY..=MAX_FLUSH_EVERY).contains(n))
+        .unwrap_or(FLUSH_EVERY)
+}
+
 /// The thread needs no more than the hasher's: it only calls `fsync`.
 const STACK_SIZE: usize = 64 * 1024;
 
@@ -49,26 +80,41 @@ const STACK_SIZE: usize = 64 * 1024;
 /// bitsy, a recording fake in the tests.
 type SyncFn = dyn Fn(usize) -> Result<(), PathError> + Send + Sync;
 
+/// Saves the resume state listing the given pieces, after their files
+/// were synced (errors are dropped: the old state stays true).
+type SaveFn = dyn Fn(&Bitfield) + Send + Sync;
+
+/// One hand-over to the thread: files to sync, then the pieces to save
+/// as durable once they are (`None`: no resume file).
+struct Batch {
+    files: Vec<usize>,
+    durable: Option<Bitfield>,
+}
+
 /// The main thread's end: what was written since the last flush, and the
 /// thread (started at the first flush).
 pub(crate) struct Flusher {
     storage: Arc<Inner>,
     sync: Arc<SyncFn>,
-    every: u64,
+    save: Arc<SaveFn>,
+    pub(super) every: u64,
+    /// Pieces written (or found good at the start), boundary pieces left
+    /// out; `None` when the storage has no resume file.
+    written: Option<Bitfield>,
     /// Bytes written since the files in `dirty` were last handed over.
     unflushed: u64,
-    dirty: BTreeSet<usize>,
+    pub(super) dirty: BTreeSet<usize>,
     thread: Option<Running>,
 }
 
 struct Running {
-    files: Sender<Vec<usize>>,
+    files: Sender<Batch>,
     errors: Receiver<PathError>,
     handle: JoinHandle<()>,
 }
 
 impl Flusher {
-    pub(super) fn new(storage: Arc<Inner>) -> Flusher {
+    pub(super) fn new(storage: Arc<Inner>, have: &Bitfield) -> Flusher {
         let inner = storage.clone();
         let sync = Arc::new(move |file: usize| {
             let disk = inner.disk(file)?;
@@ -81,17 +127,72 @@ impl Flusher {
                 other => other,
             })
         });
-        Flusher::with(storage, sync, FLUSH_EVERY)
+        let inner = storage.clone();
+        let save = Arc::new(move |durable: &Bitfield| {
+            let _ = inner.save_resume(durable);
+        });
+        let mut f = Flusher::with(storage, sync, flush_every());
+        f.save = save;
+        f.found_at_start(have);
+        f
     }
 
     fn with(storage: Arc<Inner>, sync: Arc<SyncFn>, every: u64) -> Flusher {
+        let written = (storage.writable && storage.resume.is_some())
+            .then(|| Bitfield::new(storage.layout.geometry().num_pieces()));
         Flusher {
             storage,
             sync,
+            save: Arc::new(|_: &Bitfield| {}),
             every,
+            written,
             unflushed: 0,
             dirty: BTreeSet::new(),
             thread: None,
+        }
+    }
+
+    /// The pieces found good at the start: written, not known to be
+    /// flushed (a crash may have left them in the page cache only), so
+    /// their files join the next batch.
+    fn found_at_start(&mut self, have: &Bitfield) {
+        if self.written.is_none() {
+            return;
+        }
+        let g = self.storage.layout.geometry();
+        for piece in have.iter_raw().filter_map(|i| g.piece(i)) {
+            self.note(piece);
+        }
+    }
+
+    /// Marks `piece`'s files dirty and the piece written; returns its
+    /// bytes in files this storage writes.
+    fn note(&mut self, piece: PieceIndex) -> u64 {
+        let mut bytes = 0;
+        for span in self.storage.layout.piece_spans(piece) {
+            if !span.pad && self.storage.chosen(span.file) {
+                self.dirty.insert(span.file);
+                bytes += span.buf.len() as u64;
+            }
+        }
+        if let Some(w) = &mut self.written
+            && !self.storage.is_boundary(piece)
+        {
+            w.set(piece);
+        }
+        bytes
+    }
+
+    /// Saves every piece written as the resume state: call after the final
+    /// sync ([`super::Storage::sync`]) and [`Flusher::finish`]. With none,
+    /// an old state is removed and nothing is created (a download that
+    /// got nothing leaves the disk as it was). A no-op without a resume
+    /// file.
+    pub(crate) fn save(&self) -> io::Result<()> {
+        match &self.written {
+            Some(w) if w.is_empty() => self.storage.forget_resume(),
+            Some(w) => self.storage.save_resume(w),
+            None => Ok(()),
         }
     }
 
@@ -103,21 +204,19 @@ impl Flusher {
         if !self.storage.writable {
             return Ok(());
         }
-        for span in self.storage.layout.piece_spans(piece) {
-            if !span.pad && self.storage.chosen(span.file) {
-                self.dirty.insert(span.file);
-                self.unflushed += span.buf.len() as u64;
-            }
-        }
+        self.unflushed += self.note(piece);
         if self.unflushed < self.every {
             return Ok(());
         }
-        let files: Vec<usize> = self.dirty.iter().copied().collect();
+        let batch = Batch {
+            files: self.dirty.iter().copied().collect(),
+            durable: self.written.clone(),
+        };
         match self.running() {
             // A thread cannot start (the process is at its limit): the
             // kernel's own writeback and the final sync still happen.
             None => self.unflushed = 0,
-            Some(running) => match running.files.try_send(files) {
+            Some(running) => match running.files.try_send(batch) {
                 Ok(()) => {
                     self.dirty.clear();
                     self.unflushed = 0;
@@ -160,19 +259,26 @@ impl Flusher {
 
     fn running(&mut self) -> Option<&Running> {
         if self.thread.is_none() {
-            let (files_tx, files_rx) = bounded::<Vec<usize>>(1);
+            let (files_tx, files_rx) = bounded::<Batch>(1);
             let (errors_tx, errors_rx) = bounded(1);
             let sync = self.sync.clone();
+            let save = self.save.clone();
             let spawned = thread::Builder::new()
                 .name("flusher".into())
                 .stack_size(STACK_SIZE)
                 .spawn(move || {
-                    for files in files_rx {
-                        for file in files {
+                    let mut failed = false;
+                    for batch in files_rx {
+                        for file in batch.files {
                             if let Err(e) = sync(file) {
                                 // One error is enough to stop the download.
                                 let _ = errors_tx.try_send(e);
+                                failed = true;
                             }
+                        }
+                        match batch.durable {
+                            Some(durable) if !failed => save(&durable),
+                            _ => {}
                         }
                     }
                 });
@@ -193,150 +299,4 @@ impl Drop for Flusher {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::geometry::Geometry;
-    use crate::storage::Storage;
-    use crate::storage::testutil::{TempDir, entries};
-    use std::sync::Mutex;
-    use std::time::{Duration, Instant};
-
-    const K: u64 = 1024;
-
-    /// Files of 10, 30 and 20 KiB in pieces of 16 KiB: piece 0 is KiB
-    /// 0..16 (files 0 and 1), piece 2 is 32..48 (files 1 and 2), piece 3
-    /// is 48..60 (file 2).
-    fn three_files(dir: &TempDir, writable: bool) -> Storage {
-        let files = entries(&[
-            ("a", 10 * K, false),
-            ("b", 30 * K, false),
-            ("c", 20 * K, false),
-        ]);
-        let g = Geometry::new(60 * K, 16 * K, 4).unwrap();
-        match writable {
-            true => Storage::open(dir.path(), files, g).unwrap(),
-            false => Storage::open_existing(dir.path(), files, g).unwrap(),
-        }
-    }
-
-    fn piece(s: &Storage, i: u32) -> PieceIndex {
-        s.geometry().piece(i).unwrap()
-    }
-
-    /// A flusher whose sync records the files it is asked for and fails
-    /// for file `bad`.
-    fn recording(storage: &Storage, every: u64, bad: usize) -> (Flusher, Arc<Mutex<Vec<usize>>>) {
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let log = seen.clone();
-        let sync = Arc::new(move |file: usize| {
-            log.lock().map_err(|_| fail(file))?.push(file);
-            match file == bad {
-                true => Err(fail(file)),
-                false => Ok(()),
-            }
-        });
-        (Flusher::with(storage.inner.clone(), sync, every), seen)
-    }
-
-    fn fail(file: usize) -> PathError {
-        PathError {
-            path: format!("file-{file}").into(),
-            source: io::Error::other("disk on fire"),
-        }
-    }
-
-    /// Waits (at most 10 s) until `seen` holds `n` entries; returns them.
-    fn wait_for(seen: &Mutex<Vec<usize>>, n: usize) -> Vec<usize> {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let now = seen.lock().map(|v| v.clone()).unwrap_or_default();
-            if now.len() >= n || Instant::now() > deadline {
-                return now;
-            }
-            thread::sleep(Duration::from_millis(2));
-        }
-    }
-
-    #[test]
-    fn nothing_is_flushed_before_enough_is_written() {
-        let dir = TempDir::new("flush-few");
-        let s = three_files(&dir, true);
-        let (mut f, seen) = recording(&s, 1 << 20, usize::MAX);
-        for p in 0..4 {
-            f.wrote(piece(&s, p)).unwrap();
-        }
-        assert!(f.thread.is_none(), "no thread before the first flush");
-        assert_eq!(f.dirty.iter().copied().collect::<Vec<_>>(), [0, 1, 2]);
-        assert_eq!(f.unflushed, 60 * K);
-        drop(f);
-        assert!(seen.lock().unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_files_written_since_the_last_flush_are_handed_over() {
-        let dir = TempDir::new("flush-files");
-        let s = three_files(&dir, true);
-        let (mut f, seen) = recording(&s, 16 * K, usize::MAX);
-        f.wrote(piece(&s, 0)).unwrap();
-        assert_eq!(wait_for(&seen, 2), [0, 1]);
-        f.wrote(piece(&s, 3)).unwrap();
-        assert_eq!(f.unflushed, 12 * K, "under the threshold: not yet");
-        f.wrote(piece(&s, 2)).unwrap();
-        // Files 1 and 2, file 2 once although two pieces touched it.
-        assert_eq!(wait_for(&seen, 4), [0, 1, 1, 2]);
-        assert!(f.dirty.is_empty() && f.unflushed == 0);
-    }
-
-    #[test]
-    fn an_error_from_the_disk_comes_back_once() {
-        let dir = TempDir::new("flush-error");
-        let s = three_files(&dir, true);
-        let (mut f, seen) = recording(&s, 16 * K, 1);
-        f.wrote(piece(&s, 0)).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let err = loop {
-            match f.check() {
-                Err(e) => break e,
-                Ok(()) if Instant::now() < deadline => thread::sleep(Duration::from_millis(2)),
-                Ok(()) => panic!("the error never came back"),
-            }
-        };
-        assert_eq!(err.path, std::path::PathBuf::from("file-1"));
-        assert!(f.check().is_ok(), "reported once");
-        // `finish` waits for the thread and returns what is left.
-        f.wrote(piece(&s, 0)).unwrap();
-        wait_for(&seen, 4);
-        assert_eq!(f.finish().map_err(|e| e.path), Err("file-1".into()));
-    }
-
-    #[test]
-    fn the_real_sync_flushes_files_on_disk_and_skips_the_others() {
-        let dir = TempDir::new("flush-real");
-        let s = three_files(&dir, true);
-        s.write_piece(piece(&s, 0), &[7; 16 * 1024]).unwrap();
-        let mut f = s.flusher();
-        f.every = 28 * K;
-        // One batch of files 0, 1 and 2; file 2 is not on disk yet:
-        // nothing to flush there, and no error.
-        f.wrote(piece(&s, 0)).unwrap();
-        f.wrote(piece(&s, 3)).unwrap();
-        assert!(f.dirty.is_empty());
-        assert!(f.finish().is_ok());
-        assert!(!dir.path().join("c").exists());
-    }
-
-    #[test]
-    fn read_only_storage_is_never_flushed() {
-        let dir = TempDir::new("flush-ro");
-        let s = three_files(&dir, true);
-        for p in 0..4 {
-            let len = s.geometry().piece_len(piece(&s, p)) as usize;
-            s.write_piece(piece(&s, p), &vec![1; len]).unwrap();
-        }
-        let ro = three_files(&dir, false);
-        let mut f = ro.flusher();
-        f.every = 1;
-        f.wrote(piece(&ro, 0)).unwrap();
-        assert!(f.thread.is_none() && f.dirty.is_empty());
-    }
-}
+mod tests;

@@ -46,6 +46,8 @@ mod flush;
 // `--select`: files left out, and the part file for boundary pieces.
 mod chosen;
 mod partfile;
+// Resume without rehashing: what is durably on disk (`resume.rs`).
+mod resume;
 #[cfg(test)]
 pub(crate) mod testutil;
 
@@ -55,6 +57,7 @@ pub(crate) use flush::Flusher;
 pub(crate) use layout::Layout;
 pub use layout::LayoutError;
 pub use partfile::path as partfile_path;
+pub use resume::{ResumeFile, Resumed, check_resuming, path as resume_path};
 
 use crate::channels::PieceReader;
 use crate::error::Error;
@@ -95,6 +98,8 @@ struct Inner {
     needed: Option<Bitfield>,
     /// Where boundary pieces are kept (see `partfile.rs`).
     parts: Option<Partfile>,
+    /// Where the resume state is kept (a download only; `resume.rs`).
+    resume: Option<ResumeFile>,
 }
 
 /// What of the torrent a storage holds: every file (the default), or a
@@ -105,6 +110,9 @@ pub struct Choice {
     pub selection: Option<Selection>,
     /// The part file's path ([`partfile_path`]); `None` uses none.
     pub parts: Option<PathBuf>,
+    /// The resume state ([`resume_path`]): a download's only; `None`
+    /// reads and writes none.
+    pub resume: Option<ResumeFile>,
 }
 
 /// An I/O error on a named file, convertible to both error types callers use.
@@ -140,7 +148,7 @@ impl Storage {
         disks: Vec<Disk>,
         writable: bool,
         selection: Option<Selection>,
-        parts: Option<Partfile>,
+        (parts, resume): (Option<Partfile>, Option<ResumeFile>),
     ) -> Storage {
         let g = layout.geometry();
         let needed = selection.as_ref().map(|s| s.pieces(layout.files(), g));
@@ -156,6 +164,7 @@ impl Storage {
                 selection,
                 needed,
                 parts,
+                resume,
             }),
         }
     }
@@ -229,9 +238,10 @@ impl Storage {
     }
 
     /// The flusher for this storage's writes (its thread starts at the
-    /// first flush; see `flush.rs`).
-    pub(crate) fn flusher(&self) -> Flusher {
-        Flusher::new(self.inner.clone())
+    /// first flush; see `flush.rs`). `have`: the pieces verified at the
+    /// start, listed in the resume state once flushed.
+    pub(crate) fn flusher(&self, have: &Bitfield) -> Flusher {
+        Flusher::new(self.inner.clone(), have)
     }
 
     /// Bytes of the torrent's files that were on disk before opening

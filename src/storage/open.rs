@@ -102,7 +102,7 @@ impl Storage {
             disks,
             true,
             choice.selection,
-            parts,
+            (parts, choice.resume),
         ))
     }
 
@@ -151,7 +151,8 @@ impl Storage {
             disks,
             false,
             choice.selection,
-            parts,
+            // Read-only storage never trusts nor writes a resume state.
+            (parts, None),
         ))
     }
 }

@@ -104,7 +104,13 @@ pub struct Bitsy(Option<Child>);
 
 impl Bitsy {
     pub fn start(args: &[&str]) -> Bitsy {
+        Bitsy::start_with_env(args, &[])
+    }
+
+    /// [`Bitsy::start`] with these environment variables set too.
+    pub fn start_with_env(args: &[&str], env: &[(&str, &str)]) -> Bitsy {
         let child = command_with_state()
+            .envs(env.iter().copied())
             .args(loopback_only(args))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -164,6 +170,13 @@ impl Bitsy {
 
     pub fn pid(&self) -> u32 {
         self.0.as_ref().map_or(0, Child::id)
+    }
+
+    /// Sends SIGKILL (no chance to clean up), then waits for the end.
+    pub fn kill_9(mut self) -> Output {
+        let child = self.0.take().expect("running");
+        signal(child.id(), "-KILL");
+        wait(child)
     }
 
     /// Sends SIGINT (Ctrl-C), then waits for the end.

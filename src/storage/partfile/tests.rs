@@ -79,6 +79,7 @@ fn choice(dir: &TempDir, text: &str) -> Choice {
     Choice {
         selection: Some(Select::parse(text).unwrap().resolve(&files).unwrap()),
         parts: Some(dir.path().join(".t.parts")),
+        resume: None,
     }
 }
 
