@@ -87,9 +87,11 @@ pub mod picker;
 pub mod rate;
 pub mod rate_limit;
 pub mod choker;
-// Keeping verified pieces: the hash check on its own threads, then disk.
+// Keeping verified pieces: the hash check on its own threads, then disk
+// (or stdout, in order, for `-o -`).
 pub mod hasher;
 pub mod storage;
+pub mod stream;
 // The main thread that ties it together, and what it shows.
 pub mod progress;
 pub mod session;

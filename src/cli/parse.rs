@@ -183,6 +183,13 @@ fn seed(mut a: Args) -> Result<Command> {
     let mut config = peer_options(&mut a)?;
     config.seed = SeedPolicy::Forever;
     let [torrent, data] = a.positionals(["a .torrent file", "the data's PATH"])?;
+    if data.as_os_str() == "-" {
+        return Err(usage_error(
+            Some(Topic::Seed),
+            "`bitsy seed` serves data from a PATH on disk, and `-` is not one \
+             (`-o -`, to stdout, is for `bitsy download`)",
+        ));
+    }
     Ok(Command::Seed {
         torrent,
         data,

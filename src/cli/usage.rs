@@ -59,6 +59,10 @@ kept the same way, so a rerun starts without the swarm. Ctrl-C stops
 
 options:
   -o, --output DIR       where the files go (default: the current directory)
+  -o -                   write the content to stdout instead, verified and
+                         in order, as it arrives: one file (a single-file
+                         torrent, or --select N); nothing goes to disk and
+                         nothing is uploaded. `| head` ending it exits 0
   --select LIST          only these files, by the numbers `bitsy info`
                          shows: 1,3-5. Others are not created; bytes of
                          theirs in a shared piece go to DIR/.INFOHASH.parts

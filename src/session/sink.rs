@@ -1,0 +1,169 @@
+//! Where verified pieces go: the files on disk (`storage`), or stdout
+//! (`stream`, for `-o -`).
+//!
+//! Part of `Session` (see `session/mod.rs`). The rest of the session
+//! asks here instead of looking at the storage: which pieces are wanted,
+//! what to tell peers we have, whether to serve. A stream keeps no copy
+//! of what it has written, so it offers peers nothing: an empty bitfield
+//! at the handshake and no `have` later (see `stream.rs`, "Uploading").
+//!
+//! The stream's writer thread reports each piece written; the window
+//! then moves, and the picker is told ([`Session::on_written`]).
+
+use super::{Ended, Session};
+use crate::channels::PieceReader;
+use crate::error::{Error, Result};
+use crate::geometry::BlockRef;
+use crate::storage::{Flusher, Storage};
+use crate::stream::{Done, Stream};
+use crate::wire::bitfield::Bitfield;
+use std::io;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// What `session::run` is given to keep verified pieces in.
+pub enum Output {
+    /// The torrent's files (or the selected ones) on disk.
+    Files(Storage),
+    /// One file's bytes, `offset..offset + length` of the content, to
+    /// stdout (`-o -`).
+    Stdout(Range<u64>),
+}
+
+/// Where verified pieces go, for the session's life.
+pub(super) enum Sink {
+    Files {
+        storage: Storage,
+        /// Pushes written pieces to the disk as the download goes on.
+        flusher: Flusher,
+    },
+    Stream(Stream),
+}
+
+impl Sink {
+    /// The files' flusher, or a stream to stdout holding at most `width`
+    /// pieces.
+    pub(super) fn new(out: Output, meta: &crate::metainfo::Metainfo, width: u32) -> Result<Sink> {
+        Ok(match out {
+            Output::Files(storage) => Sink::Files {
+                flusher: storage.flusher(),
+                storage,
+            },
+            Output::Stdout(span) => {
+                let stream = Stream::start(meta.geometry, span, width, io::stdout());
+                Sink::Stream(stream.map_err(|e| Error::Other {
+                    context: "cannot start the thread that writes to stdout".into(),
+                    source: e,
+                })?)
+            }
+        })
+    }
+
+    /// What peer threads read blocks to upload from.
+    pub(super) fn reader(&self) -> Arc<dyn PieceReader> {
+        match self {
+            Sink::Files { storage, .. } => storage.reader(),
+            Sink::Stream(_) => Arc::new(NothingKept),
+        }
+    }
+
+    /// The pieces to download.
+    pub(super) fn wanted(&self) -> Bitfield {
+        match self {
+            Sink::Files { storage, .. } => storage.needed(),
+            Sink::Stream(s) => s.pieces(),
+        }
+    }
+
+    pub(super) fn stream(&mut self) -> Option<&mut Stream> {
+        match self {
+            Sink::Stream(s) => Some(s),
+            Sink::Files { .. } => None,
+        }
+    }
+}
+
+/// A stream's reader: no piece is kept to serve. Never called, since a
+/// stream tells peers it has nothing and peer threads refuse requests
+/// for pieces we lack; an error if it were.
+struct NothingKept;
+
+impl PieceReader for NothingKept {
+    fn read_block(&self, block: BlockRef, _out: &mut [u8]) -> io::Result<()> {
+        Err(io::Error::other(format!(
+            "piece {} is not kept: a stream to stdout serves nothing",
+            block.piece
+        )))
+    }
+}
+
+impl Session<'_> {
+    /// True if we serve pieces (not when streaming: see the module docs).
+    pub(super) fn serves(&self) -> bool {
+        matches!(self.sink, Sink::Files { .. })
+    }
+
+    /// What we tell a new peer we have.
+    pub(super) fn offered(&self) -> Bitfield {
+        match self.serves() {
+            true => self.picker.have().clone(),
+            false => Bitfield::new(self.meta.geometry.num_pieces()),
+        }
+    }
+
+    /// Hands a verified piece's bytes to the stream, if there is one;
+    /// gives back the buffer to reuse when the stream did not keep it.
+    pub(super) fn to_stream(&mut self, v: crate::hasher::Verdict) -> Option<Vec<u8>> {
+        match (v.good, self.sink.stream()) {
+            (true, Some(s)) => s.verified(v.piece, v.data),
+            _ => Some(v.data),
+        }
+    }
+
+    /// The writer's report on a piece: written (its buffer goes back to
+    /// the picker, the window moves on and peers may start the pieces it
+    /// opens), or the end of the stream.
+    pub(super) fn on_written(&mut self, done: Done) -> Result<Option<Ended>> {
+        let Some(stream) = self.sink.stream() else {
+            return Ok(None);
+        };
+        match done {
+            Done::Written(buf) => {
+                stream.written();
+                let window = stream.fetchable();
+                self.picker.set_window(window);
+                self.picker.recycle(buf);
+                self.fill_all();
+                Ok(None)
+            }
+            Done::Closed => Ok(Some(Ended::StdoutClosed)),
+            Done::Failed(e) => Err(stdout_error(e)),
+        }
+    }
+
+    /// The end of a complete stream: waits until stdout has every byte.
+    /// True if the reader closed it first.
+    pub(super) fn finish_stream(&mut self) -> Result<bool> {
+        let Some(stream) = self.sink.stream() else {
+            return Ok(false);
+        };
+        stream.finish();
+        let reports: Vec<Done> = stream.done().try_iter().collect();
+        for done in reports {
+            match done {
+                Done::Written(_) => stream.written(),
+                Done::Closed => return Ok(true),
+                Done::Failed(e) => return Err(stdout_error(e)),
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// A write to stdout failed (other than a closed pipe).
+fn stdout_error(e: io::Error) -> Error {
+    Error::Other {
+        context: "cannot write to stdout".into(),
+        source: e,
+    }
+}
