@@ -10,6 +10,7 @@
 mod common;
 
 use common::bitsy::{command_with_state, wait};
+use common::fake_web_seed::{FakeWebSeed, Fault};
 use common::{Behaviour, FakeSeeder, FakeTracker, TempDir, TestTorrent, pseudo_random_bytes, text};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -97,12 +98,28 @@ fn a_single_file_streams_to_sha256sum_from_seeders_serving_out_of_order() {
 
     let (bitsy, sum) = stream_into(&cwd, &file, &[], &["sha256sum"]);
 
-    assert!(bitsy.status.success(), "{:?}: {}", bitsy.status, text(&bitsy.stderr));
+    assert!(
+        bitsy.status.success(),
+        "{:?}: {}",
+        bitsy.status,
+        text(&bitsy.stderr)
+    );
     assert_eq!(first_word(&sum.stdout), sha256(&dir.0, &content));
-    assert!(text(&bitsy.stderr).contains("streamed movie.bin"), "{}", text(&bitsy.stderr));
-    assert!(entries(&cwd).is_empty(), "nothing on disk: {:?}", entries(&cwd));
+    assert!(
+        text(&bitsy.stderr).contains("streamed movie.bin"),
+        "{}",
+        text(&bitsy.stderr)
+    );
+    assert!(
+        entries(&cwd).is_empty(),
+        "nothing on disk: {:?}",
+        entries(&cwd)
+    );
     let served: u64 = seeders.iter().map(FakeSeeder::blocks_sent).sum();
-    assert!(served >= 200, "every piece came from the seeders ({served})");
+    assert!(
+        served >= 200,
+        "every piece came from the seeders ({served})"
+    );
 }
 
 /// 16 KiB pieces; `b.bin` starts inside piece 2 and ends inside piece 4,
@@ -136,10 +153,22 @@ fn select_streams_one_file_of_a_multi_file_torrent() {
     for (n, want) in files.iter().enumerate() {
         let number = (n + 1).to_string();
         let (bitsy, sum) = stream_into(&cwd, &file, &["--select", &number], &["sha256sum"]);
-        assert!(bitsy.status.success(), "file {number}: {}", text(&bitsy.stderr));
-        assert_eq!(first_word(&sum.stdout), sha256(&dir.0, want), "file {number}");
+        assert!(
+            bitsy.status.success(),
+            "file {number}: {}",
+            text(&bitsy.stderr)
+        );
+        assert_eq!(
+            first_word(&sum.stdout),
+            sha256(&dir.0, want),
+            "file {number}"
+        );
     }
-    assert!(entries(&cwd).is_empty(), "no file, no part file: {:?}", entries(&cwd));
+    assert!(
+        entries(&cwd).is_empty(),
+        "no file, no part file: {:?}",
+        entries(&cwd)
+    );
 }
 
 #[test]
@@ -175,15 +204,27 @@ fn what_cannot_stream_is_refused_before_any_peer() {
     let one = one.to_str().unwrap();
     // (arguments, what stderr says)
     let cases: &[(&[&str], &str)] = &[
-        (&["download", torrent, "-o", "-"], "streams one file, and this torrent has 3"),
+        (
+            &["download", torrent, "-o", "-"],
+            "streams one file, and this torrent has 3",
+        ),
         (
             &["download", torrent, "-o", "-", "--select", "1,3"],
             "streams one file, and --select names 2",
         ),
-        (&["download", one, "-o", "-", "--seed"], "keeps no copy to seed from"),
-        (&["download", one, "-o", "-", "--seed-ratio", "2"], "keeps no copy to seed from"),
+        (
+            &["download", one, "-o", "-", "--seed"],
+            "keeps no copy to seed from",
+        ),
+        (
+            &["download", one, "-o", "-", "--seed-ratio", "2"],
+            "keeps no copy to seed from",
+        ),
         (&["seed", one, "-"], "`-` is not one"),
-        (&["seed", one, ".", "-o", "-"], "`bitsy seed` does not take -o"),
+        (
+            &["seed", one, ".", "-o", "-"],
+            "`bitsy seed` does not take -o",
+        ),
     ];
     for (args, says) in cases {
         let out = command_with_state()
@@ -196,7 +237,30 @@ fn what_cannot_stream_is_refused_before_any_peer() {
         let err = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
         assert!(err.contains(says), "{args:?}: {err}");
-        assert!(out.stdout.is_empty(), "{args:?}: stdout carries content only");
+        assert!(
+            out.stdout.is_empty(),
+            "{args:?}: stdout carries content only"
+        );
     }
-    assert!(tracker.announces().is_empty(), "no job got as far as the tracker");
+    assert!(
+        tracker.announces().is_empty(),
+        "no job got as far as the tracker"
+    );
+}
+
+#[test]
+fn a_web_seed_alone_streams_in_order() {
+    // No tracker: a web seed (BEP 19) is the only source.
+    let content = pseudo_random_bytes(40 * 32 * 1024 - 777, 71);
+    let t0 = TestTorrent::single_file("ws.bin", &content, 32 * 1024, "");
+    let web = FakeWebSeed::start(&[("/dl/ws.bin", &t0.content)], Fault::None);
+    let t = t0.with_url_list("", &[&web.url("/dl/")]);
+    let dir = TempDir::new("stream-web");
+    let file = t.write_to(&dir.0);
+
+    let (bitsy, sum) = stream_into(&dir.0, &file, &[], &["sha256sum"]);
+
+    assert!(bitsy.status.success(), "{}", text(&bitsy.stderr));
+    assert_eq!(first_word(&sum.stdout), sha256(&dir.0, &content));
+    assert!(web.requests() >= 1);
 }

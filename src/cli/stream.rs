@@ -15,7 +15,7 @@
 //! when the reader has what it wanted. Ctrl-C before the end exits 130.
 
 use super::args::usage_error;
-use super::{TorrentSource, Topic, magnet_job, select};
+use super::{Topic, TorrentSource, magnet_job, select};
 use crate::error::{Error, Result};
 use crate::metainfo::FileEntry;
 use crate::progress::{Progress, format_bytes};
@@ -156,14 +156,24 @@ mod tests {
                 file("d/c", 21384, 7, false),
             ]
         };
-        // (files, --select, the span, or the start of the refusal)
-        let cases: Vec<(Vec<FileEntry>, Option<&str>, std::result::Result<Range<u64>, &str>)> = vec![
+        /// The span, or the start of the refusal.
+        type Want = std::result::Result<Range<u64>, &'static str>;
+        // (files, --select, what it gives)
+        let cases: Vec<(Vec<FileEntry>, Option<&str>, Want)> = vec![
             (vec![file("a", 0, 999, false)], None, Ok(0..999)),
             (vec![file("a", 0, 999, false)], Some("1"), Ok(0..999)),
             (three(), Some("2"), Ok(16384..21384)),
             (three(), Some("3"), Ok(21384..21391)),
-            (three(), None, Err("-o - streams one file, and this torrent has 3")),
-            (three(), Some("1-2"), Err("-o - streams one file, and --select names 2")),
+            (
+                three(),
+                None,
+                Err("-o - streams one file, and this torrent has 3"),
+            ),
+            (
+                three(),
+                Some("1-2"),
+                Err("-o - streams one file, and --select names 2"),
+            ),
         ];
         for (files, sel, want) in cases {
             let selection = sel.map(|s| Select::parse(s).unwrap().resolve(&files).unwrap());

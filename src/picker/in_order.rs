@@ -76,8 +76,9 @@ mod tests {
 
     #[test]
     fn picks_in_order_inside_the_window() {
+        type Pieces<'a> = &'a [u32];
         // (window, pieces the peer has, how many to pick, pieces picked)
-        let cases: &[(Range<u32>, &[u32], usize, &[u32])] = &[
+        let cases: &[(Range<u32>, Pieces, usize, Pieces)] = &[
             (0..8, &[0, 1, 2, 3, 4, 5, 6, 7], 3, &[0, 1, 2]),
             (0..3, &[0, 1, 2, 3, 4, 5, 6, 7], 8, &[0, 1, 2]),
             (2..5, &[0, 1, 2, 3, 4, 5, 6, 7], 8, &[2, 3, 4]),

@@ -113,7 +113,7 @@ impl Session<'_> {
 
     /// Hands a verified piece's bytes to the stream, if there is one;
     /// gives back the buffer to reuse when the stream did not keep it.
-    pub(super) fn to_stream(&mut self, v: crate::hasher::Verdict) -> Option<Vec<u8>> {
+    pub(super) fn stream_verified(&mut self, v: crate::hasher::Verdict) -> Option<Vec<u8>> {
         match (v.good, self.sink.stream()) {
             (true, Some(s)) => s.verified(v.piece, v.data),
             _ => Some(v.data),
@@ -121,8 +121,8 @@ impl Session<'_> {
     }
 
     /// The writer's report on a piece: written (its buffer goes back to
-    /// the picker, the window moves on and peers may start the pieces it
-    /// opens), or the end of the stream.
+    /// the picker, the window moves on and peers and web seeds may start
+    /// the piece it opens), or the end of the stream.
     pub(super) fn on_written(&mut self, done: Done) -> Result<Option<Ended>> {
         let Some(stream) = self.sink.stream() else {
             return Ok(None);
@@ -134,6 +134,7 @@ impl Session<'_> {
                 self.picker.set_window(window);
                 self.picker.recycle(buf);
                 self.fill_all();
+                self.offer_web_work();
                 Ok(None)
             }
             Done::Closed => Ok(Some(Ended::StdoutClosed)),

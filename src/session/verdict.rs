@@ -14,8 +14,8 @@
 //! A bad one is dropped and fetched again, and `blame` decides who lied.
 
 use super::Session;
-use super::sink::Sink;
 use super::blame::Verdict as Blamed;
+use super::sink::Sink;
 use crate::channels::PeerCommand;
 use crate::error::{Error, Result};
 use crate::geometry::PieceIndex;
@@ -83,7 +83,7 @@ impl Session<'_> {
         } else {
             self.on_bad_piece(v.piece, &v.data);
         }
-        if let Some(buf) = self.to_stream(v) {
+        if let Some(buf) = self.stream_verified(v) {
             self.picker.recycle(buf);
         }
         Ok(())

@@ -144,7 +144,10 @@ mod tests {
                 return Err(io::Error::from(self.fail));
             }
             self.ok_writes -= 1;
-            self.got.lock().map_err(|_| io::Error::other("poisoned"))?.extend_from_slice(buf);
+            self.got
+                .lock()
+                .map_err(|_| io::Error::other("poisoned"))?
+                .extend_from_slice(buf);
             Ok(buf.len())
         }
         fn flush(&mut self) -> io::Result<()> {
@@ -163,11 +166,36 @@ mod tests {
     fn writes_in_order_and_reports_each_chunk() {
         // (ok writes before the error, the error, chunks, what is written,
         //  the Dones: W written, C closed, F failed)
-        let cases: &[(usize, ErrorKind, &[(&[u8], Range<usize>)], &[u8], &str)] = &[
-            (9, ErrorKind::BrokenPipe, &[(b"abc", 0..3), (b"xdefx", 1..4)], b"abcdef", "WW"),
-            (9, ErrorKind::BrokenPipe, &[(b"abc", 1..1), (b"de", 0..2)], b"de", "WW"),
-            (1, ErrorKind::BrokenPipe, &[(b"abc", 0..3), (b"de", 0..2), (b"f", 0..1)], b"abc", "WC"),
-            (0, ErrorKind::PermissionDenied, &[(b"abc", 0..3), (b"de", 0..2)], b"", "F"),
+        type Chunks<'a> = &'a [(&'a [u8], Range<usize>)];
+        let cases: &[(usize, ErrorKind, Chunks, &[u8], &str)] = &[
+            (
+                9,
+                ErrorKind::BrokenPipe,
+                &[(b"abc", 0..3), (b"xdefx", 1..4)],
+                b"abcdef",
+                "WW",
+            ),
+            (
+                9,
+                ErrorKind::BrokenPipe,
+                &[(b"abc", 1..1), (b"de", 0..2)],
+                b"de",
+                "WW",
+            ),
+            (
+                1,
+                ErrorKind::BrokenPipe,
+                &[(b"abc", 0..3), (b"de", 0..2), (b"f", 0..1)],
+                b"abc",
+                "WC",
+            ),
+            (
+                0,
+                ErrorKind::PermissionDenied,
+                &[(b"abc", 0..3), (b"de", 0..2)],
+                b"",
+                "F",
+            ),
             (9, ErrorKind::BrokenPipe, &[(b"abc", 2..9)], b"", "F"),
         ];
         for (ok_writes, fail, chunks, want, dones) in cases {
