@@ -259,7 +259,8 @@ impl Picker {
     }
 
     /// The rarest piece `theirs` has that we neither have nor have
-    /// started; ties broken by a random starting point.
+    /// started; ties broken by a random starting point. With a stream's
+    /// window, the lowest such piece in it instead (`picker/in_order.rs`).
     fn rarest_new_piece(&mut self, theirs: &Bitfield) -> Option<PieceIndex> {
         if let Some(next) = self.next_in_window(theirs) {
             return next;

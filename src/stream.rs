@@ -17,10 +17,12 @@
 //! resume state. Verified pieces go here instead of to `storage`.
 //!
 //! Memory: the picker starts only pieces in the window's fetchable range,
-//! nearest the head first, and the window is `width` pieces wide from the
-//! oldest piece the writer still holds, so pieces being fetched, hashed,
-//! waiting and being written are together at most `width` (the session's
-//! partial-piece budget, `--partial-budget`... see `session::run`).
+//! nearest the head first (`picker/in_order.rs`), and the window is
+//! `width` pieces wide from the oldest piece the writer still holds, so
+//! pieces being fetched, hashed, waiting and being written are together
+//! at most `width`. The session makes `width` its partial-piece budget in
+//! pieces (`Config::partial_budget`, 32 MiB by default; see `session::run`
+//! and DESIGN.md, "Streaming to stdout").
 //!
 //! Uploading: bitsy keeps no copy of what it has streamed, so a stream
 //! serves nothing. It tells peers it has no piece (an empty bitfield, no

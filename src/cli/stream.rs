@@ -11,8 +11,10 @@
 //! link's metadata, no DHT table beside the download.
 //!
 //! The end: complete (exit 0), or the reader of stdout went away
-//! (`| head -c 100`): also exit 0, and no error, as `cat` or `yes` do
-//! when the reader has what it wanted. Ctrl-C before the end exits 130.
+//! (`| head -c 100`): also exit 0 and no error, since the reader has
+//! what it wanted (not 141, the shell's code for death by `SIGPIPE`,
+//! which `set -o pipefail` takes for a failure). Ctrl-C before the end
+//! exits 130.
 
 use super::args::usage_error;
 use super::{Topic, TorrentSource, magnet_job, select};

@@ -31,7 +31,8 @@ Options go before or after the other arguments, as `--opt value` or
 
 exit codes:
   0    done. Ctrl-C or SIGTERM is a normal end once the data is complete:
-       for `seed`, `tracker`, and a `download` that finished and is seeding
+       for `seed`, `tracker`, and a `download` that finished and is seeding;
+       so is a closed stdout for `download -o -` (`| head`)
   2    usage error
   3    the .torrent file is unreadable or invalid (or its URL cannot be
        fetched, or the magnet link is malformed, or its metadata is unsafe)
