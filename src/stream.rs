@@ -120,13 +120,12 @@ impl Stream {
         self.window.written();
     }
 
-    /// Waits until every piece sent is written, if every piece was sent:
-    /// the end of a complete stream. The reports (`Written`, or the first
-    /// `Closed` or `Failed`) are left on [`Stream::done`]. An incomplete
-    /// stream (Ctrl-C, an error) is not waited for: the writer may be
-    /// blocked on a reader that reads no more.
+    /// Ends the writer: joined when every piece is written (it has
+    /// nothing left to do), else only told to stop, not waited for (it
+    /// may be blocked on a reader that reads no more; the process ends
+    /// without it).
     pub fn finish(&mut self) {
-        if self.window.all_sent() {
+        if self.window.is_done() {
             self.writer.join();
         } else {
             self.writer.close();

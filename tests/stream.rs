@@ -14,6 +14,7 @@ use common::fake_web_seed::{FakeWebSeed, Fault};
 use common::{Behaviour, FakeSeeder, FakeTracker, TempDir, TestTorrent, pseudo_random_bytes, text};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 /// 16 KiB pieces: one block each, so a seeder's reversed batch of
 /// requests is a batch of pieces completing last first.
@@ -263,4 +264,62 @@ fn a_web_seed_alone_streams_in_order() {
     assert!(bitsy.status.success(), "{}", text(&bitsy.stderr));
     assert_eq!(first_word(&sum.stdout), sha256(&dir.0, &content));
     assert!(web.requests() >= 1);
+}
+
+#[test]
+fn a_reader_that_reads_nothing_stalls_the_stream_not_bitsy() {
+    let tracker = FakeTracker::start();
+    // 4 MiB: the whole file fits in the window (32 MiB), and far more
+    // than the pipe holds (64 KiB).
+    let content = pseudo_random_bytes(256 * PIECE as usize, 81);
+    let t = TestTorrent::single_file("stuck.bin", &content, PIECE, &tracker.url());
+    let seeders = seeders(&t);
+    tracker.set_peers(addrs(&seeders));
+    let dir = TempDir::new("stream-stuck");
+    let file = t.write_to(&dir.0);
+    let mut bitsy = command_with_state()
+        .current_dir(&dir.0)
+        .args(["download", file.to_str().unwrap(), "-o", "-"])
+        .args(["--port", "0", "--no-dht"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start bitsy");
+    let pipe = bitsy.stdout.take().expect("bitsy's stdout");
+    // `sleep` never reads its stdin: the writer blocks once the pipe is full.
+    let _sleeper = KillOnDrop(
+        Command::new("sleep")
+            .arg("120")
+            .stdin(Stdio::from(pipe))
+            .spawn()
+            .expect("start sleep"),
+    );
+
+    // Every piece still arrives: the main thread is not the one blocked.
+    let fetched = common::wait_until(Duration::from_secs(30), || {
+        seeders.iter().map(FakeSeeder::blocks_sent).sum::<u64>() >= 256
+    });
+    let running = bitsy.try_wait().unwrap().is_none();
+    // Ctrl-C is heard although stdout is stuck: exit 130, it is not all out.
+    let _ = Command::new("kill")
+        .args(["-INT", &bitsy.id().to_string()])
+        .status();
+    let out = wait(bitsy);
+    let err = text(&out.stderr);
+    assert!(fetched, "the download went on behind a stuck stdout: {err}");
+    assert!(running, "bitsy cannot have finished: {err}");
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(!err.contains("panic"), "{err}");
+}
+
+/// A helper process, killed by PID and reaped when the test ends, even
+/// on a failed assertion.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

@@ -172,7 +172,6 @@ pub fn run(
         cfg,
         ctx,
         sink,
-        stdout_closed: false,
         hasher,
         picker: Picker::new(meta.geometry, have, max_partial),
         peers: BTreeMap::new(),
@@ -220,14 +219,13 @@ pub fn run(
     s.start_web_seeds();
     let result = s.main_loop(&events_rx, &tracker_rx, &incoming_rx, stop);
     let interrupted = matches!(result, Ok(Ended::Interrupted));
-    let mut stdout_closed = matches!(result, Ok(Ended::StdoutClosed));
+    let stdout_closed = matches!(result, Ok(Ended::StdoutClosed));
     s.shutdown(&tracker_rx, result.is_ok());
-    stdout_closed |= s.stdout_closed;
     let summary = Summary {
         downloaded: s.downloaded,
         uploaded: s.uploaded,
         reused,
-        complete: s.picker.is_complete(),
+        complete: s.picker.is_complete() && !s.stream_pending(),
         interrupted,
         elapsed: s.started.elapsed(),
         download_time: s
@@ -256,8 +254,6 @@ struct Session<'a> {
     ctx: Arc<PeerContext>,
     /// The files, or stdout (`sink.rs`).
     sink: Sink,
-    /// The reader of the stream's stdout went away while it was finishing.
-    stdout_closed: bool,
     /// Checks complete pieces off this thread; its threads end with the
     /// session (dropping it joins them).
     hasher: Hasher,
@@ -381,8 +377,13 @@ impl Session<'_> {
                     }
                 }
             }
-            // The last verdict just came in: finish now, not at the tick.
-            if self.completed_at.is_none() && self.picker.is_complete() && self.on_tick()? {
+            // The last verdict just came in: finish now, not at the tick
+            // (a stream: when the writer has written the last piece).
+            if self.completed_at.is_none()
+                && self.picker.is_complete()
+                && !self.stream_pending()
+                && self.on_tick()?
+            {
                 return Ok(Ended::Done);
             }
         }

@@ -8,7 +8,10 @@
 //! at the handshake and no `have` later (see `stream.rs`, "Uploading").
 //!
 //! The stream's writer thread reports each piece written; the window
-//! then moves, and the picker is told ([`Session::on_written`]).
+//! then moves, and the picker is told ([`Session::on_written`]). A stream
+//! is complete when its last byte is written, not when its last piece
+//! is verified, so the main loop never waits on stdout: a reader that
+//! reads nothing leaves bitsy answering peers, and Ctrl-C, as usual.
 
 use super::{Ended, Session};
 use crate::channels::PieceReader;
@@ -20,6 +23,7 @@ use crate::wire::bitfield::Bitfield;
 use std::io;
 use std::ops::Range;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// What `session::run` is given to keep verified pieces in.
 pub enum Output {
@@ -131,8 +135,14 @@ impl Session<'_> {
             Done::Written(buf) => {
                 stream.written();
                 let window = stream.fetchable();
+                let done = stream.is_done();
                 self.picker.set_window(window);
                 self.picker.recycle(buf);
+                if done {
+                    // The last byte is out: the download is complete.
+                    let end = self.on_complete(Instant::now())?;
+                    return Ok(end.then_some(Ended::Done));
+                }
                 self.fill_all();
                 self.offer_web_work();
                 Ok(None)
@@ -142,22 +152,19 @@ impl Session<'_> {
         }
     }
 
-    /// The end of a complete stream: waits until stdout has every byte.
-    /// True if the reader closed it first.
-    pub(super) fn finish_stream(&mut self) -> Result<bool> {
-        let Some(stream) = self.sink.stream() else {
-            return Ok(false);
-        };
-        stream.finish();
-        let reports: Vec<Done> = stream.done().try_iter().collect();
-        for done in reports {
-            match done {
-                Done::Written(_) => stream.written(),
-                Done::Closed => return Ok(true),
-                Done::Failed(e) => return Err(stdout_error(e)),
-            }
+    /// True while a stream has bytes not yet on stdout: it is complete
+    /// only when the writer has written the last piece, not when the
+    /// last piece is verified.
+    pub(super) fn stream_pending(&self) -> bool {
+        matches!(&self.sink, Sink::Stream(s) if !s.is_done())
+    }
+
+    /// Lets the stream's writer go: it ends at once when everything is
+    /// written, and is not waited for otherwise (Ctrl-C, an error).
+    pub(super) fn finish_stream(&mut self) {
+        if let Some(stream) = self.sink.stream() {
+            stream.finish();
         }
-        Ok(false)
     }
 }
 

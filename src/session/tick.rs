@@ -116,6 +116,9 @@ impl Session<'_> {
     /// then true when the seed policy says we are done.
     pub(super) fn on_complete(&mut self, now: Instant) -> Result<bool> {
         if self.completed_at.is_none() {
+            if self.stream_pending() {
+                return Ok(false); // complete once stdout has every byte
+            }
             self.completed_at = Some(now);
             if let Sink::Files { storage, .. } = &self.sink {
                 storage.create_empty_files().map_err(|e| Error::Other {

@@ -115,10 +115,10 @@ impl Session<'_> {
     /// Waits for the flusher, then flushes every file: when the download
     /// completes and when bitsy stops. An error the flusher met earlier
     /// is returned here too (the final sync would not see it again).
-    /// A stream waits for stdout instead, if it is complete.
+    /// A stream lets its writer go (see `Stream::finish`).
     pub(super) fn flush(&mut self) -> Result<()> {
         let Sink::Files { storage, flusher } = &mut self.sink else {
-            self.stdout_closed |= self.finish_stream()?;
+            self.finish_stream();
             return Ok(());
         };
         flusher.finish().map_err(disk_error)?;
