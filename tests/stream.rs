@@ -10,6 +10,7 @@
 mod common;
 
 use common::bitsy::{command_with_state, wait};
+use common::fake_metadata_peer::{FakeMetadataPeer, MetaBehaviour};
 use common::fake_web_seed::{FakeWebSeed, Fault};
 use common::{Behaviour, FakeSeeder, FakeTracker, TempDir, TestTorrent, pseudo_random_bytes, text};
 use std::path::Path;
@@ -22,10 +23,10 @@ const PIECE: u32 = 16 * 1024;
 
 /// Runs `bitsy download TORRENT -o - --port 0 --no-dht EXTRA...` in `cwd`
 /// with its stdout piped into `consumer`; both outputs.
-fn stream_into(cwd: &Path, torrent: &Path, extra: &[&str], consumer: &[&str]) -> (Output, Output) {
+fn stream_into(cwd: &Path, torrent: &str, extra: &[&str], consumer: &[&str]) -> (Output, Output) {
     let mut bitsy = command_with_state()
         .current_dir(cwd)
-        .args(["download", torrent.to_str().unwrap(), "-o", "-"])
+        .args(["download", torrent, "-o", "-"])
         .args(["--port", "0", "--no-dht"])
         .args(extra)
         .stdin(Stdio::null())
@@ -53,6 +54,10 @@ fn sha256(dir: &Path, bytes: &[u8]) -> String {
     let digest = first_word(&out.stdout);
     std::fs::remove_file(&path).unwrap();
     digest
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 temp path")
 }
 
 fn first_word(b: &[u8]) -> String {
@@ -97,7 +102,7 @@ fn a_single_file_streams_to_sha256sum_from_seeders_serving_out_of_order() {
     let cwd = dir.0.join("cwd");
     std::fs::create_dir(&cwd).unwrap();
 
-    let (bitsy, sum) = stream_into(&cwd, &file, &[], &["sha256sum"]);
+    let (bitsy, sum) = stream_into(&cwd, path(&file), &[], &["sha256sum"]);
 
     assert!(
         bitsy.status.success(),
@@ -153,7 +158,7 @@ fn select_streams_one_file_of_a_multi_file_torrent() {
 
     for (n, want) in files.iter().enumerate() {
         let number = (n + 1).to_string();
-        let (bitsy, sum) = stream_into(&cwd, &file, &["--select", &number], &["sha256sum"]);
+        let (bitsy, sum) = stream_into(&cwd, path(&file), &["--select", &number], &["sha256sum"]);
         assert!(
             bitsy.status.success(),
             "file {number}: {}",
@@ -184,7 +189,7 @@ fn a_closed_stdout_ends_bitsy_cleanly() {
     let dir = TempDir::new("stream-head");
     let file = t.write_to(&dir.0);
 
-    let (bitsy, head) = stream_into(&dir.0, &file, &[], &["head", "-c", "100"]);
+    let (bitsy, head) = stream_into(&dir.0, path(&file), &[], &["head", "-c", "100"]);
 
     let err = text(&bitsy.stderr);
     assert_eq!(bitsy.status.code(), Some(0), "{err}");
@@ -259,7 +264,7 @@ fn a_web_seed_alone_streams_in_order() {
     let dir = TempDir::new("stream-web");
     let file = t.write_to(&dir.0);
 
-    let (bitsy, sum) = stream_into(&dir.0, &file, &[], &["sha256sum"]);
+    let (bitsy, sum) = stream_into(&dir.0, path(&file), &[], &["sha256sum"]);
 
     assert!(bitsy.status.success(), "{}", text(&bitsy.stderr));
     assert_eq!(first_word(&sum.stdout), sha256(&dir.0, &content));
@@ -322,4 +327,33 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+#[test]
+fn a_magnet_link_streams_and_keeps_no_copy_of_its_metadata() {
+    let tracker = FakeTracker::start();
+    let (t, files) = multi(&tracker);
+    let seeders = seeders(&t);
+    tracker.set_peers(addrs(&seeders));
+    let peer = FakeMetadataPeer::start(MetaBehaviour::serving(t.info_hash, &t.info));
+    // The metadata from `peer`; the pieces from the seeders the tracker lists.
+    let magnet = format!(
+        "magnet:?xt=urn:btih:{}&x.pe={}&tr={}",
+        t.info_hash_hex(),
+        peer.addr(),
+        tracker.url().replace(':', "%3A").replace('/', "%2F")
+    );
+    let dir = TempDir::new("stream-magnet");
+
+    let (bitsy, sum) = stream_into(&dir.0, &magnet, &["--select", "2"], &["sha256sum"]);
+
+    assert!(bitsy.status.success(), "{}", text(&bitsy.stderr));
+    assert!(peer.served() >= 1, "the metadata came from the peer");
+    let want = files[1].clone();
+    assert_eq!(first_word(&sum.stdout), sha256(&dir.0, &want));
+    assert!(
+        entries(&dir.0).is_empty(),
+        "no .torrent kept: {:?}",
+        entries(&dir.0)
+    );
 }
