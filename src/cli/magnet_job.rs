@@ -50,7 +50,8 @@ pub fn load(
     progress: &mut Progress,
 ) -> Result<(Metainfo, Option<String>, Vec<SocketAddr>)> {
     let peers = resolve(link, progress);
-    if let Some((meta, name, out)) = out.and_then(|o| find_saved(link, o).map(|(m, n)| (m, n, o))) {
+    let saved = out.and_then(|o| Some((find_saved(link, o)?, o)));
+    if let Some(((meta, name), out)) = saved {
         let note = format!("using the metadata saved in {}", out.join(name).display());
         return Ok((meta, Some(note), peers));
     }
