@@ -17,6 +17,8 @@
 //!   (1 to 4: SHA-1)    │ piece's bytes, which only the main thread writes)     │
 //!   flusher thread ◀───│ every 32 MiB written, the files to push to the disk   │
 //!   (fsync)            │                                                       │
+//!   stdout writer  ◀──▶│ -o -: verified pieces out in order, buffers back      │
+//!   (stdout)           │                                                       │
 //!                      └───▲───────────────────────┬───────────────────────────┘
 //!                          │ PeerEvent             │ PeerCommand (one channel per peer)
 //!                          │ (one shared channel)  ▼
@@ -36,10 +38,11 @@
 //! hash check, what to write, whom to unchoke. The hasher threads only
 //! compute SHA-1s, so the main thread never waits on one; the flusher
 //! only asks the kernel to put what the main thread wrote on the disk,
-//! so the main thread does not wait for that either. Peer threads share
-//! no lock; a bad peer ends its own thread and nothing else. The block
-//! pool is a channel too: its 128 buffers are the budget of blocks on
-//! their way from the sockets to the main thread.
+//! so the main thread does not wait for that either; with `-o -` the
+//! stdout writer does the one write that may block on a slow reader.
+//! Peer threads share no lock; a bad peer ends its own thread and
+//! nothing else. The block pool is a channel too: its 128 buffers are
+//! the budget of blocks on their way from the sockets to the main thread.
 //!
 //! A magnet link adds one short phase before this picture (`metadata`):
 //! the same shape in small, a coordinator on the main thread, a tracker
