@@ -189,6 +189,29 @@ mod tests {
     }
 
     #[test]
+    fn dash_is_stdout_for_download_only() {
+        let p = |args: &[&str]| crate::cli::parse(args.iter().map(Into::into).collect());
+        // (arguments, parsed to a download to stdout)
+        let cases: &[(&[&str], bool)] = &[
+            (&["download", "x.torrent", "-o", "-"], true),
+            (&["x.torrent", "--output=-"], true),
+            (&["download", "x.torrent", "-o", "./-"], false),
+            (&["download", "x.torrent"], false),
+        ];
+        for (args, stdout) in cases {
+            match p(args) {
+                Ok(crate::cli::Command::Download { out, .. }) => {
+                    assert_eq!(is_stdout(&out), *stdout, "{args:?}")
+                }
+                other => panic!("{args:?}: {other:?}"),
+            }
+        }
+        let e = p(&["seed", "x.torrent", "-"]).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        assert!(e.to_string().contains("`-` is not one"), "{e}");
+    }
+
+    #[test]
     fn a_stream_does_not_seed() {
         let mut c = Config::default();
         assert!(check(&c).is_ok());
