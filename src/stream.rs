@@ -51,8 +51,6 @@ pub struct Stream {
     span: Range<u64>,
     window: Window,
     writer: Writer,
-    /// Bytes handed to the writer so far.
-    sent: u64,
 }
 
 impl Stream {
@@ -73,7 +71,6 @@ impl Stream {
             span,
             window: Window::new(pieces, width),
             writer: Writer::start(out, width as usize)?,
-            sent: 0,
         })
     }
 
@@ -103,7 +100,6 @@ impl Stream {
         }
         while let Some((p, data)) = self.window.next_ready() {
             let range = self.geometry.piece(p).map_or(0..0, |p| self.slice(p));
-            self.sent += (range.end - range.start) as u64;
             self.writer.send(Chunk { data, range });
         }
         None
@@ -135,16 +131,6 @@ impl Stream {
     /// Every byte of the file is on stdout.
     pub fn is_done(&self) -> bool {
         self.window.is_done()
-    }
-
-    /// Bytes handed to the writer so far.
-    pub fn bytes_sent(&self) -> u64 {
-        self.sent
-    }
-
-    /// Pieces verified and waiting for the ones before them.
-    pub fn waiting(&self) -> usize {
-        self.window.waiting()
     }
 
     /// The bytes of `piece` (as offsets in it) that belong to the file.

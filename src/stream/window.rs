@@ -95,11 +95,6 @@ impl Window {
     pub fn is_done(&self) -> bool {
         self.written >= self.end
     }
-
-    /// Pieces verified and waiting for the head.
-    pub fn waiting(&self) -> usize {
-        self.waiting.len()
-    }
 }
 
 #[cfg(test)]
@@ -258,7 +253,7 @@ mod tests {
             if step % 2 == 0 && w.written() {
                 with_writer -= 1;
             }
-            assert!(w.waiting() as u32 + with_writer <= 5, "step {step}");
+            assert!(w.waiting.len() as u32 + with_writer <= 5, "step {step}");
         }
         assert!(w.is_done(), "the stream ends");
     }
