@@ -18,6 +18,8 @@
 //!   flusher thread ◀───│ every 32 MiB written, the files to push to the disk   │
 //!   (fsync, then the   │ with the pieces written before them, saved as the     │
 //!   resume state)      │ resume state once their files are synced              │
+//!   stdout writer  ◀──▶│ -o -: verified pieces out in order, buffers back      │
+//!   (stdout)           │                                                       │
 //!                      └───▲───────────────────────┬───────────────────────────┘
 //!                          │ PeerEvent             │ PeerCommand (one channel per peer)
 //!                          │ (one shared channel)  ▼
@@ -38,10 +40,11 @@
 //! compute SHA-1s, so the main thread never waits on one; the flusher
 //! only asks the kernel to put what the main thread wrote on the disk
 //! (and then records it in the resume state), so the main thread does not
-//! wait for that either. Peer threads share
-//! no lock; a bad peer ends its own thread and nothing else. The block
-//! pool is a channel too: its 128 buffers are the budget of blocks on
-//! their way from the sockets to the main thread.
+//! wait for that either; with `-o -` the stdout writer does the one write
+//! that may block on a slow reader. Peer threads share no lock; a bad
+//! peer ends its own thread and nothing else. The block pool is a channel
+//! too: its 128 buffers are the budget of blocks on their way from the
+//! sockets to the main thread.
 //!
 //! A magnet link adds one short phase before this picture (`metadata`):
 //! the same shape in small, a coordinator on the main thread, a tracker
@@ -89,9 +92,11 @@ pub mod picker;
 pub mod rate;
 pub mod rate_limit;
 pub mod choker;
-// Keeping verified pieces: the hash check on its own threads, then disk.
+// Keeping verified pieces: the hash check on its own threads, then disk
+// (or stdout, in order, for `-o -`).
 pub mod hasher;
 pub mod storage;
+pub mod stream;
 // The main thread that ties it together, and what it shows: the status
 // line for people, the `--json` event stream for scripts.
 pub mod json;

@@ -35,6 +35,9 @@
 //!    others are cancelled.
 //! 4. web seeds: runs of whole pieces nobody is fetching (`picker/web.rs`).
 //!
+//! Streaming to stdout (`-o -`) narrows 2 to 4 to a window of pieces, the
+//! lowest first (`picker/in_order.rs`).
+//!
 //! The picker does no I/O and never sees a socket; it neither hashes nor
 //! writes pieces (the hasher and the session do), but counts a piece and
 //! its senders until the verdict.
@@ -43,6 +46,7 @@ mod assembly;
 mod availability;
 mod budget;
 mod in_flight;
+mod in_order;
 mod wanted;
 mod web;
 pub use budget::SPARE_BYTES;
@@ -54,6 +58,7 @@ use crate::wire::bitfield::Bitfield;
 use assembly::{Assembly, Stored};
 use in_flight::InFlight;
 use std::collections::BTreeMap;
+use std::ops::Range;
 
 /// How many peers may be asked for the same block in endgame. Two copies
 /// in flight are enough to route around one slow peer without doubling
@@ -112,6 +117,9 @@ pub struct Picker {
     max_spare: usize,
     /// For tie-breaks between equally rare pieces.
     rng: Rng,
+    /// A stream's window: start only these pieces, lowest first
+    /// (`picker/in_order.rs`); `None` for a download to disk.
+    window: Option<Range<u32>>,
 }
 
 impl Picker {
@@ -134,6 +142,7 @@ impl Picker {
             spare: Vec::new(),
             max_spare: (SPARE_BYTES / geometry.nominal_piece_len()).max(1) as usize,
             rng: Rng::from_os(),
+            window: None,
         }
     }
 
@@ -219,6 +228,9 @@ impl Picker {
     /// True when no missing piece can be started and no block of a partial
     /// piece is unrequested: all that is left is in flight.
     pub fn in_endgame(&self) -> bool {
+        if let Some(endgame) = self.window_endgame() {
+            return endgame;
+        }
         let started = self.have.count() as usize + self.partial.len() + self.hashing.len();
         started == self.wanted.count() as usize && self.partial.values().all(|p| !p.has_missing())
     }
@@ -247,8 +259,12 @@ impl Picker {
     }
 
     /// The rarest piece `theirs` has that we neither have nor have
-    /// started; ties broken by a random starting point.
+    /// started; ties broken by a random starting point. With a stream's
+    /// window, the lowest such piece in it instead (`picker/in_order.rs`).
     fn rarest_new_piece(&mut self, theirs: &Bitfield) -> Option<PieceIndex> {
+        if let Some(next) = self.next_in_window(theirs) {
+            return next;
+        }
         let n = self.geometry.num_pieces();
         let start = self.rng.below(u64::from(n)) as u32;
         let mut best: Option<(u32, PieceIndex)> = None;

@@ -41,15 +41,17 @@ const MAX_READ: u64 = 64 * 1024 * 1024;
 
 /// The torrent for `link`, from a saved copy in `out` or from peers; the
 /// sentence for the user about the copy; and the link's peers, resolved.
+/// Without `out` (a stream, `-o -`), nothing is looked for nor kept.
 pub fn load(
     link: &Magnet,
-    out: &Path,
+    out: Option<&Path>,
     config: &Config,
     stop: &AtomicBool,
     progress: &mut Progress,
 ) -> Result<(Metainfo, Option<String>, Vec<SocketAddr>)> {
     let peers = resolve(link, progress);
-    if let Some((meta, name)) = find_saved(link, out) {
+    let saved = out.and_then(|o| Some((find_saved(link, o)?, o)));
+    if let Some(((meta, name), out)) = saved {
         let note = format!("using the metadata saved in {}", out.join(name).display());
         return Ok((meta, Some(note), peers));
     }
@@ -70,8 +72,11 @@ pub fn load(
     super::select::resolve(&meta, config.select.as_ref(), super::Topic::Download)?;
     meta.trackers = link.tiers();
     meta.web_seeds = link.web_seeds.clone();
-    let note = keep_copy(&meta, &meta.to_torrent_file(), out)?;
-    Ok((meta, Some(note), peers))
+    let note = match out {
+        Some(out) => Some(keep_copy(&meta, &meta.to_torrent_file(), out)?),
+        None => None,
+    };
+    Ok((meta, note, peers))
 }
 
 /// The link's `x.pe` addresses; a name that does not resolve is said and

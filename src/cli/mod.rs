@@ -18,7 +18,7 @@
 //! - `source` tells a .torrent file from an `http(s)://` URL, once;
 //!   `fetch` fetches a URL's .torrent, with bounds.
 //! - `run` runs a command; `summary` words the last line a transfer
-//!   prints.
+//!   prints; `stream` runs a download to stdout (`-o -`).
 //!
 //! Exit codes are in `error::exit`. The rule for Ctrl-C and SIGTERM, in
 //! one place: they end a job normally (exit 0) once the data is complete
@@ -34,6 +34,7 @@ mod parse;
 mod run;
 mod select;
 mod source;
+mod stream;
 mod summary;
 mod usage;
 mod value;

@@ -173,6 +173,11 @@ fn download(mut a: Args) -> Result<Command> {
     config.why = a.flag(value::WHY);
     config.recheck = a.flag(value::RECHECK);
     config.max_download_rate = a.value(value::MAX_DOWNLOAD_RATE, value::rate)?.flatten();
+    if out.as_os_str() == "-" && config.json {
+        return Err(
+            a.error("-o - writes the content to stdout, and --json writes events there: give one")
+        );
+    }
     let [torrent] = a.positionals([TORRENT_OR_URL])?;
     Ok(Command::Download {
         torrent: TorrentSource::from_arg(torrent)?,
@@ -185,6 +190,13 @@ fn seed(mut a: Args) -> Result<Command> {
     let mut config = peer_options(&mut a)?;
     config.seed = SeedPolicy::Forever;
     let [torrent, data] = a.positionals(["a .torrent file", "the data's PATH"])?;
+    if data.as_os_str() == "-" {
+        return Err(usage_error(
+            Some(Topic::Seed),
+            "`bitsy seed` serves data from a PATH on disk, and `-` is not one \
+             (`-o -`, to stdout, is for `bitsy download`)",
+        ));
+    }
     Ok(Command::Seed {
         torrent,
         data,

@@ -12,7 +12,7 @@
 //! everything that was stopped with its data complete.
 
 use super::summary;
-use super::{Command, Topic, TorrentSource, magnet_job, select, usage};
+use super::{Command, Topic, TorrentSource, magnet_job, select, stream, usage};
 use crate::create;
 use crate::error::{Error, Result};
 use crate::event_stream::{Event, EventStream};
@@ -120,12 +120,15 @@ fn download(
     progress: &mut Progress,
 ) -> Result<Summary> {
     config.why_signal = Some(why_flag()?);
+    if stream::is_stdout(out) {
+        return stream::download(torrent, config, stop, progress);
+    }
     if let Some(d) = &mut config.dht {
         d.state = crate::dht::settings::state_path(Some(out));
     }
     let (meta, copy) = match torrent {
         TorrentSource::Magnet(link) => {
-            let (meta, copy, peers) = magnet_job::load(link, out, &config, stop, progress)?;
+            let (meta, copy, peers) = magnet_job::load(link, Some(out), &config, stop, progress)?;
             config.peers = peers;
             (meta, copy)
         }
@@ -342,7 +345,8 @@ fn transfer(
             files.display()
         )));
     }
-    let summary = session::run(meta, storage, have, reused, config, stop, progress)?;
+    let output = session::Output::Files(storage);
+    let summary = session::run(meta, output, have, reused, config, stop, progress)?;
     // The exit-code rule: stopped with the data complete is a normal end.
     if summary.interrupted && !summary.complete {
         return Err(Error::Interrupted);

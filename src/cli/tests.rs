@@ -435,3 +435,13 @@ fn why_is_a_download_flag() {
         "seed has nothing to diagnose"
     );
 }
+
+/// `-o -` and `--json` both want stdout: refused, as a usage error.
+#[test]
+fn streaming_and_json_are_refused_together() {
+    let msg = usage_message(&["download", "a.torrent", "-o", "-", "--json"]);
+    assert!(msg.contains("--json"), "{msg}");
+    assert!(msg.contains("-o -"), "{msg}");
+    assert!(p(&["download", "a.torrent", "-o", "-"]).is_ok());
+    assert!(p(&["download", "a.torrent", "-o", "out", "--json"]).is_ok());
+}

@@ -31,7 +31,8 @@ Options go before or after the other arguments, as `--opt value` or
 
 exit codes:
   0    done. Ctrl-C or SIGTERM is a normal end once the data is complete:
-       for `seed`, `tracker`, and a `download` that finished and is seeding
+       for `seed`, `tracker`, and a `download` that finished and is seeding;
+       so is a closed stdout for `download -o -` (`| head`)
   2    usage error
   3    the .torrent file is unreadable or invalid (or its URL cannot be
        fetched, or the magnet link is malformed, or its metadata is unsafe)
@@ -59,6 +60,10 @@ kept the same way, so a rerun starts without the swarm. Ctrl-C stops
 
 options:
   -o, --output DIR       where the files go (default: the current directory)
+  -o -                   write the content to stdout instead, verified and
+                         in order, as it arrives: one file (a single-file
+                         torrent, or --select N); nothing goes to disk and
+                         nothing is uploaded. `| head` ending it exits 0
   --select LIST          only these files, by the numbers `bitsy info`
                          shows: 1,3-5. Others are not created; bytes of
                          theirs in a shared piece go to DIR/.INFOHASH.parts

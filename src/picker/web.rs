@@ -65,7 +65,7 @@ impl Picker {
         }
         match self.partial.get(&piece) {
             Some(part) => part.requests() == 0 && part.has_missing(),
-            None => self.has_room(),
+            None => self.has_room() && self.in_window(piece),
         }
     }
 }

@@ -105,4 +105,7 @@ pub struct Summary {
     /// completed in this session; `None` when it was complete at start.
     pub download_time: Option<Duration>,
     pub port: u16,
+    /// Streaming (`-o -`): the reader of stdout went away before the end
+    /// (`| head -c 100`), which ended the download normally.
+    pub stdout_closed: bool,
 }

@@ -221,7 +221,7 @@ impl Session<'_> {
         }
         let (tx, rx) = unbounded();
         let conn = self.new_conn();
-        let have = self.picker.have().clone();
+        let have = self.offered();
         // If the thread cannot start, the stream is dropped (closed).
         if crate::peer::spawn_incoming(self.ctx.clone(), conn, inc.stream, have, rx).is_ok() {
             let n = self.meta.geometry.num_pieces();

@@ -12,6 +12,7 @@
 //! - tracker outcomes (from the tracker thread),
 //! - DHT findings (from the DHT thread, BEP 5),
 //! - incoming connections (from the listener thread),
+//! - pieces written to stdout (from the stream's writer thread, `-o -`),
 //! - a tick every [`TICK`]: connect to more peers, take requests back from
 //!   silent peers, rechoke, announce, look up the DHT, hand web seeds
 //!   work, redraw the status line, check Ctrl-C.
@@ -22,7 +23,8 @@
 //! (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work),
 //! `announce` (the tracker), `dht` (the DHT as a peer source), `webseed`
 //! (BEP 19 web seeds), `rate_limit` (the two token buckets), `stall`
-//! (when to ask `doctor` why nothing arrives, and where to say it), with `blame` (who sent bad data), `peers`
+//! (when to ask `doctor` why nothing arrives, and where to say it), `sink`
+//! (the files, or stdout for `-o -`), with `blame` (who sent bad data), `peers`
 //! (per-peer records and candidate addresses), `pex` (peer exchange,
 //! BEP 11), `backoff` (when to retry a failing tracker) and `layout`
 //! (where files go) as helpers.
@@ -52,6 +54,7 @@ mod webseed;
 mod rate_limit;
 pub mod doctor;
 mod stall;
+mod sink;
 
 use crate::block_pool::BlockPool;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent};
@@ -64,13 +67,14 @@ use crate::metainfo::Metainfo;
 use crate::picker::Picker;
 use crate::progress::Progress;
 use crate::rate::Rate;
-use crate::storage::{Flusher, Storage};
 use crate::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest};
 use backoff::Backoff;
 use blame::Blame;
 pub use config::{Config, SeedPolicy, Summary};
 use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
 use peers::{Candidates, Peer};
+pub use sink::Output;
+use sink::Sink;
 pub use startup::check_storage;
 use startup::{Sources, listen, sources};
 use std::collections::{BTreeMap, VecDeque};
@@ -122,10 +126,11 @@ pub const EVENT_QUEUE: usize = 4096;
 const DEPARTED: usize = 1024;
 
 /// Runs a torrent until it is done (by `cfg.seed`), stopped by `stop`, or
-/// fails. `have` is what `check_storage` found on disk.
+/// fails. `have` is what `check_storage` found on disk (nothing for a
+/// stream, which reads no disk).
 pub fn run(
     meta: &Metainfo,
-    storage: Storage,
+    output: Output,
     have: crate::wire::bitfield::Bitfield,
     reused: u64,
     cfg: &Config,
@@ -142,6 +147,14 @@ pub fn run(
     } = sources(meta, cfg, our_id, port, progress)?;
     let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
     let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(2) as usize;
+    // A stream's window is the same budget: every piece it holds (being
+    // fetched, hashed, waiting for the ones before it, or written) counts.
+    let sink = Sink::new(
+        output,
+        meta,
+        u32::try_from(max_partial).unwrap_or(u32::MAX),
+        &have,
+    )?;
     // Pieces partial and hashing together stay within `max_partial`, so a
     // queue of that size never refuses one (see `verdict`).
     let hasher = Hasher::start(hasher::threads_for_this_machine(), max_partial).map_err(|e| {
@@ -154,7 +167,7 @@ pub fn run(
         info_hash: meta.info_hash,
         our_id,
         geometry: meta.geometry,
-        reader: storage.reader(),
+        reader: sink.reader(),
         events: events_tx,
         listen_port: port,
         metadata: Some(Arc::from(meta.info_bytes.as_slice())),
@@ -166,8 +179,7 @@ pub fn run(
         meta,
         cfg,
         ctx,
-        flusher: storage.flusher(&have),
-        storage,
+        sink,
         hasher,
         picker: Picker::new(meta.geometry, have, max_partial),
         peers: BTreeMap::new(),
@@ -201,7 +213,11 @@ pub fn run(
         stall: stall::StallWatch::new(Instant::now()),
         progress,
     };
-    s.picker.want_only(&s.storage.needed());
+    s.picker.want_only(&s.sink.wanted());
+    if let Some(stream) = s.sink.stream() {
+        let window = stream.fetchable();
+        s.picker.set_window(window);
+    }
     s.was_complete_at_start = s.picker.is_complete();
     s.picker
         .limit_hashing(s.hasher.threads() * verdict::HASH_BACKLOG_PER_THREAD);
@@ -215,12 +231,13 @@ pub fn run(
         s.diagnose_fatal(e);
     }
     let interrupted = matches!(result, Ok(Ended::Interrupted));
+    let stdout_closed = matches!(result, Ok(Ended::StdoutClosed));
     s.shutdown(&tracker_rx, result.is_ok());
     let summary = Summary {
         downloaded: s.downloaded,
         uploaded: s.uploaded,
         reused,
-        complete: s.picker.is_complete(),
+        complete: s.picker.is_complete() && !s.stream_pending(),
         interrupted,
         elapsed: s.started.elapsed(),
         download_time: s
@@ -228,6 +245,7 @@ pub fn run(
             .filter(|_| !s.was_complete_at_start)
             .map(|t| t.duration_since(s.started)),
         port,
+        stdout_closed,
     };
     result.map(|_| summary)
 }
@@ -238,15 +256,16 @@ enum Ended {
     Done,
     /// Ctrl-C or SIGTERM.
     Interrupted,
+    /// The reader of a stream's stdout went away (`| head -c 100`).
+    StdoutClosed,
 }
 
 struct Session<'a> {
     meta: &'a Metainfo,
     cfg: &'a Config,
     ctx: Arc<PeerContext>,
-    storage: Storage,
-    /// Pushes written pieces to the disk as the download goes on.
-    flusher: Flusher,
+    /// The files, or stdout (`sink.rs`).
+    sink: Sink,
     /// Checks complete pieces off this thread; its threads end with the
     /// session (dropping it joins them).
     hasher: Hasher,
@@ -309,6 +328,10 @@ impl Session<'_> {
             None => never(),
         };
         let mut web_events = self.web.events().clone();
+        let written = match self.sink.stream() {
+            Some(s) => s.done().clone(),
+            None => never(),
+        };
         loop {
             let tracker_rx = if self.tracker_tx.is_some() {
                 tracker
@@ -347,6 +370,13 @@ impl Session<'_> {
                         self.on_dht(f);
                     }
                 }
+                recv(written) -> done => {
+                    if let Ok(done) = done
+                        && let Some(end) = self.on_written(done)?
+                    {
+                        return Ok(end);
+                    }
+                }
                 recv(incoming) -> inc => {
                     if let Ok(inc) = inc {
                         self.on_incoming(inc);
@@ -361,8 +391,13 @@ impl Session<'_> {
                     }
                 }
             }
-            // The last verdict just came in: finish now, not at the tick.
-            if self.completed_at.is_none() && self.picker.is_complete() && self.on_tick()? {
+            // The last verdict just came in: finish now, not at the tick
+            // (a stream: when the writer has written the last piece).
+            if self.completed_at.is_none()
+                && self.picker.is_complete()
+                && !self.stream_pending()
+                && self.on_tick()?
+            {
                 return Ok(Ended::Done);
             }
         }

@@ -18,6 +18,7 @@ use crossbeam_channel::unbounded;
 use std::time::{Duration, Instant};
 
 use super::peers::Peer;
+use super::sink::Sink;
 
 impl Session<'_> {
     /// Periodic work. Returns true when the session is done.
@@ -67,7 +68,7 @@ impl Session<'_> {
             };
             let (tx, rx) = unbounded();
             let conn = self.new_conn();
-            let have = self.picker.have().clone();
+            let have = self.offered();
             match crate::peer::spawn_outgoing(self.ctx.clone(), conn, addr, have, rx) {
                 Ok(_) => {
                     let n = self.meta.geometry.num_pieces();
@@ -116,16 +117,19 @@ impl Session<'_> {
     /// then true when the seed policy says we are done.
     pub(super) fn on_complete(&mut self, now: Instant) -> Result<bool> {
         if self.completed_at.is_none() {
+            if self.stream_pending() {
+                return Ok(false); // complete once stdout has every byte
+            }
             self.completed_at = Some(now);
-            self.storage
-                .create_empty_files()
-                .map_err(|e| Error::Other {
+            if let Sink::Files { storage, .. } = &self.sink {
+                storage.create_empty_files().map_err(|e| Error::Other {
                     context: "cannot create the empty files of the torrent".into(),
                     source: e,
                 })?;
-            if let Err(e) = self.storage.finish_parts() {
-                // The data is complete; a leftover hidden file is not fatal.
-                self.progress.message(&format!("warning: {e}"));
+                if let Err(e) = storage.finish_parts() {
+                    // The data is complete; a leftover hidden file is not fatal.
+                    self.progress.message(&format!("warning: {e}"));
+                }
             }
             self.flush()?;
             if !self.was_complete_at_start {

@@ -8,11 +8,14 @@
 //! SHA-1; it selects on the verdicts beside peer events.
 //!
 //! A good piece is written (the main thread stays the only writer, and
-//! writes the very bytes that were checked), then announced with `have`.
+//! writes the very bytes that were checked), then announced with `have`;
+//! when streaming (`-o -`), it goes to the stream instead (`sink.rs`),
+//! and is not announced.
 //! A bad one is dropped and fetched again, and `blame` decides who lied.
 
 use super::Session;
 use super::blame::Verdict as Blamed;
+use super::sink::Sink;
 use crate::channels::PeerCommand;
 use crate::error::{Error, Result};
 use crate::event_stream::Event;
@@ -85,7 +88,9 @@ impl Session<'_> {
         } else {
             self.on_bad_piece(v.piece, &v.data);
         }
-        self.picker.recycle(v.data);
+        if let Some(buf) = self.stream_verified(v) {
+            self.picker.recycle(buf);
+        }
         Ok(())
     }
 
@@ -99,15 +104,15 @@ impl Session<'_> {
         Ok(())
     }
 
-    /// Writes a piece that passed and marks it had.
+    /// Writes a piece that passed (unless streaming) and marks it had.
     fn keep_verified(&mut self, piece: PieceIndex, data: &[u8]) -> Result<()> {
-        self.storage
-            .write_piece(piece, data)
-            .map_err(|e| Error::Other {
+        if let Sink::Files { storage, flusher } = &mut self.sink {
+            storage.write_piece(piece, data).map_err(|e| Error::Other {
                 context: format!("cannot write piece {piece}"),
                 source: e,
             })?;
-        self.flusher.wrote(piece).map_err(disk_error)?;
+            flusher.wrote(piece).map_err(disk_error)?;
+        }
         self.picker.verified(piece);
         Ok(())
     }
@@ -116,13 +121,18 @@ impl Session<'_> {
     /// completes and when bitsy stops. An error the flusher met earlier
     /// is returned here too (the final sync would not see it again).
     /// Then every piece written is durable: the resume state says so.
+    /// A stream lets its writer go (see `Stream::finish`).
     pub(super) fn flush(&mut self) -> Result<()> {
-        self.flusher.finish().map_err(disk_error)?;
-        self.storage.sync().map_err(|e| Error::Other {
+        let Sink::Files { storage, flusher } = &mut self.sink else {
+            self.finish_stream();
+            return Ok(());
+        };
+        flusher.finish().map_err(disk_error)?;
+        storage.sync().map_err(|e| Error::Other {
             context: "cannot flush the download to disk".into(),
             source: e,
         })?;
-        if let Err(e) = self.flusher.save() {
+        if let Err(e) = flusher.save() {
             let msg = format!("warning: cannot save the resume state: {e}");
             self.progress.message(&msg);
         }
@@ -131,10 +141,11 @@ impl Session<'_> {
 
     /// Tells every peer we have `piece`, and updates our interest in each.
     fn announce_piece(&mut self, piece: PieceIndex) {
+        let serves = self.serves();
         let conns: Vec<ConnId> = self.peers.keys().copied().collect();
         for c in conns {
             if let Some(p) = self.peers.get_mut(&c) {
-                if p.ready {
+                if p.ready && serves {
                     p.send(PeerCommand::Have(piece));
                 }
                 if p.pieces.has(piece) {
@@ -199,6 +210,9 @@ impl Session<'_> {
     /// [`HASH_DRAIN_WAIT`] for the pieces still being hashed and writes
     /// the good ones, so the next start reuses them.
     pub(super) fn finish_hashing(&mut self) {
+        if !self.serves() {
+            return; // a stream that stops keeps nothing
+        }
         let deadline = Instant::now() + HASH_DRAIN_WAIT;
         while self.picker.hashing_count() > 0 {
             let left = deadline.saturating_duration_since(Instant::now());

@@ -36,6 +36,9 @@ pub struct Behaviour {
     /// then serves them all: requests in flight pile up where it can
     /// count them (`SeederStats::max_held`).
     pub hold_requests: bool,
+    /// With `hold_requests`: serves each batch last request first, so
+    /// later pieces complete before earlier ones.
+    pub reverse_held: bool,
     /// Sets BEP 6's Fast bit; when the downloader sets it too, announces
     /// a full set as `have all` instead of a bitfield.
     pub fast: bool,
@@ -62,6 +65,7 @@ impl Behaviour {
             announce: PieceAnnounce::Bitfield,
             reqq: None,
             hold_requests: false,
+            reverse_held: false,
             fast: false,
             reject_all: false,
             ignore_requests: false,
@@ -118,6 +122,13 @@ impl Behaviour {
     /// Serves requests in batches, when the downloader pauses.
     pub fn hold_requests(mut self) -> Behaviour {
         self.hold_requests = true;
+        self
+    }
+    /// Serves requests in batches, when the downloader pauses, each
+    /// batch last request first: pieces complete out of order.
+    pub fn serve_reversed(mut self) -> Behaviour {
+        self.hold_requests = true;
+        self.reverse_held = true;
         self
     }
     /// Sends `have` messages instead of a bitfield.

@@ -237,7 +237,11 @@ impl<'a> Connection<'a> {
     }
 
     fn serve_held(&mut self) -> Done {
-        for (index, begin, len) in std::mem::take(&mut self.held) {
+        let mut held = std::mem::take(&mut self.held);
+        if self.shared.behaviour.reverse_held {
+            held.reverse();
+        }
+        for (index, begin, len) in held {
             self.serve(index, begin, len)?;
         }
         Ok(())
