@@ -93,6 +93,8 @@ pub mod storage;
 // The main thread that ties it together, and what it shows.
 pub mod progress;
 pub mod session;
+// `--trace`: every message in and out, annotated (the describing is pure).
+pub mod trace;
 
 // ── The other commands ─────────────────────────────────────────────────
 pub mod verify;

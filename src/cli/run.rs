@@ -63,7 +63,7 @@ pub fn run(cmd: Command) -> Result<()> {
             mut config,
         } => {
             let stop = stop_flag()?;
-            let mut progress = Progress::new(config.quiet);
+            let mut progress = progress_for(&config);
             if let Some(d) = &mut config.dht {
                 d.state = crate::dht::settings::state_path(Some(&out));
             }
@@ -110,7 +110,7 @@ pub fn run(cmd: Command) -> Result<()> {
                 top_of(&root, &specs)
             };
             let stop = stop_flag()?;
-            let mut progress = Progress::new(config.quiet);
+            let mut progress = progress_for(&config);
             let job = Job::Seed { files };
             let how = (&config, Choice::default());
             transfer(&meta, &root, specs, how, job, &stop, &mut progress)?;
@@ -127,9 +127,21 @@ pub fn run(cmd: Command) -> Result<()> {
             info_hash,
             bootstrap,
             port,
-        } => super::dht::get_peers(info_hash, &bootstrap, port, &*stop_flag()?)?,
+            trace,
+        } => super::dht::get_peers(info_hash, &bootstrap, port, trace, &*stop_flag()?)?,
     }
     Ok(())
+}
+
+/// The status line of a transfer: as plain lines with `--trace`, so the
+/// two never share a line.
+fn progress_for(config: &Config) -> Progress {
+    let progress = Progress::new(config.quiet);
+    if config.trace.is_on() {
+        progress.plain()
+    } else {
+        progress
+    }
 }
 
 fn create(opts: &create::CreateOptions, out: &Path, quiet: bool) -> Result<()> {

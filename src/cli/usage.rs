@@ -88,6 +88,10 @@ options:
                          saved in $XDG_STATE_HOME/bitsy/dht.dat knows nodes)
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
+  --trace                every message to and from peers, trackers and the
+                         DHT on stderr, one line each, with its BEP and
+                         what its fields mean (the status line is then
+                         printed as plain lines)
 
 environment:
   SSL_CERT_FILE, SSL_CERT_DIR
@@ -120,6 +124,10 @@ options:
                          saved in $XDG_STATE_HOME/bitsy/dht.dat knows nodes)
   -q, --quiet            no status line or messages; errors only
   -v, --verbose          say why peers come and go
+  --trace                every message to and from peers, trackers and the
+                         DHT on stderr, one line each, with its BEP and
+                         what its fields mean (the status line is then
+                         printed as plain lines)
 ";
 
 const CREATE: &str = "\
@@ -190,6 +198,8 @@ options:
   --dht-bootstrap HOST:PORT   a node to start from (repeatable); without
                               one the lookup has nowhere to start
   --port N                    UDP port to use (default: any free one)
+  --trace                     every KRPC message (BEP 5) on stderr, one
+                              line each, with what its fields mean
 ";
 
 /// The help text of one command.

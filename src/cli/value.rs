@@ -131,9 +131,10 @@ pub const VERSION: Opt = flag(Some("-V"), "--version");
 pub const SEED: Opt = flag(None, "--seed");
 pub const PRIVATE: Opt = flag(None, "--private");
 pub const NO_DHT: Opt = flag(None, "--no-dht");
+pub const TRACE: Opt = flag(None, "--trace");
 
 /// Every flag (an option without a value).
-pub const FLAGS: &[Opt] = &[QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT];
+pub const FLAGS: &[Opt] = &[QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, TRACE];
 
 pub fn port(s: &str) -> Option<u16> {
     s.parse().ok()

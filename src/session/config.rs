@@ -4,6 +4,7 @@
 use super::DEFAULT_PARTIAL_BUDGET;
 use crate::dht::DhtSettings;
 use crate::selection::Select;
+use crate::trace::Trace;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU64;
 use std::time::Duration;
@@ -52,6 +53,9 @@ pub struct Config {
     pub max_download_rate: Option<NonZeroU64>,
     /// `--max-upload-rate`: bytes a second of piece data served.
     pub max_upload_rate: Option<NonZeroU64>,
+    /// `--trace`: every message to and from peers, trackers and the DHT,
+    /// one annotated line each on stderr.
+    pub trace: Trace,
 }
 
 impl Default for Config {
@@ -70,6 +74,7 @@ impl Default for Config {
             dht: None,
             max_download_rate: None,
             max_upload_rate: None,
+            trace: Trace::OFF,
         }
     }
 }
