@@ -9,9 +9,12 @@
 
 mod common;
 
+use common::fake_metadata_peer::{FakeMetadataPeer, MetaBehaviour};
 use common::fake_udp_tracker::{FakeUdpTracker, action, announce_answer, connect_answer, tid};
+use common::raw_peer::{self, RawPeer};
 use common::{Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok, text};
-use std::net::SocketAddr;
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
 
 /// Blocks are 16 KiB (BEP 3's usual request size, and bitsy's).
 const BLOCK: usize = 16 * 1024;
@@ -70,10 +73,18 @@ fn check_peer_lines(lines: &[&str], seeder: SocketAddr, content_len: usize) {
     let expect = [
         ("->", "handshake info_hash=", 1),
         ("<-", "handshake info_hash=", 1),
-        ("->", "[extension protocol (BEP 10), fast (BEP 6)] (BEP 3:", 1),
+        (
+            "->",
+            "[extension protocol (BEP 10), fast (BEP 6)] (BEP 3:",
+            1,
+        ),
         ("<-", "bitfield 7 of 7 pieces [1 bytes] (BEP 3:", 1),
         ("->", "interested (BEP 3: the sender wants pieces", 1),
-        ("<-", "unchoke (BEP 3: the sender will answer requests now)", 1),
+        (
+            "<-",
+            "unchoke (BEP 3: the sender will answer requests now)",
+            1,
+        ),
     ];
     for (dir, what, n) in expect {
         assert!(
@@ -85,19 +96,37 @@ fn check_peer_lines(lines: &[&str], seeder: SocketAddr, content_len: usize) {
     // One line per block each way: every request, every piece.
     let requests = count(lines, "->", &s, "(BEP 3: ask for one block)");
     let pieces = count(lines, "<-", &s, "(BEP 3: one block of data)");
-    assert!(requests >= blocks, "{requests} request lines for {blocks} blocks");
+    assert!(
+        requests >= blocks,
+        "{requests} request lines for {blocks} blocks"
+    );
     assert_eq!(pieces, blocks, "one piece line per block");
     assert_eq!(
-        count(lines, "<-", &s, "piece index=0 begin=16384 [16384 bytes] (BEP 3:"),
+        count(
+            lines,
+            "<-",
+            &s,
+            "piece index=0 begin=16384 [16384 bytes] (BEP 3:"
+        ),
         1
     );
     assert_eq!(
-        count(lines, "<-", &s, "piece index=6 begin=0 [3392 bytes] (BEP 3:"),
+        count(
+            lines,
+            "<-",
+            &s,
+            "piece index=6 begin=0 [3392 bytes] (BEP 3:"
+        ),
         1,
         "the short last block"
     );
     assert!(
-        count(lines, "->", &s, "request index=6 begin=0 length=3392 (BEP 3:") >= 1,
+        count(
+            lines,
+            "->",
+            &s,
+            "request index=6 begin=0 length=3392 (BEP 3:"
+        ) >= 1,
         "the short last request"
     );
 }
@@ -106,7 +135,11 @@ fn check_peer_lines(lines: &[&str], seeder: SocketAddr, content_len: usize) {
 /// of bytes (or twice that in hex).
 fn check_bounded(stderr: &str) {
     for line in stderr.lines() {
-        assert!(line.len() <= MAX_LINE, "a {}-byte line: {line:.200}", line.len());
+        assert!(
+            line.len() <= MAX_LINE,
+            "a {}-byte line: {line:.200}",
+            line.len()
+        );
     }
 }
 
@@ -163,14 +196,22 @@ fn udp_tracker_exchange_is_traced_field_by_field() {
     let url = udp.url("/announce");
     let t = TestTorrent::single_file("traced.bin", &content, 32 * 1024, &url);
     let seeder = FakeSeeder::start(&t, Behaviour::normal());
-    port_tx.send(seeder.addr()).expect("the tracker thread runs");
+    port_tx
+        .send(seeder.addr())
+        .expect("the tracker thread runs");
     let stderr = traced_download("trace-udp", &t, &content);
     let lines = trace_lines(&stderr);
     let tracker = udp.url("").trim_start_matches("udp://").to_string();
     let expect = [
         ("->", "connect transaction_id="),
-        ("<-", "connect answer connection_id=0000000000000077 (BEP 15:"),
-        ("->", "announce connection_id=0000000000000077 transaction_id="),
+        (
+            "<-",
+            "connect answer connection_id=0000000000000077 (BEP 15:",
+        ),
+        (
+            "->",
+            "announce connection_id=0000000000000077 transaction_id=",
+        ),
         ("->", "event=started key="),
         ("->", "url_data=\"/announce\" (BEP 15:"),
     ];
@@ -180,9 +221,127 @@ fn udp_tracker_exchange_is_traced_field_by_field() {
             "no `{dir} {tracker} ... {what}` line in:\n{stderr}"
         );
     }
-    let peer = format!("interval=1800s seeders=1 leechers=0 peers=1 [{}]", seeder.addr());
+    let peer = format!(
+        "interval=1800s seeders=1 leechers=0 peers=1 [{}]",
+        seeder.addr()
+    );
     assert!(count(&lines, "<-", &tracker, &peer) >= 1, "{stderr}");
     check_peer_lines(&lines, seeder.addr(), content.len());
+    check_bounded(&stderr);
+}
+
+/// A magnet link: the metadata phase's peer thread traces its extended
+/// handshake and the BEP 9 exchange; then the download goes on as usual.
+#[test]
+fn magnet_metadata_exchange_is_traced() {
+    let tracker = FakeTracker::start();
+    let content = content();
+    let t = TestTorrent::single_file("magnet.bin", &content, 32 * 1024, &tracker.url());
+    let seeder = FakeSeeder::start(&t, Behaviour::normal());
+    tracker.set_peers(vec![seeder.addr()]);
+    let meta = FakeMetadataPeer::start(MetaBehaviour::serving(t.info_hash, &t.info));
+    let magnet = format!(
+        "magnet:?xt=urn:btih:{}&x.pe={}&tr={}",
+        t.info_hash_hex(),
+        meta.addr(),
+        tracker.url().replace(':', "%3A").replace('/', "%2F")
+    );
+    let dir = TempDir::new("trace-magnet");
+    let out = dir.0.join("out");
+    let out_text = out.to_str().expect("a UTF-8 temp path");
+    let run = Bitsy::run(&[
+        "download", &magnet, "-o", out_text, "--port", "0", "--trace",
+    ]);
+    ok(&run);
+    let stderr = text(&run.stderr);
+    let lines = trace_lines(&stderr);
+    let m = meta.addr().to_string();
+    let size = t.info.len();
+    let expect = [
+        ("->", "handshake info_hash=".to_string()),
+        ("->", "extended handshake m={ut_metadata: 1} ".to_string()),
+        ("<-", format!(" metadata_size={size} ")),
+        ("->", "ut_metadata request piece=0 (BEP 9:".to_string()),
+        (
+            "<-",
+            format!("ut_metadata data piece=0 total_size={size} [{size} bytes] (BEP 9:"),
+        ),
+    ];
+    for (dir, what) in expect {
+        assert!(
+            count(&lines, dir, &m, &what) >= 1,
+            "no `{dir} {m} ... {what}` line in:\n{stderr}"
+        );
+    }
+    check_peer_lines(&lines, seeder.addr(), content.len());
+    check_bounded(&stderr);
+}
+
+/// `bitsy seed --trace`: a raw peer dials in, asks for one block; the
+/// seed's trace shows the incoming handshake with no reserved bits, and
+/// what it sent back.
+#[test]
+fn seed_traces_an_incoming_peer() {
+    let tracker = FakeTracker::start();
+    let content = content();
+    let t = TestTorrent::single_file("seeded.bin", &content, 32 * 1024, &tracker.url());
+    let dir = TempDir::new("trace-seed");
+    let torrent = t.write_to(&dir.0);
+    let data = dir.0.join("seeded.bin");
+    std::fs::write(&data, &content).expect("write the data");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let seed = Bitsy::start(&[
+        "seed",
+        torrent.to_str().expect("a UTF-8 temp path"),
+        data.to_str().expect("a UTF-8 temp path"),
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--trace",
+    ]);
+    assert!(tracker.wait_for_event("started", Duration::from_secs(20)));
+    let mut peer = RawPeer::connect(SocketAddr::from(([127, 0, 0, 1], port)), &t.info_hash);
+    let me = peer
+        .stream
+        .local_addr()
+        .expect("a connected socket")
+        .to_string();
+    assert_eq!(peer.recv().map(|m| m.0), Some(raw_peer::BITFIELD));
+    peer.send(raw_peer::INTERESTED, &[]);
+    assert_eq!(peer.recv().map(|m| m.0), Some(raw_peer::UNCHOKE));
+    peer.request(1, 16384, 16384);
+    assert_eq!(peer.recv().map(|m| m.0), Some(raw_peer::PIECE));
+    let run = seed.interrupt();
+    let stderr = text(&run.stderr);
+    let lines = trace_lines(&stderr);
+    let expect = [
+        (
+            "<-",
+            "peer_id=-XX0000-testclient01 reserved=0000000000000000 [none] (BEP 3:",
+        ),
+        ("->", "handshake info_hash="),
+        ("->", "bitfield 7 of 7 pieces [1 bytes] (BEP 3:"),
+        ("<-", "interested (BEP 3:"),
+        ("->", "unchoke (BEP 3:"),
+        (
+            "<-",
+            "request index=1 begin=16384 length=16384 (BEP 3: ask for one block)",
+        ),
+        (
+            "->",
+            "piece index=1 begin=16384 [16384 bytes] (BEP 3: one block of data)",
+        ),
+    ];
+    for (dir, what) in expect {
+        assert!(
+            count(&lines, dir, &me, what) == 1,
+            "not one `{dir} {me} ... {what}` line in:\n{stderr}"
+        );
+    }
     check_bounded(&stderr);
 }
 
