@@ -345,6 +345,45 @@ fn seed_traces_an_incoming_peer() {
     check_bounded(&stderr);
 }
 
+/// `bitsy dht get-peers --trace` against one loopback node: each KRPC
+/// query and its response (BEP 5), paired by transaction id.
+#[test]
+fn dht_lookup_is_traced_datagram_by_datagram() {
+    let (_node, addr) = common::dht_node::loopback_node();
+    let hash = "ab".repeat(20);
+    let boot = addr.to_string();
+    let run = Bitsy::run(&[
+        "dht",
+        "get-peers",
+        &hash,
+        "--dht-bootstrap",
+        &boot,
+        "--trace",
+    ]);
+    let stderr = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(5), "no peers to find: {stderr}");
+    let lines = trace_lines(&stderr);
+    let query = "query get_peers t=";
+    let asked: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains(&format!("-> {boot} {query}")))
+        .collect();
+    assert!(!asked.is_empty(), "no get_peers query traced:\n{stderr}");
+    assert!(asked[0].contains(&format!(" info_hash={hash} (BEP 5: who has this torrent?")));
+    // The node's answer carries the same `t`.
+    let t = asked[0]
+        .split(" t=")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a transaction id");
+    let answer = format!("response t={t} id=");
+    assert!(
+        count(&lines, "<-", &boot, &answer) >= 1,
+        "no `<- {boot} {answer}` line in:\n{stderr}"
+    );
+    check_bounded(&stderr);
+}
+
 #[test]
 fn without_trace_there_are_no_trace_lines() {
     let tracker = FakeTracker::start();
