@@ -9,8 +9,9 @@
 //!
 //! Two halves, kept apart:
 //! - describing is pure: `wire` (the peer wire protocol, BEP 3 and its
-//!   extensions), `tracker` (HTTP and UDP announces) and `dht` (KRPC)
-//!   turn one parsed message into one line's text, and are tested line by
+//!   extensions), `tracker` (HTTP and UDP announces), `dht` (KRPC) and
+//!   `webseed` (BEP 19 range requests) turn one parsed message into one
+//!   line's text, and are tested line by
 //!   line without a socket;
 //! - writing is [`Trace::line`]: the threads that do the I/O call it where
 //!   a message has just been parsed (in) or is about to be written (out).
@@ -29,11 +30,12 @@
 //! network are cut and escaped, see [`printable`]).
 //!
 //! What it deliberately does not do: filter, buffer, or write to a file
-//! (`2> trace.log` does that), or trace the bytes of blocks and web seed
-//! ranges (one line per block is already the most a reader can follow).
+//! (`2> trace.log` does that), or show the bytes of blocks and web seed
+//! ranges (a line per block or range is the most a reader can follow).
 
 pub mod dht;
 pub mod tracker;
+pub mod webseed;
 pub mod wire;
 
 use std::fmt::{self, Display};

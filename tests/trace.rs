@@ -2,7 +2,10 @@
 //! loopback, found through a fake HTTP or UDP tracker, and its stderr must
 //! hold one annotated line per message: the announce and its answer, both
 //! handshakes, the seeder's bitfield, our interest, its unchoke, each
-//! request and each block (summarised, never dumped).
+//! request and each block (summarised, never dumped). Also traced: a
+//! magnet link's metadata phase (BEP 9), an incoming peer of `bitsy
+//! seed`, a `dht get-peers` lookup (BEP 5) and web seed ranges (BEP 19);
+//! and without `--trace` there is no trace line at all.
 //!
 //! Every run is bounded by `common::bitsy::LIMIT` times the slow factor
 //! (`common::slow::scaled`), and the child is stopped by PID.
@@ -11,6 +14,7 @@ mod common;
 
 use common::fake_metadata_peer::{FakeMetadataPeer, MetaBehaviour};
 use common::fake_udp_tracker::{FakeUdpTracker, action, announce_answer, connect_answer, tid};
+use common::fake_web_seed::{FakeWebSeed, Fault};
 use common::raw_peer::{self, RawPeer};
 use common::{Behaviour, Bitsy, FakeSeeder, FakeTracker, TempDir, TestTorrent, ok, text};
 use std::net::{SocketAddr, TcpListener};
@@ -381,6 +385,28 @@ fn dht_lookup_is_traced_datagram_by_datagram() {
         count(&lines, "<-", &boot, &answer) >= 1,
         "no `<- {boot} {answer}` line in:\n{stderr}"
     );
+    check_bounded(&stderr);
+}
+
+/// A torrent whose only source is a web seed (BEP 19): each range
+/// request and its answer, the body counted.
+#[test]
+fn web_seed_ranges_are_traced() {
+    let content = content();
+    let t0 = TestTorrent::single_file("ws.bin", &content, 32 * 1024, "");
+    let web = FakeWebSeed::start(&[("/dl/ws.bin", &content)], Fault::None);
+    let url = web.url("/dl/ws.bin");
+    let t = t0.with_url_list("", &[&url]);
+    let stderr = traced_download("trace-webseed", &t, &content);
+    let lines = trace_lines(&stderr);
+    let asked: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains(&format!("-> {url} GET Range: bytes=")))
+        .collect();
+    assert!(!asked.is_empty(), "no range request traced:\n{stderr}");
+    assert!(asked.iter().all(|l| l.contains("-byte file] (BEP 19:")));
+    let answers = count(&lines, "<-", &url, "206 Partial Content [");
+    assert_eq!(answers, asked.len(), "each range has its answer:\n{stderr}");
     check_bounded(&stderr);
 }
 
