@@ -18,10 +18,11 @@
 //!
 //! A [`Trace`] is a small `Copy` value handed to each of those threads
 //! (in `PeerContext`, the tracker thread's `Trackers`, the DHT thread's
-//! config, the metadata fetch's `Identity`), not a global: a test or a
-//! second torrent in one process can trace or not on its own, and what
-//! a thread may print is visible in what it is given. Off, a call is one
-//! branch: the describing closure is not run, nothing is formatted.
+//! config, the metadata fetch's `Identity`, the web seeds'
+//! `SeedContext`), not a global: a test or a second torrent in one
+//! process can trace or not on its own, and what a thread may print is
+//! visible in what it is given. Off, a call is one branch: the
+//! describing closure is not run, nothing is formatted.
 //!
 //! Invariants: a line goes to stderr (stdout is for `--json` and `-o -`)
 //! in one `write_all` on the locked stderr, so lines from different
