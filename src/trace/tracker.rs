@@ -146,7 +146,8 @@ pub fn udp_error(message: &str) -> String {
 /// A UDP exchange that ended without an answer we can use.
 pub fn udp_failed(why: &str) -> String {
     format!(
-        "no answer: {} (BEP 15: resent after 15 s, 30 s, then given up for this announce)",
+        "failed: {} (BEP 15: no usable answer from this address this time; a request \
+         unanswered is sent again after 15 s, then 30 s)",
         printable(why)
     )
 }

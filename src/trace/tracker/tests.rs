@@ -97,8 +97,8 @@ fn answers_and_failures() {
         ),
         (
             udp_failed("no answer in 4 s (1 sends)"),
-            "no answer: no answer in 4 s (1 sends) (BEP 15: resent after 15 s, 30 s, then given \
-             up for this announce)",
+            "failed: no answer in 4 s (1 sends) (BEP 15: no usable answer from this address this \
+             time; a request unanswered is sent again after 15 s, then 30 s)",
         ),
     ];
     for (got, want) in table {
