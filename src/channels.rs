@@ -22,6 +22,7 @@
 use crate::block_pool::{BlockBuf, BlockPool};
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
 use crate::ids::{ConnId, InfoHash, PeerId};
+use crate::trace::Trace;
 use crate::wire::bitfield::Bitfield;
 use crate::wire::ext_handshake::ClientName;
 use crate::wire::ut_pex::PexMessage;
@@ -158,4 +159,6 @@ pub struct PeerContext {
     /// Buffers for received blocks (and their budget), back in the pool
     /// once the main thread has copied them into their piece.
     pub blocks: BlockPool,
+    /// `--trace`: each message in and out, one line on stderr.
+    pub trace: Trace,
 }

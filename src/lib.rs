@@ -103,6 +103,8 @@ pub mod json;
 pub mod event_stream;
 pub mod progress;
 pub mod session;
+// `--trace`: every message in and out, annotated (the describing is pure).
+pub mod trace;
 
 // ── The other commands ─────────────────────────────────────────────────
 pub mod verify;

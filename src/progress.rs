@@ -148,6 +148,14 @@ impl Progress {
         }
     }
 
+    /// Prints the status as plain lines, as in a pipe, even on a
+    /// terminal: with `--trace`, a line redrawn in place would be torn
+    /// by the trace lines written between its redraws.
+    pub fn plain(mut self) -> Self {
+        self.tty = false;
+        self
+    }
+
     /// Shows the status (on a terminal) or prints it every few seconds.
     pub fn update(&mut self, s: &Status) {
         if self.events.is_some() {

@@ -46,6 +46,7 @@ fn request(info_hash: InfoHash, peers: &[SocketAddr]) -> FetchRequest {
         stall_timeout: Some(Duration::from_secs(10)),
         bind: std::net::Ipv4Addr::LOCALHOST.into(),
         dht: None,
+        trace: bitsy::trace::Trace::OFF,
     }
 }
 

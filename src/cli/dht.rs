@@ -11,6 +11,7 @@ use crate::dht::node_id::NodeId;
 use crate::dht::thread::{Command as DhtCommand, Config, Dht, Finding};
 use crate::error::{Error, Result};
 use crate::ids::InfoHash;
+use crate::trace::Trace;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ pub fn get_peers(
     info_hash: InfoHash,
     bootstrap: &[String],
     port: u16,
+    trace: Trace,
     stop: &AtomicBool,
 ) -> Result<()> {
     let mut nodes = Vec::new();
@@ -34,6 +36,7 @@ pub fn get_peers(
         bootstrap: nodes,
         routers: Vec::new(),
         state: None,
+        trace,
     };
     let (dht, _) = Dht::spawn(cfg).map_err(|e| Error::Other {
         context: "cannot start the DHT node".into(),

@@ -65,6 +65,7 @@ pub fn load(
         stall_timeout: config.stall_timeout,
         bind: config.bind,
         dht: config.dht.clone(),
+        trace: config.trace,
     };
     let mut meta = metadata::fetch(&req, stop, progress)?;
     // A --select past the last file is refused before the copy is kept:

@@ -89,6 +89,8 @@ pub enum Command {
         /// `--dht-bootstrap HOST:PORT`, as typed (resolved when run).
         bootstrap: Vec<String>,
         port: u16,
+        /// `--trace`: every KRPC message, annotated, on stderr.
+        trace: crate::trace::Trace,
     },
     /// `bitsy --help`, or `bitsy help COMMAND` / `bitsy COMMAND --help`.
     Help(Option<Topic>),

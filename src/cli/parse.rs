@@ -30,6 +30,7 @@ use crate::error::Result;
 use crate::magnet::Magnet;
 use crate::selection::Select;
 use crate::session::{Config, SeedPolicy};
+use crate::trace::Trace;
 use crate::tracker::scheme;
 use crate::tracker_server::TrackerConfig;
 use std::ffi::OsString;
@@ -220,6 +221,7 @@ fn peer_options(a: &mut Args) -> Result<Config> {
     c.quiet = a.flag(value::QUIET);
     c.verbose = a.flag(value::VERBOSE);
     c.json = a.flag(value::JSON);
+    c.trace = trace(a);
     let bootstrap = a.values(value::DHT_BOOTSTRAP, value::text)?;
     c.dht = match (a.flag(value::NO_DHT), bootstrap.is_empty()) {
         (true, false) => return Err(a.error("give --no-dht or --dht-bootstrap, not both")),
@@ -227,9 +229,19 @@ fn peer_options(a: &mut Args) -> Result<Config> {
         (false, _) => Some(DhtSettings {
             bootstrap,
             state: None, // where is decided with the download's folder (`run`)
+            trace: c.trace,
         }),
     };
     Ok(c)
+}
+
+/// `--trace`: on, counting seconds from now (the start of the program).
+fn trace(a: &mut Args) -> Trace {
+    if a.flag(value::TRACE) {
+        Trace::starting_now()
+    } else {
+        Trace::OFF
+    }
 }
 
 fn create(mut a: Args) -> Result<Command> {
@@ -312,6 +324,7 @@ fn tracker(mut a: Args) -> Result<Command> {
 fn dht(mut a: Args) -> Result<Command> {
     let bootstrap = a.values(value::DHT_BOOTSTRAP, value::text)?;
     let port = a.value(value::PORT, value::port)?.unwrap_or(0);
+    let trace = trace(&mut a);
     let [action, hash] = a.positionals(["an action (get-peers)", "an INFOHASH"])?;
     let (action, hash) = (action.to_string_lossy(), hash.to_string_lossy());
     if action != "get-peers" {
@@ -326,5 +339,6 @@ fn dht(mut a: Args) -> Result<Command> {
         info_hash,
         bootstrap,
         port,
+        trace,
     })
 }

@@ -106,7 +106,8 @@ pub fn run(cmd: Command) -> Result<()> {
             info_hash,
             bootstrap,
             port,
-        } => super::dht::get_peers(info_hash, &bootstrap, port, &*stop_flag()?)?,
+            trace,
+        } => super::dht::get_peers(info_hash, &bootstrap, port, trace, &*stop_flag()?)?,
     }
     Ok(())
 }
@@ -179,10 +180,13 @@ fn seed(
     transfer(&meta, &root, specs, how, job, stop, progress)
 }
 
-/// The status line, or with `--json` the event stream, which opens with
-/// `start`.
+/// The status line (as plain lines with `--trace`, so the two never share
+/// a line), or with `--json` the event stream, which opens with `start`.
 fn progress_for(config: &Config, command: &'static str, source: String) -> Progress {
-    let progress = Progress::new(config.quiet);
+    let mut progress = Progress::new(config.quiet);
+    if config.trace.is_on() {
+        progress = progress.plain();
+    }
     if !config.json {
         return progress;
     }

@@ -445,3 +445,32 @@ fn streaming_and_json_are_refused_together() {
     assert!(p(&["download", "a.torrent", "-o", "-"]).is_ok());
     assert!(p(&["download", "a.torrent", "-o", "out", "--json"]).is_ok());
 }
+
+#[test]
+fn trace_is_on_for_transfers_and_dht_lookups_only() {
+    let (_, _, off) = download_config(&["x.torrent"]);
+    assert!(!off.trace.is_on());
+    let (_, _, on) = download_config(&["x.torrent", "--trace"]);
+    assert!(on.trace.is_on());
+    // The DHT node of the transfer traces too.
+    assert!(on.dht.as_ref().is_some_and(|d| d.trace.is_on()));
+    let Ok(Command::Seed { config, .. }) = p(&["seed", "--trace", "x.torrent", "data"]) else {
+        panic!("not a seed")
+    };
+    assert!(config.trace.is_on());
+    let hash = "ab".repeat(20);
+    let Ok(Command::DhtGetPeers { trace, .. }) = p(&["dht", "get-peers", &hash, "--trace"]) else {
+        panic!("not a dht lookup")
+    };
+    assert!(trace.is_on());
+    let others: [&[&str]; 4] = [
+        &["create", "dir", "-o", "x.torrent", "--trace"],
+        &["verify", "x.torrent", "data", "--trace"],
+        &["info", "x.torrent", "--trace"],
+        &["tracker", "--trace"],
+    ];
+    for args in others {
+        let m = usage_message(args);
+        assert!(m.contains("does not take --trace"), "{args:?}: {m}");
+    }
+}

@@ -101,6 +101,10 @@ options:
   -v, --verbose          say why peers come and go
   --json                 events for scripts on stdout, one JSON object a
                          line (see the README); no status line
+  --trace                every message to and from peers, trackers and the
+                         DHT on stderr, one line each, with its BEP and
+                         what its fields mean (the status line is then
+                         printed as plain lines)
 
 environment:
   SSL_CERT_FILE, SSL_CERT_DIR
@@ -135,6 +139,10 @@ options:
   -v, --verbose          say why peers come and go
   --json                 events for scripts on stdout, one JSON object a
                          line (see the README); no status line
+  --trace                every message to and from peers, trackers and the
+                         DHT on stderr, one line each, with its BEP and
+                         what its fields mean (the status line is then
+                         printed as plain lines)
 ";
 
 const CREATE: &str = "\
@@ -205,6 +213,8 @@ options:
   --dht-bootstrap HOST:PORT   a node to start from (repeatable); without
                               one the lookup has nowhere to start
   --port N                    UDP port to use (default: any free one)
+  --trace                     every KRPC message (BEP 5) on stderr, one
+                              line each, with what its fields mean
 ";
 
 /// The help text of one command.

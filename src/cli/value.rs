@@ -134,10 +134,11 @@ pub const NO_DHT: Opt = flag(None, "--no-dht");
 pub const JSON: Opt = flag(None, "--json");
 pub const WHY: Opt = flag(None, "--why");
 pub const RECHECK: Opt = flag(None, "--recheck");
+pub const TRACE: Opt = flag(None, "--trace");
 
 /// Every flag (an option without a value).
 pub const FLAGS: &[Opt] = &[
-    QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, JSON, WHY, RECHECK,
+    QUIET, VERBOSE, HELP, VERSION, SEED, PRIVATE, NO_DHT, JSON, WHY, RECHECK, TRACE,
 ];
 
 pub fn port(s: &str) -> Option<u16> {

@@ -17,6 +17,7 @@
 use super::state;
 use super::thread::{Config, Dht, ROUTERS, bind_near};
 use crate::progress::Progress;
+use crate::trace::Trace;
 use std::fs;
 use std::net::{IpAddr, Ipv4Addr, SocketAddrV4};
 use std::path::{Path, PathBuf};
@@ -30,6 +31,8 @@ pub struct DhtSettings {
     pub bootstrap: Vec<String>,
     /// Where the routing table is read from and saved to.
     pub state: Option<PathBuf>,
+    /// `--trace`: each KRPC message in and out, one line on stderr.
+    pub trace: Trace,
 }
 
 /// Starts the node for a session (or the metadata phase) listening for
@@ -68,6 +71,7 @@ pub fn start(
             bootstrap,
             routers,
             state: settings.state.clone(),
+            trace: settings.trace,
         })
     });
     match spawned {
@@ -113,6 +117,7 @@ mod tests {
         DhtSettings {
             bootstrap: bootstrap.iter().map(|s| s.to_string()).collect(),
             state: None,
+            trace: Trace::OFF,
         }
     }
 

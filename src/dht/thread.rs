@@ -34,6 +34,8 @@ use super::lookup::Hop;
 use super::node::{MAX_BOOTSTRAP, Node, Out};
 use super::node_id::NodeId;
 use super::state::{self, Saved};
+use crate::trace::dht as describe;
+use crate::trace::{Dir, Trace};
 use crossbeam_channel::{Receiver, Sender, TryRecvError, bounded};
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
@@ -97,6 +99,8 @@ pub struct Config {
     pub routers: Vec<String>,
     /// Where the routing table is read from and saved to.
     pub state: Option<PathBuf>,
+    /// `--trace`: each datagram in and out, one line on stderr.
+    pub trace: Trace,
 }
 
 /// The main thread's end of a running DHT node.
@@ -136,7 +140,7 @@ impl Dht {
         let handle = thread::Builder::new()
             .name("dht".into())
             .stack_size(STACK_SIZE)
-            .spawn(move || run(socket, node, &cmd_rx, &find_tx, state_path))?;
+            .spawn(move || run(socket, node, &cmd_rx, &find_tx, state_path, cfg.trace))?;
         let dht = Dht {
             commands: cmd_tx,
             findings: find_rx,
@@ -162,6 +166,7 @@ fn run(
     commands: &Receiver<Command>,
     findings: &Sender<Finding>,
     state_path: Option<PathBuf>,
+    trace: Trace,
 ) {
     let mut buf = vec![0u8; MAX_PACKET + 1];
     let mut last_tick = Instant::now();
@@ -189,6 +194,7 @@ fn run(
         match socket.recv_from(&mut buf) {
             Ok((n, SocketAddr::V4(from))) if n <= MAX_PACKET => {
                 let bytes = buf.get(..n).unwrap_or_default();
+                trace.line(Dir::In, from, || describe::datagram(bytes));
                 outs.extend(node.on_datagram(bytes, from, Instant::now()));
             }
             // Too long, IPv6, or nothing within the tick.
@@ -202,6 +208,7 @@ fn run(
         for out in outs {
             let finding = match out {
                 Out::Send(to, bytes) => {
+                    trace.line(Dir::Out, to, || describe::datagram(&bytes));
                     let _ = socket.send_to(&bytes, to);
                     continue;
                 }
@@ -284,6 +291,7 @@ mod tests {
             bootstrap,
             routers: Vec::new(),
             state,
+            trace: Trace::OFF,
         };
         Dht::spawn(cfg).unwrap().0
     }

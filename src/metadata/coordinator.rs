@@ -72,7 +72,8 @@ impl<'a> Coordinator<'a> {
             req.info_hash,
             req.our_id,
             req.listen_port,
-        );
+        )
+        .with_trace(req.trace);
         for m in trackers.skipped() {
             progress.message(m);
         }
@@ -110,6 +111,7 @@ impl<'a> Coordinator<'a> {
                 info_hash: req.info_hash,
                 our_id: req.our_id,
                 listen_port: req.listen_port,
+                trace: req.trace,
             },
             events_tx,
             events,

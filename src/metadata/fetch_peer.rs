@@ -27,6 +27,7 @@
 
 use crate::ids::{ConnId, InfoHash, PeerId};
 use crate::peer::{self, Close, HANDSHAKE_TIMEOUT, KEEPALIVE_AFTER, RECEIVE_LIMIT, TICK};
+use crate::trace::{self, Dir, Trace};
 use crate::wire::ext_handshake::{ClientName, ExtHandshake, MAX_METADATA_SIZE};
 use crate::wire::extended::{Extension, HANDSHAKE_ID};
 use crate::wire::frame::{FrameReader, max_frame_len};
@@ -79,6 +80,8 @@ pub struct Identity {
     pub info_hash: InfoHash,
     pub our_id: PeerId,
     pub listen_port: u16,
+    /// `--trace`: each message in and out, one line on stderr.
+    pub trace: Trace,
 }
 
 /// Starts the thread for `addr`.
@@ -142,12 +145,15 @@ fn run(
     events: &Sender<FetchEvent>,
     cmds: Receiver<FetchCommand>,
 ) -> Result<std::convert::Infallible, Close> {
-    let (stream, theirs) = peer::dial(&Handshake::new(me.info_hash, me.our_id), addr)?;
+    let ours = Handshake::new(me.info_hash, me.our_id);
+    let (stream, theirs) = peer::dial(&ours, addr, me.trace)?;
     if !theirs.supports_extensions() {
         return Err(Close::quiet("the peer does not speak BEP 10"));
     }
     let mut p = FetchPeer {
         conn,
+        addr,
+        trace: me.trace,
         stream,
         events,
         frames: FrameReader::new(max_frame_len(MAX_BITFIELD_LEN)),
@@ -176,6 +182,8 @@ fn run(
 
 struct FetchPeer<'a> {
     conn: ConnId,
+    addr: SocketAddr,
+    trace: Trace,
     stream: TcpStream,
     events: &'a Sender<FetchEvent>,
     frames: FrameReader,
@@ -200,6 +208,7 @@ impl FetchPeer<'_> {
     }
 
     fn send(&mut self, msg: &Message) -> Result<(), Close> {
+        self.trace_message(Dir::Out, msg);
         let mut out = Vec::new();
         msg.encode_into(&mut out);
         self.stream
@@ -260,12 +269,30 @@ impl FetchPeer<'_> {
         }
         self.last_read = Instant::now();
         while let Some(msg) = peer::next_message(&mut self.frames, Vec::new)? {
+            self.trace_message(Dir::In, &msg);
             // No torrent yet: pieces, haves, chokes mean nothing.
             if let Message::Extended { id, payload } = msg {
                 self.extended(id, &payload)?;
             }
         }
         Ok(())
+    }
+
+    /// `--trace`: one line; `ut_metadata` is the only extension here
+    /// (ours coming in, the peer's id going out).
+    fn trace_message(&self, dir: Dir, msg: &Message) {
+        self.trace.line(dir, self.addr, || {
+            let ext = match (dir, msg) {
+                (Dir::In, Message::Extended { id, .. }) => {
+                    Some(Extension::UtMetadata).filter(|e| e.local_id() == *id)
+                }
+                (_, Message::Extended { id, .. }) => {
+                    Some(Extension::UtMetadata).filter(|_| self.their_id == Some(*id))
+                }
+                _ => None,
+            };
+            trace::wire::message(msg, None, ext)
+        });
     }
 
     fn extended(&mut self, id: u8, payload: &[u8]) -> Result<(), Close> {

@@ -109,6 +109,8 @@ pub struct FetchRequest {
     pub bind: IpAddr,
     /// A DHT node finds peers too (BEP 5); `None` with `--no-dht`.
     pub dht: Option<DhtSettings>,
+    /// `--trace`: peer, tracker and DHT messages, one line each on stderr.
+    pub trace: crate::trace::Trace,
 }
 
 /// Fetches and checks the info dictionary named by `req.info_hash`. The

@@ -20,6 +20,7 @@
 use super::{CONNECT_TIMEOUT, Close, HANDSHAKE_TIMEOUT, WRITE_TIMEOUT};
 use crate::channels::PeerContext;
 use crate::ids::{InfoHash, PeerId};
+use crate::trace::{Dir, Trace, wire};
 use crate::wire::handshake::{HANDSHAKE_LEN, Handshake, check_first_byte};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -29,7 +30,7 @@ pub(super) fn outgoing(
     ctx: &PeerContext,
     addr: SocketAddr,
 ) -> Result<(TcpStream, Handshake), Close> {
-    dial(&ours(ctx), addr)
+    dial(&ours(ctx), addr, ctx.trace)
 }
 
 /// Our handshake for this torrent: with the DHT bit when a node runs.
@@ -44,23 +45,32 @@ fn ours(ctx: &PeerContext) -> Handshake {
 
 /// [`outgoing`] for a torrent known only by its infohash (the metadata
 /// fetch of a magnet link has no `PeerContext` yet).
-pub(crate) fn dial(ours: &Handshake, addr: SocketAddr) -> Result<(TcpStream, Handshake), Close> {
+pub(crate) fn dial(
+    ours: &Handshake,
+    addr: SocketAddr,
+    trace: Trace,
+) -> Result<(TcpStream, Handshake), Close> {
     let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| Close::io("connecting", &e))?;
     set_timeouts(&stream)?;
+    trace.line(Dir::Out, addr, || wire::handshake(ours));
     send_ours(&mut stream, ours)?;
-    let theirs = read_theirs(&mut stream, ours.info_hash, ours.peer_id)?;
+    let theirs = read_theirs(&mut stream, ours.info_hash, ours.peer_id, (trace, addr))?;
     Ok((stream, theirs))
 }
 
-/// Reads and checks the handshake of a peer that dialled us, then replies.
+/// Reads and checks the handshake of `addr`, which dialled us, then
+/// replies.
 pub(super) fn incoming(
     ctx: &PeerContext,
     mut stream: TcpStream,
+    addr: SocketAddr,
 ) -> Result<(TcpStream, Handshake), Close> {
     set_timeouts(&stream)?;
-    let theirs = read_theirs(&mut stream, ctx.info_hash, ctx.our_id)?;
-    send_ours(&mut stream, &ours(ctx))?;
+    let theirs = read_theirs(&mut stream, ctx.info_hash, ctx.our_id, (ctx.trace, addr))?;
+    let ours = ours(ctx);
+    ctx.trace.line(Dir::Out, addr, || wire::handshake(&ours));
+    send_ours(&mut stream, &ours)?;
     Ok((stream, theirs))
 }
 
@@ -81,10 +91,13 @@ fn send_ours(stream: &mut TcpStream, ours: &Handshake) -> Result<(), Close> {
         .map_err(|e| Close::io("sending handshake", &e))
 }
 
+/// Reads the peer's handshake (traced as it arrives, before the checks,
+/// so a refused one shows too).
 fn read_theirs(
     stream: &mut TcpStream,
     info_hash: InfoHash,
     our_id: PeerId,
+    (trace, addr): (Trace, SocketAddr),
 ) -> Result<Handshake, Close> {
     let mut bytes = [0u8; HANDSHAKE_LEN];
     let (first, rest) = bytes.split_at_mut(1);
@@ -96,6 +109,7 @@ fn read_theirs(
         .read_exact(rest)
         .map_err(|e| Close::io("reading handshake", &e))?;
     let theirs = Handshake::parse(&bytes).map_err(|e| Close::misbehaved(e.to_string()))?;
+    trace.line(Dir::In, addr, || wire::handshake(&theirs));
     check(&theirs, info_hash, our_id)?;
     Ok(theirs)
 }

@@ -19,13 +19,15 @@
 //! messages are handled in `connection/extended.rs`: BEP 9's metadata
 //! requests in `connection/ut_metadata.rs`, BEP 11's peer exchange in
 //! `connection/pex.rs`; BEP 6's fast extension (our piece set, requests we
-//! serve or reject) in `connection/fast.rs`.
+//! serve or reject) in `connection/fast.rs`. `--trace` lines are
+//! written in `connection/traced.rs`.
 
 use super::requests::Requests;
 use super::upload::{Uploads, Wanted};
 use super::{Close, KEEPALIVE_AFTER, RECEIVE_LIMIT};
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
+use crate::trace::Dir;
 use crate::wire::bitfield::Bitfield;
 use crate::wire::extended::PeerIds;
 use crate::wire::frame::{FrameReader, max_frame_len};
@@ -33,13 +35,15 @@ use crate::wire::message::Message;
 use crossbeam_channel::{Receiver, TryRecvError};
 pub use fast::ALLOWED_FAST_K;
 use std::io::Write;
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 pub(super) struct Connection<'a> {
     ctx: &'a PeerContext,
     conn: ConnId,
     stream: TcpStream,
+    /// The peer's address, for trace lines (looked up only with `--trace`).
+    addr: Option<SocketAddr>,
     cmds: Receiver<PeerCommand>,
     frames: FrameReader,
     /// Reused for every message we write (a `piece` is built in place).
@@ -101,9 +105,11 @@ impl<'a> Connection<'a> {
         cmds: Receiver<PeerCommand>,
     ) -> Self {
         let now = Instant::now();
+        let addr = ctx.trace.is_on().then(|| stream.peer_addr().ok()).flatten();
         Connection {
             ctx,
             conn,
+            addr,
             stream,
             cmds,
             frames: FrameReader::new(max_frame_len(ctx.geometry.bitfield_len())),
@@ -184,6 +190,7 @@ impl<'a> Connection<'a> {
     }
 
     fn send(&mut self, msg: &Message) -> Result<(), Close> {
+        self.trace_message(Dir::Out, msg);
         if self.corked {
             msg.encode_into(&mut self.out);
             return Ok(());
@@ -355,6 +362,7 @@ mod fast;
 mod pex;
 mod read;
 mod serve;
+mod traced;
 mod ut_metadata;
 #[cfg(test)]
 mod tests;

@@ -153,7 +153,7 @@ pub fn spawn_incoming(
         .name(format!("peer-{addr}"))
         .spawn(move || {
             let closer = Closer::new(&ctx, conn);
-            let close = match connect::incoming(&ctx, stream) {
+            let close = match connect::incoming(&ctx, stream, addr) {
                 Ok((stream, theirs)) => {
                     session(&ctx, conn, stream, addr, &theirs, our_pieces, cmds)
                 }

@@ -4,6 +4,7 @@
 use super::DEFAULT_PARTIAL_BUDGET;
 use crate::dht::DhtSettings;
 use crate::selection::Select;
+use crate::trace::Trace;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU64;
 use std::sync::Arc;
@@ -65,6 +66,9 @@ pub struct Config {
     /// `--recheck`: read and hash all data on disk at the start, ignoring
     /// the resume state (`storage/resume.rs`).
     pub recheck: bool,
+    /// `--trace`: every message to and from peers, trackers and the DHT,
+    /// one annotated line each on stderr.
+    pub trace: Trace,
 }
 
 impl Default for Config {
@@ -87,6 +91,7 @@ impl Default for Config {
             why: false,
             why_signal: None,
             recheck: false,
+            trace: Trace::OFF,
         }
     }
 }

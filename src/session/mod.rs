@@ -174,6 +174,7 @@ pub fn run(
         private: meta.private,
         dht_port: dht.as_ref().map(|d| d.port),
         blocks: BlockPool::default(),
+        trace: cfg.trace,
     });
     let mut s = Session {
         meta,

@@ -115,7 +115,8 @@ pub(super) fn sources(
     port: u16,
     progress: &mut Progress,
 ) -> Result<Sources> {
-    let trackers = Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port);
+    let trackers =
+        Trackers::new(meta.trackers.clone(), meta.info_hash, our_id, port).with_trace(cfg.trace);
     for m in trackers.skipped() {
         progress.message(m);
     }

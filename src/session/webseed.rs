@@ -145,6 +145,7 @@ impl Session<'_> {
             layout,
             events: tx,
             stop: self.web.stop.clone(),
+            trace: self.cfg.trace,
         });
         self.web.events = rx;
         for url in urls {

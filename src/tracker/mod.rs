@@ -35,6 +35,7 @@ pub mod tls;
 
 use crate::ids::{InfoHash, PeerId};
 use crate::rng;
+use crate::trace::{self, Dir, Trace};
 use crossbeam_channel::{Receiver, Sender};
 use std::net::SocketAddr;
 use std::thread;
@@ -109,6 +110,8 @@ pub struct Trackers {
     /// The UDP side; owns the BEP 15 connection ids of this torrent's
     /// trackers (the tracker thread owns this struct).
     udp: udp::UdpClient,
+    /// `--trace`: each announce and answer, one line on stderr.
+    trace: Trace,
 }
 
 impl Trackers {
@@ -131,7 +134,15 @@ impl Trackers {
             key: rng::random_u64() as u32,
             agent: announce::agent(announce::CONNECT_TIMEOUT, announce::OVERALL_TIMEOUT),
             udp: udp::UdpClient::default(),
+            trace: Trace::OFF,
         }
+    }
+
+    /// Traces every announce and answer (`--trace`), HTTP and UDP.
+    pub fn with_trace(mut self, trace: Trace) -> Trackers {
+        self.trace = trace;
+        self.udp.trace = trace;
+        self
     }
 
     /// Replaces the connect and overall timeouts (defaults:
@@ -142,6 +153,7 @@ impl Trackers {
     pub fn with_timeouts(mut self, connect: Duration, overall: Duration) -> Trackers {
         self.agent = announce::agent(connect, overall);
         self.udp = udp::UdpClient::with_budget(overall);
+        self.udp.trace = self.trace;
         self
     }
 
@@ -157,20 +169,19 @@ impl Trackers {
         };
         let agent = &self.agent;
         let udp = &mut self.udp;
+        let tracer = self.trace;
         let result = self.tiers.try_in_order(|base| {
             if let Ok(scheme::Transport::Udp) = scheme::check(base) {
                 return udp.announce(base, &params);
             }
             let url = announce::build_url(base, &params);
-            let raw = announce::fetch(agent, &url)?;
-            response::parse(&raw.body).map_err(|e| match e {
-                response::ResponseError::Failure(_) => e.to_string(),
-                // A body that is not an answer: the status says more.
-                response::ResponseError::Malformed(_) if raw.status != 200 => {
-                    format!("HTTP {} ({e})", raw.status)
-                }
-                response::ResponseError::Malformed(_) => e.to_string(),
-            })
+            tracer.line(Dir::Out, base, || trace::tracker::http_announce(&params));
+            let answer = http_answer(agent, &url);
+            match &answer {
+                Ok(r) => tracer.line(Dir::In, base, || trace::tracker::announced(r, 3)),
+                Err(why) => tracer.line(Dir::Note, base, || trace::tracker::http_failed(why)),
+            }
+            answer
         });
         match result {
             Ok((url, response)) => AnnounceOutcome::Ok { url, response },
@@ -194,6 +205,19 @@ impl Trackers {
     pub fn peer_id(&self) -> &PeerId {
         &self.peer_id
     }
+}
+
+/// One HTTP announce to `url`: the tracker's answer, or why there is none.
+fn http_answer(agent: &ureq::Agent, url: &str) -> Result<AnnounceResponse, String> {
+    let raw = announce::fetch(agent, url)?;
+    response::parse(&raw.body).map_err(|e| match e {
+        response::ResponseError::Failure(_) => e.to_string(),
+        // A body that is not an answer: the status says more.
+        response::ResponseError::Malformed(_) if raw.status != 200 => {
+            format!("HTTP {} ({e})", raw.status)
+        }
+        response::ResponseError::Malformed(_) => e.to_string(),
+    })
 }
 
 /// Runs announces on their own thread so the main thread never blocks on

@@ -36,6 +36,7 @@ use super::udp_url::UdpUrl;
 use super::udp_wire::{EVENT_COMPLETED, EVENT_NONE, EVENT_STARTED, EVENT_STOPPED};
 use super::{AnnounceEvent, AnnounceResponse};
 use crate::rng;
+use crate::trace::{self, Dir, Trace};
 use std::io::ErrorKind;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
@@ -57,6 +58,8 @@ pub const STOPPED_BUDGET: Duration = Duration::from_secs(4);
 pub struct UdpClient {
     ids: ConnectionIds,
     budget: Duration,
+    /// `--trace`: each request and answer, one line on stderr.
+    pub(super) trace: Trace,
 }
 
 impl Default for UdpClient {
@@ -71,6 +74,7 @@ impl UdpClient {
         UdpClient {
             ids: ConnectionIds::default(),
             budget,
+            trace: Trace::OFF,
         }
     }
 
@@ -131,7 +135,11 @@ impl UdpClient {
             None => {
                 let tid = transaction_id();
                 let request = udp_packet::connect_request(tid);
-                match exchange(&socket, &request, tid, Expect::Connect, &mut clock)? {
+                self.trace
+                    .line(Dir::Out, addr, || trace::tracker::udp_connect(tid));
+                let answer = exchange(&socket, &request, tid, Expect::Connect, &mut clock);
+                self.trace_answer(addr, &answer);
+                match answer? {
                     Answer::Connected(id) => {
                         self.ids.insert(addr, id, Instant::now());
                         id
@@ -141,11 +149,15 @@ impl UdpClient {
             }
         };
         let tid = transaction_id();
-        let request = udp_packet::announce_request(&fields(p, connection_id, tid, target))?;
+        let fields = fields(p, connection_id, tid, target);
+        let request = udp_packet::announce_request(&fields)?;
+        self.trace
+            .line(Dir::Out, addr, || trace::tracker::udp_announce(&fields));
         let expect = Expect::Announce {
             ipv6: addr.is_ipv6(),
         };
         let answer = exchange(&socket, &request, tid, expect, &mut clock);
+        self.trace_answer(addr, &answer);
         match answer {
             Ok(Answer::Announced(response)) => Ok(response),
             other => {
@@ -155,6 +167,19 @@ impl UdpClient {
                 Err(other.map_or_else(|e| e, refusal))
             }
         }
+    }
+}
+
+impl UdpClient {
+    /// `--trace`: what came back from `addr`, or that nothing did.
+    fn trace_answer(&self, addr: SocketAddr, answer: &Result<Answer, String>) {
+        let dir = if answer.is_ok() { Dir::In } else { Dir::Note };
+        self.trace.line(dir, addr, || match answer {
+            Ok(Answer::Connected(id)) => trace::tracker::udp_connected(*id),
+            Ok(Answer::Announced(r)) => trace::tracker::announced(r, 15),
+            Ok(Answer::Error(message)) => trace::tracker::udp_error(message),
+            Err(why) => trace::tracker::udp_failed(why),
+        });
     }
 }
 

@@ -21,6 +21,8 @@ use crate::geometry::{Geometry, PieceIndex};
 use crate::ids::ConnId;
 use crate::metainfo::FileEntry;
 use crate::storage::Layout;
+use crate::trace::webseed as describe;
+use crate::trace::{Dir, Trace};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use std::io;
 use std::sync::Arc;
@@ -54,6 +56,8 @@ pub(crate) struct SeedContext {
     pub events: Sender<WebSeedEvent>,
     /// Set when the session ends: fetches stop between reads.
     pub stop: Arc<AtomicBool>,
+    /// `--trace`: each range request and its outcome, one line on stderr.
+    pub trace: Trace,
 }
 
 /// Starts the thread of connection `conn` to the web seed `base`.
@@ -164,7 +168,15 @@ impl Closer<'_> {
                 len: span_len,
                 file_len: file.length,
             };
-            fetch::fetch(agent, range, &mut |bytes| pieces.push(bytes))?;
+            let trace = self.ctx.trace;
+            trace.line(Dir::Out, &url, || describe::range_request(&range));
+            let fetched = fetch::fetch(agent, range, &mut |bytes| pieces.push(bytes));
+            match &fetched {
+                Ok(()) => trace.line(Dir::In, &url, || describe::range_answer(&range)),
+                Err(FetchError::Stopped) => {}
+                Err(e) => trace.line(Dir::Note, &url, || describe::range_failed(&e.to_string())),
+            }
+            fetched?;
         }
         Ok(())
     }

@@ -13,6 +13,7 @@ pub fn loopback_node() -> (Dht, SocketAddrV4) {
         bootstrap: Vec::new(),
         routers: Vec::new(),
         state: None,
+        trace: bitsy::trace::Trace::OFF,
     };
     let (dht, _) = Dht::spawn(cfg).expect("a DHT node on loopback");
     let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, dht.port);

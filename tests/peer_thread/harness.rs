@@ -194,6 +194,7 @@ pub fn context_pooled(
         private,
         dht_port: None,
         blocks,
+        trace: bitsy::trace::Trace::OFF,
     };
     (Arc::new(ctx), rx)
 }

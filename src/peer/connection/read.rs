@@ -16,6 +16,7 @@
 use super::super::{ANSWER_TICK, ANSWER_WAIT_LIMIT, TICK};
 use super::Connection;
 use crate::peer::Close;
+use crate::trace::Dir;
 use std::time::{Duration, Instant};
 
 impl Connection<'_> {
@@ -89,6 +90,7 @@ impl Connection<'_> {
                 break;
             };
             any = true;
+            self.trace_message(Dir::In, &msg);
             self.message(msg)?;
         }
         if any {

@@ -56,6 +56,7 @@ impl Connection<'_> {
             self.ctx.reader.read_block(block, data).map_err(|e| {
                 Close::quiet(format!("reading piece {} to upload: {e}", block.piece))
             })?;
+            self.trace_piece(block.piece.get(), block.offset, len);
             self.flush()?;
             *sent = sent.saturating_add(block.len);
             if let Some(budget) = &mut self.upload_budget {

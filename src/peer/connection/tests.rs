@@ -28,6 +28,7 @@ fn context(events: crossbeam_channel::Sender<PeerEvent>, dht_port: Option<u16>) 
         private: false,
         dht_port,
         blocks: Default::default(),
+        trace: crate::trace::Trace::OFF,
     }
 }
 
