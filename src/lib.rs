@@ -86,6 +86,7 @@ pub mod selection;
 pub mod picker;
 pub mod rate;
 pub mod rate_limit;
+pub mod memory_budget;
 pub mod choker;
 // Keeping verified pieces: the hash check on its own threads, then disk.
 pub mod hasher;

@@ -34,6 +34,7 @@
 // Setting up (options, where files go), the peers table, then the loop's
 // concerns in the order a block meets them.
 mod config;
+pub mod memory;
 mod startup;
 pub mod layout;
 mod peers;
@@ -138,7 +139,8 @@ pub fn run(
         dht,
     } = sources(meta, cfg, our_id, port, progress)?;
     let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
-    let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(2) as usize;
+    // At least two pieces by default, one under `--max-memory` (`memory`).
+    let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(1) as usize;
     // Pieces partial and hashing together stay within `max_partial`, so a
     // queue of that size never refuses one (see `verdict`).
     let hasher = Hasher::start(hasher::threads_for_this_machine(), max_partial).map_err(|e| {
@@ -157,7 +159,7 @@ pub fn run(
         metadata: Some(Arc::from(meta.info_bytes.as_slice())),
         private: meta.private,
         dht_port: dht.as_ref().map(|d| d.port),
-        blocks: BlockPool::default(),
+        blocks: BlockPool::new(cfg.pool_buffers),
     });
     let mut s = Session {
         meta,
