@@ -91,6 +91,7 @@ pub mod selection;
 pub mod picker;
 pub mod rate;
 pub mod rate_limit;
+pub mod memory_budget;
 pub mod choker;
 // Keeping verified pieces: the hash check on its own threads, then disk
 // (or stdout, in order, for `-o -`).

@@ -357,3 +357,30 @@ fn a_magnet_link_streams_and_keeps_no_copy_of_its_metadata() {
         entries(&dir.0)
     );
 }
+
+/// `--max-memory` sets the window: 512 KiB is 16 pieces of 16 KiB (and
+/// 8 blocks, 2 peers), far less than the file's 200; it still streams
+/// whole and in order from seeders serving out of order.
+#[test]
+fn a_small_memory_budget_is_a_small_window_and_the_stream_is_whole() {
+    let tracker = FakeTracker::start();
+    let content = pseudo_random_bytes(200 * PIECE as usize, 43);
+    let t = TestTorrent::single_file("small.bin", &content, PIECE, &tracker.url());
+    let seeders = seeders(&t);
+    tracker.set_peers(addrs(&seeders));
+    let dir = TempDir::new("stream-budget");
+    let file = t.write_to(&dir.0);
+    let cwd = dir.0.join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+
+    let extra = ["--max-memory", "512K", "-v"];
+    let (bitsy, sum) = stream_into(&cwd, path(&file), &extra, &["sha256sum"]);
+
+    let stderr = text(&bitsy.stderr);
+    assert!(bitsy.status.success(), "{:?}: {stderr}", bitsy.status);
+    assert!(
+        stderr.contains("memory: 16 pieces of 16.0 KiB, 8 blocks, 2 peers: 512.0 KiB in all"),
+        "{stderr}"
+    );
+    assert_eq!(first_word(&sum.stdout), sha256(&dir.0, &content));
+}

@@ -218,6 +218,7 @@ fn peer_options(a: &mut Args) -> Result<Config> {
         c.max_peers = n;
     }
     c.max_upload_rate = a.value(value::MAX_UPLOAD_RATE, value::rate)?.flatten();
+    c.max_memory = a.value(value::MAX_MEMORY, value::memory)?;
     c.quiet = a.flag(value::QUIET);
     c.verbose = a.flag(value::VERBOSE);
     c.json = a.flag(value::JSON);

@@ -333,6 +333,11 @@ fn transfer(
     progress: &mut Progress,
 ) -> Result<Summary> {
     tell_path_fixes(meta, progress);
+    // Before any file is created: a budget too small is refused here.
+    let (config, shares) = &session::memory::fit(meta, config)?;
+    if config.verbose {
+        progress.message(&session::memory::describe(meta, config, shares));
+    }
     let storage = match &job {
         Job::Seed { .. } => Storage::open_existing(root, specs, meta.geometry)?,
         Job::Download { .. } => Storage::open_with(root, specs, meta.geometry, choice)?,

@@ -58,9 +58,14 @@ pub(super) fn download(
         "streaming {name} ({}) to stdout",
         format_bytes(span.end - span.start)
     ));
+    // `--max-memory`: the window is the piece share (`session::memory`).
+    let (config, shares) = &session::memory::fit(&meta, &config)?;
+    if config.verbose {
+        progress.message(&session::memory::describe(&meta, config, shares));
+    }
     let have = Bitfield::new(meta.geometry.num_pieces());
     let out = Output::Stdout(span);
-    let summary = session::run(&meta, out, have, 0, &config, stop, progress)?;
+    let summary = session::run(&meta, out, have, 0, config, stop, progress)?;
     if summary.interrupted && !summary.complete {
         return Err(Error::Interrupted);
     }

@@ -87,6 +87,10 @@ options:
   --max-download-rate RATE
   --max-upload-rate RATE most bytes a second of piece data in / out: 500K,
                          1.5M (K = 1024, M = 1024 K, as aria2c); 0 = none
+  --max-memory SIZE      one budget for pieces in progress, blocks in
+                         transit, peers and web seeds: 8M, 1G. Too small
+                         for one piece is refused. Default: 32 MiB of
+                         pieces, 2 MiB of blocks, 64 KiB a peer
   --no-dht               run no DHT node (BEP 5). Without it, bitsy finds
                          peers through the DHT too (never for a private
                          torrent), on the UDP port of the same number
@@ -128,6 +132,7 @@ options:
   --max-peers N          most peer connections at once, 1-1000 (default 50)
   --max-upload-rate RATE most bytes a second of piece data served: 500K,
                          1.5M (K = 1024, M = 1024 K, as aria2c); 0 = none
+  --max-memory SIZE      one budget for peers and blocks (as download)
   --no-dht               run no DHT node (BEP 5). Without it, bitsy finds
                          peers through the DHT too (never for a private
                          torrent), on the UDP port of the same number

@@ -95,6 +95,10 @@ pub const SELECT: Opt = Opt::long("--select", "file numbers such as 1,3-5");
 const RATE: &str = "bytes a second such as 500K or 1.5M (K = 1024, M = 1024 K; 0 is no limit)";
 pub const MAX_DOWNLOAD_RATE: Opt = Opt::long("--max-download-rate", RATE);
 pub const MAX_UPLOAD_RATE: Opt = Opt::long("--max-upload-rate", RATE);
+pub const MAX_MEMORY: Opt = Opt::long(
+    "--max-memory",
+    "a size such as 8M or 1G (K = 1024, M = 1024 K, G = 1024 M)",
+);
 
 /// Every option that takes a value: `parse` must know them to tell a
 /// value from a command word.
@@ -114,6 +118,7 @@ pub const WITH_VALUE: &[Opt] = &[
     SELECT,
     MAX_DOWNLOAD_RATE,
     MAX_UPLOAD_RATE,
+    MAX_MEMORY,
 ];
 
 const fn flag(short: Option<&'static str>, long: &'static str) -> Opt {
@@ -185,6 +190,21 @@ pub fn rate(s: &str) -> Option<Option<std::num::NonZeroU64>> {
     let zero_meant = bytes > 0.0 || decimal(number) == Some(0.0); // not "0.1"
     let max = crate::rate_limit::MAX_RATE as f64;
     (zero_meant && bytes <= max).then(|| std::num::NonZeroU64::new(bytes as u64))
+}
+
+/// `--max-memory`: bytes as a decimal with an optional `K`, `M` or `G`
+/// (powers of 1024, either case); from 1 byte to `MAX_BUDGET`. Whether
+/// it is enough is for the torrent to say (`memory_budget::divide`).
+pub fn memory(s: &str) -> Option<u64> {
+    let (number, scale) = match s.as_bytes().last()? {
+        b'k' | b'K' => (&s[..s.len() - 1], 1024.0),
+        b'm' | b'M' => (&s[..s.len() - 1], 1024.0 * 1024.0),
+        b'g' | b'G' => (&s[..s.len() - 1], 1024.0 * 1024.0 * 1024.0),
+        _ => (s, 1.0),
+    };
+    let bytes = (decimal(number)? * scale).round();
+    let max = crate::memory_budget::MAX_BUDGET as f64;
+    (bytes >= 1.0 && bytes <= max).then_some(bytes as u64)
 }
 
 /// A path: anything but empty.
@@ -318,6 +338,31 @@ mod tests {
         }
         assert_eq!(bind("::1"), "::1".parse().ok());
         assert_eq!(bind("localhost"), None);
+    }
+
+    #[test]
+    fn memory_sizes_in_powers_of_1024() {
+        let table = [
+            ("8M", Some(8 << 20)),
+            ("8m", Some(8 << 20)),
+            ("512K", Some(512 << 10)),
+            ("1G", Some(1 << 30)),
+            ("1.5M", Some(1536 << 10)),
+            ("4096", Some(4096)),
+            ("64G", Some(64 << 30)),
+            ("65G", None),
+            ("0", None),
+            ("0M", None),
+            ("", None),
+            ("M", None),
+            ("-1M", None),
+            ("8MB", None),
+            ("NaNM", None),
+            ("infG", None),
+        ];
+        for (text, want) in table {
+            assert_eq!(memory(text), want, "{text:?}");
+        }
     }
 
     #[test]

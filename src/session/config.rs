@@ -46,6 +46,13 @@ pub struct Config {
     /// for this long; `None` never gives up.
     pub stall_timeout: Option<Duration>,
     pub partial_budget: u64,
+    /// Block pool buffers: blocks on their way from sockets to the main
+    /// thread (`block_pool`).
+    pub pool_buffers: usize,
+    /// `--max-memory`: one budget for pieces, blocks, peers and web seeds,
+    /// divided by `memory::fit` into the three fields above; `None` keeps
+    /// their defaults.
+    pub max_memory: Option<u64>,
     /// Peers to try before any tracker answers: a magnet link's `x.pe`
     /// addresses. With some, a torrent needs no tracker.
     pub peers: Vec<SocketAddr>,
@@ -84,6 +91,8 @@ impl Default for Config {
             select: None,
             stall_timeout: Some(Duration::from_secs(120)),
             partial_budget: DEFAULT_PARTIAL_BUDGET,
+            pool_buffers: crate::block_pool::POOL_BUFFERS,
+            max_memory: None,
             peers: Vec::new(),
             dht: None,
             max_download_rate: None,

@@ -37,6 +37,7 @@
 // Setting up (options, where files go), the peers table, then the loop's
 // concerns in the order a block meets them.
 mod config;
+pub mod memory;
 mod startup;
 pub mod layout;
 mod peers;
@@ -146,7 +147,8 @@ pub fn run(
         dht,
     } = sources(meta, cfg, our_id, port, progress)?;
     let (events_tx, events_rx) = bounded::<PeerEvent>(EVENT_QUEUE);
-    let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(2) as usize;
+    // At least two pieces by default, one under `--max-memory` (`memory`).
+    let max_partial = (cfg.partial_budget / meta.geometry.nominal_piece_len()).max(1) as usize;
     // A stream's window is the same budget: every piece it holds (being
     // fetched, hashed, waiting for the ones before it, or written) counts.
     let sink = Sink::new(
@@ -173,7 +175,7 @@ pub fn run(
         metadata: Some(Arc::from(meta.info_bytes.as_slice())),
         private: meta.private,
         dht_port: dht.as_ref().map(|d| d.port),
-        blocks: BlockPool::default(),
+        blocks: BlockPool::new(cfg.pool_buffers),
         trace: cfg.trace,
     });
     let mut s = Session {
