@@ -22,7 +22,8 @@
 //! the hasher and back), `requests` (keeping pipelines full), `fast`
 //! (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work),
 //! `announce` (the tracker), `dht` (the DHT as a peer source), `webseed`
-//! (BEP 19 web seeds), `rate_limit` (the two token buckets), `stall`
+//! (BEP 19 web seeds), `main_loop` (what wakes the main thread, and the
+//! end), `rate_limit` (the two token buckets), `stall`
 //! (when to ask `doctor` why nothing arrives, and where to say it), `sink`
 //! (the files, or stdout for `-o -`), with `blame` (who sent bad data), `peers`
 //! (per-peer records and candidate addresses), `pex` (peer exchange,
@@ -56,9 +57,10 @@ mod rate_limit;
 pub mod doctor;
 mod stall;
 mod sink;
+mod main_loop;
 
 use crate::block_pool::BlockPool;
-use crate::channels::{PeerCommand, PeerContext, PeerEvent};
+use crate::channels::{PeerContext, PeerEvent};
 use crate::choker::Choker;
 use crate::error::{Error, Result};
 use crate::hasher::{self, Hasher};
@@ -68,11 +70,11 @@ use crate::metainfo::Metainfo;
 use crate::picker::Picker;
 use crate::progress::Progress;
 use crate::rate::Rate;
-use crate::tracker::{AnnounceEvent, AnnounceOutcome, AnnounceRequest};
+use crate::tracker::{AnnounceEvent, AnnounceRequest};
 use backoff::Backoff;
 use blame::Blame;
 pub use config::{Config, SeedPolicy, Summary};
-use crossbeam_channel::{Receiver, Sender, bounded, never, select, tick};
+use crossbeam_channel::{Sender, bounded};
 use peers::{Candidates, Peer};
 pub use sink::Output;
 use sink::Sink;
@@ -81,7 +83,7 @@ use startup::{Sources, listen, sources};
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 /// The main loop's heartbeat: often enough for a smooth status line and a
@@ -316,126 +318,6 @@ struct Session<'a> {
 }
 
 impl Session<'_> {
-    pub(super) fn main_loop(
-        &mut self,
-        events: &Receiver<PeerEvent>,
-        tracker: &Receiver<AnnounceOutcome>,
-        incoming: &Receiver<Incoming>,
-        stop: &AtomicBool,
-    ) -> Result<Ended> {
-        let ticker = tick(TICK);
-        let no_tracker = never();
-        let verdicts = self.hasher.verdicts().clone();
-        let findings = match &self.dht {
-            Some(d) => d.dht.findings.clone(),
-            None => never(),
-        };
-        let mut web_events = self.web.events().clone();
-        let written = match self.sink.stream() {
-            Some(s) => s.done().clone(),
-            None => never(),
-        };
-        loop {
-            let tracker_rx = if self.tracker_tx.is_some() {
-                tracker
-            } else {
-                &no_tracker
-            };
-            select! {
-                recv(events) -> ev => {
-                    if let Ok(ev) = ev {
-                        self.on_event(ev)?;
-                        // Drain what else is waiting before the next tick,
-                        // so a burst of blocks is handled in one go.
-                        for ev in events.try_iter().take(256) {
-                            self.on_event(ev)?;
-                            // A burst completes pieces; the verdicts on
-                            // them free memory, so they do not wait for it.
-                            self.take_verdicts(&verdicts)?;
-                        }
-                    }
-                }
-                recv(verdicts) -> report => {
-                    let v = self.hasher.open(report).map_err(verdict::hasher_error)?;
-                    self.on_verdict(v)?;
-                    self.take_verdicts(&verdicts)?;
-                }
-                recv(web_events) -> ev => match ev {
-                    Ok(ev) => self.on_web_event(ev)?,
-                    Err(_) => web_events = never(), // every web seed thread ended
-                },
-                recv(tracker_rx) -> out => match out {
-                    Ok(out) => self.on_tracker(out),
-                    Err(_) => self.tracker_tx = None,
-                },
-                recv(findings) -> f => {
-                    if let Ok(f) = f {
-                        self.on_dht(f);
-                    }
-                }
-                recv(written) -> done => {
-                    if let Ok(done) = done
-                        && let Some(end) = self.on_written(done)?
-                    {
-                        return Ok(end);
-                    }
-                }
-                recv(incoming) -> inc => {
-                    if let Ok(inc) = inc {
-                        self.on_incoming(inc);
-                    }
-                }
-                recv(ticker) -> _ => {
-                    if stop.load(Ordering::Relaxed) {
-                        return Ok(Ended::Interrupted);
-                    }
-                    if self.on_tick()? {
-                        return Ok(Ended::Done);
-                    }
-                }
-            }
-            // The last verdict just came in: finish now, not at the tick
-            // (a stream: when the writer has written the last piece).
-            if self.completed_at.is_none()
-                && self.picker.is_complete()
-                && !self.stream_pending()
-                && self.on_tick()?
-            {
-                return Ok(Ended::Done);
-            }
-        }
-    }
-
-    // ----- the end -------------------------------------------------------
-
-    /// Closes the peers, then (when the loop ended without an error,
-    /// `keep`) writes the pieces that pass their pending hash check,
-    /// syncs and says goodbye to the tracker.
-    pub(super) fn shutdown(&mut self, tracker: &Receiver<AnnounceOutcome>, keep: bool) {
-        for p in self.peers.values() {
-            p.send(PeerCommand::Close);
-        }
-        self.stop_web_seeds();
-        if keep {
-            self.finish_hashing();
-        }
-        if let Err(e) = self.flush() {
-            self.progress.message(&format!("warning: {e}"));
-        }
-        // Drain an announce still in flight, then say goodbye.
-        if self.announce_pending {
-            let _ = tracker.recv_timeout(STOP_ANNOUNCE_WAIT);
-        }
-        self.announce(AnnounceEvent::Stopped);
-        if self.announce_pending {
-            let _ = tracker.recv_timeout(STOP_ANNOUNCE_WAIT);
-        }
-        self.tracker_tx = None;
-        // Stops the node, which saves its routing table.
-        self.dht = None;
-        self.progress.finish();
-    }
-
     pub(super) fn new_conn(&mut self) -> ConnId {
         self.next_conn += 1;
         ConnId(self.next_conn)
