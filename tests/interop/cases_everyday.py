@@ -29,21 +29,28 @@ def _want(filters, case):
     return not filters or any(f in case for f in filters)
 
 
+def _run(h, procs, name, args, **kw):
+    """Runs `bitsy ARGS --port P --no-dht` to its end: None if it exited 0, else why not."""
+    p = procs.start(name, [h.bitsy_bin()] + args + ["--port", str(h.free_port()), "--no-dht"],
+                    **kw)
+    try:
+        code = p.wait(TIMEOUT)
+    except subprocess.TimeoutExpired:
+        procs.stop(p)
+        return "timed out"
+    return None if code == 0 else "exit %d" % code
+
+
 def _stream(h, procs, work, t, data_file, name):
     """None if `-o -` wrote exactly the file's bytes and created nothing, else why not."""
     cwd = os.path.join(work, "cwd-" + name)
     os.makedirs(cwd)
     out_path = os.path.join(work, name + ".out")
     with open(out_path, "wb") as out:
-        p = procs.start(name, [h.bitsy_bin(), "download", t, "-o", "-", "--max-memory", "1M",
-                               "--port", str(h.free_port()), "--no-dht"], cwd=cwd, stdout=out)
-        try:
-            code = p.wait(TIMEOUT)
-        except subprocess.TimeoutExpired:
-            procs.stop(p)
-            return "timed out"
-    if code != 0:
-        return "exit %d" % code
+        why = _run(h, procs, name, ["download", t, "-o", "-", "--max-memory", "1M"],
+                   cwd=cwd, stdout=out)
+    if why:
+        return why
     if h.sha256(out_path) != h.sha256(data_file):
         return "stdout differs from the file (%d bytes)" % os.path.getsize(out_path)
     if os.listdir(cwd):
@@ -55,15 +62,9 @@ def _json(h, procs, work, t, name):
     dst = os.path.join(work, "dst-" + name)
     out_path = os.path.join(work, name + ".ndjson")
     with open(out_path, "wb") as out:
-        p = procs.start(name, [h.bitsy_bin(), "download", t, "-o", dst, "--json",
-                               "--port", str(h.free_port()), "--no-dht"], stdout=out)
-        try:
-            code = p.wait(TIMEOUT)
-        except subprocess.TimeoutExpired:
-            procs.stop(p)
-            return "timed out"
-    if code != 0:
-        return "exit %d" % code
+        why = _run(h, procs, name, ["download", t, "-o", dst, "--json"], stdout=out)
+    if why:
+        return why
     events = []
     with open(out_path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
@@ -84,15 +85,9 @@ def _json(h, procs, work, t, name):
 
 def _trace(h, procs, work, t, name):
     dst = os.path.join(work, "dst-" + name)
-    p = procs.start(name, [h.bitsy_bin(), "download", t, "-o", dst, "--trace",
-                           "--port", str(h.free_port()), "--no-dht"])
-    try:
-        code = p.wait(TIMEOUT)
-    except subprocess.TimeoutExpired:
-        procs.stop(p)
-        return "timed out"
-    if code != 0:
-        return "exit %d" % code
+    why = _run(h, procs, name, ["download", t, "-o", dst, "--trace"])
+    if why:
+        return why
     with open(os.path.join(procs.logdir, name + ".log"), encoding="utf-8",
               errors="replace") as f:
         text = f.read()
