@@ -111,7 +111,13 @@ pub fn verify_storage(
         return Err(Error::Torrent(msg));
     }
     let wanted = |p| storage.needs(p) && storage.is_on_disk(p);
-    let pieces = crate::storage::hash_pieces(storage, hashes, &wanted, progress)?;
+    let pieces = crate::storage::hash_pieces(
+        storage,
+        hashes,
+        &wanted,
+        crate::storage::READ_AHEAD_BYTES,
+        progress,
+    )?;
     let mut files = Vec::new();
     for index in 0..storage.num_files() {
         let Some(spec) = storage.file(index).filter(|f| !f.pad) else {

@@ -342,7 +342,7 @@ fn transfer(
         Job::Seed { .. } => Storage::open_existing(root, specs, meta.geometry)?,
         Job::Download { .. } => Storage::open_with(root, specs, meta.geometry, choice)?,
     };
-    let (have, reused) = session::check_storage(meta, &storage, progress)?;
+    let (have, reused) = session::check_storage(meta, &storage, read_ahead(config), progress)?;
     if let Job::Seed { files } = &job
         && !have.is_full()
     {
@@ -368,4 +368,14 @@ fn transfer(
         eprintln!("{line}");
     }
     Ok(summary)
+}
+
+/// The memory the check of existing data may hold: its default, or less
+/// under `--max-memory` (the budget's piece share: the check is over
+/// before any piece of the download is in memory).
+fn read_ahead(config: &Config) -> u64 {
+    match config.max_memory {
+        Some(_) => config.partial_budget.min(crate::storage::READ_AHEAD_BYTES),
+        None => crate::storage::READ_AHEAD_BYTES,
+    }
 }

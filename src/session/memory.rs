@@ -6,10 +6,12 @@
 //! least two pieces; 128 pool buffers; `--max-peers`), and [`fit`] only
 //! says what they add up to, for `--verbose`.
 //!
+//! The check of existing data at the start holds at most the piece share
+//! too (`cli::run::read_ahead`), and is over before the session starts.
+//!
 //! What it deliberately does not do: bound the magnet metadata phase (the
 //! info dictionary is at most `MAX_METADATA_SIZE` and is gone before the
-//! session starts) or the check of existing data (`storage::check`
-//! reads ahead at most 16 MiB, or two pieces, and is over before it).
+//! session starts).
 
 use super::Config;
 use crate::error::{Error, Result};

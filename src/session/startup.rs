@@ -23,21 +23,28 @@ use std::time::{Duration, Instant};
 
 /// Checks whatever data `storage` found on disk (the resume check; for
 /// `bitsy seed`, the full check). Returns the pieces that are already good
-/// and their bytes. Opening is the caller's: [`Storage::open`] to
+/// and their bytes. At most `read_ahead` bytes of pieces are held at
+/// once (`storage::check`). Opening is the caller's: [`Storage::open`] to
 /// download, [`Storage::open_existing`] to seed.
 pub fn check_storage(
     meta: &Metainfo,
     storage: &Storage,
+    read_ahead: u64,
     progress: &mut Progress,
 ) -> Result<(Bitfield, u64)> {
     let have = if storage.existing_bytes() > 0 {
         let mut last = Instant::now();
-        let resumed = storage::check_resuming(storage, &meta.piece_hashes, &mut |done, total| {
-            if last.elapsed() >= Duration::from_millis(500) {
-                last = Instant::now();
-                progress.update_text(&format!("checking existing data: {done}/{total} pieces"));
-            }
-        })
+        let resumed = storage::check_resuming(
+            storage,
+            &meta.piece_hashes,
+            read_ahead,
+            &mut |done, total| {
+                if last.elapsed() >= Duration::from_millis(500) {
+                    last = Instant::now();
+                    progress.update_text(&format!("checking existing data: {done}/{total} pieces"));
+                }
+            },
+        )
         .map_err(|e| Error::Other {
             context: "cannot check the existing data".into(),
             source: e,

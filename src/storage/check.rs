@@ -12,8 +12,10 @@
 //!
 //! The calling thread reads the pieces in order, a bounded few ahead, and
 //! a `hasher` pool hashes them in parallel; verdicts are applied by piece
-//! index as they come. Memory is at most [`READ_AHEAD_BYTES`] of piece
-//! buffers (or two pieces, if larger), reused from verdict to read.
+//! index as they come. Memory is at most the caller's read-ahead bytes
+//! ([`READ_AHEAD_BYTES`] by default, `--max-memory`'s piece share when
+//! smaller) of piece buffers, or one piece if larger, reused from verdict
+//! to read.
 //!
 //! With `--select`, only the pieces the selection needs are checked.
 //! Pieces the resume state vouches for (`resume.rs`) are taken as good
@@ -40,7 +42,8 @@ const READ_AHEAD_PER_THREAD: usize = 2;
 /// The most bytes of pieces read and not yet judged, whatever the number
 /// of threads: half the download's default partial-piece budget, so a
 /// check never needs more memory than the download after it. With large
-/// pieces (over 8 MiB) it is two pieces instead.
+/// pieces (over 16 MiB) it is one piece instead. `--max-memory` passes
+/// its piece share when that is smaller (`cli::run::read_ahead`).
 pub const READ_AHEAD_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Why a check stopped: a piece could not be read, or no verdict came.
@@ -93,7 +96,7 @@ pub fn check_existing(
     progress: &mut dyn FnMut(u32, u32),
 ) -> io::Result<Bitfield> {
     let none = Bitfield::new(storage.geometry().num_pieces());
-    check_existing_but(storage, hashes, &none, progress)
+    check_existing_but(storage, hashes, &none, READ_AHEAD_BYTES, progress)
 }
 
 /// [`check_existing`], with the pieces in `trusted` taken as good
@@ -102,6 +105,7 @@ pub(crate) fn check_existing_but(
     storage: &Storage,
     hashes: &[[u8; 20]],
     trusted: &Bitfield,
+    read_ahead: u64,
     progress: &mut dyn FnMut(u32, u32),
 ) -> io::Result<Bitfield> {
     let total = storage.geometry().num_pieces();
@@ -112,7 +116,7 @@ pub(crate) fn check_existing_but(
     let wanted = |p| {
         !trusted.has(p) && storage.needs(p) && storage.has_prior_data(p) && storage.is_on_disk(p)
     };
-    let mut good = hash_pieces(storage, hashes, &wanted, progress)?;
+    let mut good = hash_pieces(storage, hashes, &wanted, read_ahead, progress)?;
     for p in trusted
         .iter_raw()
         .filter_map(|i| storage.geometry().piece(i))
@@ -125,18 +129,20 @@ pub(crate) fn check_existing_but(
 /// Hashes each piece for which `wanted` is true; the others count as not
 /// good. `hashes` has one entry per piece (the callers check; a piece
 /// without one is not good). `progress(done, total)` counts pieces whose
-/// fate is known, skipped or hashed.
+/// fate is known, skipped or hashed. At most `read_ahead` bytes of
+/// pieces (at least one piece) are read ahead of their verdicts.
 pub(crate) fn hash_pieces(
     storage: &Storage,
     hashes: &[[u8; 20]],
     wanted: &dyn Fn(PieceIndex) -> bool,
+    read_ahead: u64,
     progress: &mut dyn FnMut(u32, u32),
 ) -> Result<Bitfield, CheckError> {
     let g = storage.geometry();
     let total = g.num_pieces();
-    let by_bytes = (READ_AHEAD_BYTES / g.nominal_piece_len().max(1)) as usize;
+    let by_bytes = (read_ahead / g.nominal_piece_len().max(1)) as usize;
     let threads = hasher::threads_for_this_machine();
-    let ahead = by_bytes.clamp(2, threads * READ_AHEAD_PER_THREAD);
+    let ahead = by_bytes.clamp(1, threads * READ_AHEAD_PER_THREAD);
     let pool = Hasher::start(threads.min(ahead), ahead).map_err(CheckError::Hasher)?;
     let mut tally = Tally {
         good: Bitfield::new(total),
@@ -243,6 +249,13 @@ mod tests {
         assert_eq!(calls.first(), Some(&(0, 4)));
         assert_eq!(calls.last(), Some(&(4, 4)));
         assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0));
+        // A read-ahead smaller than a piece (`--max-memory`) reads one
+        // piece at a time, with the same verdicts.
+        let none = Bitfield::new(4);
+        for read_ahead in [0, 1, 1024, 2048] {
+            let good = check_existing_but(&s, &sums, &none, read_ahead, &mut |_, _| {}).unwrap();
+            assert_eq!(good.iter_raw().collect::<Vec<_>>(), vec![0, 2, 3]);
+        }
     }
 
     #[test]

@@ -51,8 +51,8 @@ mod resume;
 #[cfg(test)]
 pub(crate) mod testutil;
 
-pub use check::check_existing;
 pub(crate) use check::hash_pieces;
+pub use check::{READ_AHEAD_BYTES, check_existing};
 pub(crate) use flush::Flusher;
 pub(crate) use layout::Layout;
 pub use layout::LayoutError;

@@ -87,6 +87,7 @@ pub struct Resumed {
 pub fn check_resuming(
     storage: &Storage,
     hashes: &[[u8; 20]],
+    read_ahead: u64,
     progress: &mut dyn FnMut(u32, u32),
 ) -> io::Result<Resumed> {
     let state = storage.inner.load();
@@ -94,7 +95,7 @@ pub fn check_resuming(
         Some(state) => storage.inner.trusted(state),
         None => Bitfield::new(storage.geometry().num_pieces()),
     };
-    let good = super::check::check_existing_but(storage, hashes, &trusted, progress)?;
+    let good = super::check::check_existing_but(storage, hashes, &trusted, read_ahead, progress)?;
     Ok(Resumed {
         good,
         trusted: trusted.count(),

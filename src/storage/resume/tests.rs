@@ -61,7 +61,7 @@ fn download(dir: &TempDir, pieces: &[u32], select: Option<&str>) {
 
 fn check(s: &Storage) -> (Vec<u32>, u32, bool) {
     let sums = hashes(&content(&files()), 1024);
-    let r = check_resuming(s, &sums, &mut |_, _| {}).unwrap();
+    let r = check_resuming(s, &sums, crate::storage::READ_AHEAD_BYTES, &mut |_, _| {}).unwrap();
     (r.good.iter_raw().collect(), r.trusted, r.used_state)
 }
 
