@@ -5,7 +5,7 @@
 //! as one concern.
 
 use super::peers::{Origin, Peer};
-use super::{DEPARTED, MAX_PIPELINE, Session};
+use super::{DEPARTED, Session};
 use crate::channels::{PeerCommand, PeerEvent, PeerEventKind};
 use crate::error::Result;
 use crate::event_stream::{Direction::*, Event};
@@ -146,11 +146,12 @@ impl Session<'_> {
 
     pub(super) fn on_block(&mut self, conn: ConnId, block: BlockRef, data: &[u8]) -> Result<()> {
         let len = data.len() as u64;
+        let cap = self.pipeline_cap;
         if let Some(peer) = self.peers.get_mut(&conn) {
             peer.last_block = Instant::now();
             peer.snubbed = false;
             peer.fast.on_block();
-            peer.pipeline = (peer.pipeline + 1).min(MAX_PIPELINE);
+            peer.pipeline = (peer.pipeline + 1).min(cap);
             peer.down.add(len);
         }
         self.down.add(len);

@@ -19,7 +19,8 @@
 //!
 //! The session is one struct, `Session`, whose methods are split by
 //! concern: `events` (what peers tell us), `verdict` (complete pieces to
-//! the hasher and back), `requests` (keeping pipelines full), `fast`
+//! the hasher and back), `pipeline` (how many requests per peer),
+//! `requests` (keeping pipelines full), `fast`
 //! (BEP 6: allowed-fast pieces and rejects), `tick` (periodic work),
 //! `announce` (the tracker), `dht` (the DHT as a peer source), `webseed`
 //! (BEP 19 web seeds), `main_loop` (what wakes the main thread, and the
@@ -44,6 +45,7 @@ pub mod layout;
 mod peers;
 mod events;
 mod pex;
+mod pipeline;
 mod requests;
 mod fast;
 mod verdict;
@@ -90,18 +92,7 @@ use std::time::{Duration, Instant};
 /// prompt reaction to Ctrl-C; rare enough to cost nothing.
 pub const TICK: Duration = Duration::from_millis(250);
 
-/// Requests kept in flight to a new peer, before its rate is known.
-///
-/// The pipeline then grows like TCP's slow start (one more request per
-/// block received, so it doubles every round trip) and, once a second, is
-/// set to about one second's worth of the peer's measured rate, between
-/// `MIN_PIPELINE` and `MAX_PIPELINE`.
-pub const MIN_PIPELINE: usize = 5;
-
-/// The most requests in flight to one peer: 4 MiB, enough for about a
-/// second at 30 MB/s and a fair share on fast links. (The adaptive target
-/// is one second's worth of the peer's measured rate.)
-pub const MAX_PIPELINE: usize = 256;
+pub use pipeline::{MAX_PIPELINE, MIN_PIPELINE};
 
 /// The most requests in flight to all peers together: 16 MiB of blocks
 /// that may sit in channels at once, whatever the number of peers.
@@ -208,6 +199,7 @@ pub fn run(
         choker: Choker::new(),
         last_rechoke: None,
         last_second: Instant::now(),
+        pipeline_cap: MAX_PIPELINE,
         peerless_since: None,
         completed_at: None,
         was_complete_at_start: false,
@@ -303,6 +295,9 @@ struct Session<'a> {
     choker: Choker,
     last_rechoke: Option<Instant>,
     last_second: Instant,
+    /// The most requests any peer's pipeline may hold now: the fast
+    /// peers' share (`session/pipeline.rs`), set every tick.
+    pipeline_cap: usize,
     peerless_since: Option<Instant>,
     completed_at: Option<Instant>,
     was_complete_at_start: bool,

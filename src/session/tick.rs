@@ -7,11 +7,10 @@
 //! a peerless one decides whether to give up. Part of `Session` (see
 //! `session/mod.rs`).
 
-use super::{MAX_PIPELINE, MIN_PIPELINE, SeedPolicy, Session};
+use super::{SeedPolicy, Session, pipeline};
 use crate::channels::PeerCommand;
 use crate::choker::{ChokeInput, RECHOKE_EVERY};
 use crate::error::{Error, Result};
-use crate::geometry::BLOCK_LEN;
 use crate::progress::{Status, format_duration};
 use crate::tracker::AnnounceEvent;
 use crossbeam_channel::unbounded;
@@ -31,12 +30,12 @@ impl Session<'_> {
             for p in self.peers.values_mut() {
                 p.down.tick();
                 p.up.tick();
-                let second = (p.down.get() / f64::from(BLOCK_LEN)).ceil() as usize;
-                p.pipeline = second.clamp(MIN_PIPELINE, MAX_PIPELINE);
+                p.pipeline = pipeline::one_second(p.down.get());
             }
             self.snub_silent_peers(now);
             self.end_reject_pauses(now);
         }
+        self.share_pipelines();
         self.connect_more(now);
         // Peers first: with a download limit, web seeds take what the
         // peers leave (see `session/rate_limit.rs`).
