@@ -74,7 +74,7 @@ pub struct Peer {
     pub am_choking: bool,
     /// When the last block arrived (or when requests were first sent).
     pub last_block: Instant,
-    /// How many requests to keep in flight (see `session::fill`).
+    /// How many requests to keep in flight (see `session/pipeline.rs`).
     pub pipeline: usize,
     /// The most requests the peer queues (`reqq`, BEP 10); `pipeline`
     /// is capped by it.
