@@ -14,14 +14,10 @@
 //! much more than one does: the download is then limited by this
 //! machine's CPU, not by the peers, and every request beyond that is a
 //! block that arrives while the hasher is behind, whose piece waits in
-//! memory for its check. Measured with `make bench`'s two real seeders
-//! (1 GiB, 256 KiB pieces; MB/s and peak RSS, medians of 3 to 9 runs):
-//!
-//! | requests per fast peer | MB/s | peak RSS |
-//! |---|---:|---:|
-//! | 256 each (no share)    | 506  | 16.0 MiB |
-//! | 192 each (share 384)   | 486  | 15.2 MiB |
-//! | 128 each (share 256)   | 464  | 13.5 MiB |
+//! memory for its check. With `make bench`'s two real seeders, 256 each
+//! peaked at 16.0 MiB, a share of 384 (192 each) at 15.2 MiB at about the
+//! same speed; DESIGN.md, "Speed and memory", has the measurements and
+//! the ways that did not help.
 //!
 //! The floor keeps each of many fast peers at 1 MiB in flight, which a
 //! far peer (a long round trip) needs.
