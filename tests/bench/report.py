@@ -1,7 +1,8 @@
 """Markdown tables of the bench: one per torrent for downloads, one per torrent for uploads.
 
 A result is a dict: `label` (the row's name), `ok`, `size` (bytes moved), `wall` (s), `cpu`
-(user+system s of the process measured) and `rss_kib` (its peak RSS); upload results also carry
+(user+system s of the process measured), `rss_kib` (its peak RSS) and `sync` (s of the `sync`
+after it); upload results also carry
 `downloader`; a pair that was not measured has ok None and `why`. A figure that cannot be
 trusted (a failed or unmeasured transfer) prints as "–", never as a number. Each "vs" column
 is the row's figure divided by the baseline row's (bitsy (glibc)), so above 1× means more of
@@ -29,6 +30,11 @@ def wall(r):
     return r["wall"] if r["ok"] else None
 
 
+def on_disk(r):
+    """Wall time plus the `sync` after it: until the data is on disk, whoever syncs."""
+    return r["wall"] + r["sync"] if r["ok"] and r.get("sync") is not None else None
+
+
 def _num(x, fmt):
     return fmt % x if x is not None else "–"
 
@@ -54,7 +60,8 @@ def _best(results, key, lowest):
 DOWNLOAD_COLUMNS = [("MB/s", mbps, "%.0f", False),
                     ("CPU s/GiB", cpu_per_gib, "%.2f", True),
                     ("peak RSS MiB", rss_mib, "%.1f", True),
-                    ("wall s", wall, "%.2f", True)]
+                    ("wall s", wall, "%.2f", True),
+                    ("on disk s", on_disk, "%.2f", True)]
 UPLOAD_COLUMNS = [("MB/s", mbps, "%.0f", False),
                   ("seeder CPU s/GiB", cpu_per_gib, "%.2f", True),
                   ("seeder peak RSS MiB", rss_mib, "%.1f", True)]
