@@ -21,6 +21,7 @@
 
 use crate::block_pool::{BlockBuf, BlockPool};
 use crate::geometry::{BlockRef, Geometry, PieceIndex};
+use crate::hash::SHA1_LEN;
 use crate::ids::{ConnId, InfoHash, PeerId};
 use crate::trace::Trace;
 use crate::wire::bitfield::Bitfield;
@@ -61,8 +62,16 @@ pub enum PeerEventKind {
     Interested,
     /// The peer wants nothing from us.
     NotInterested,
-    /// A block we requested (and had not cancelled) arrived.
-    Block { block: BlockRef, data: BlockBuf },
+    /// A block we requested (and had not cancelled) arrived. `digest`:
+    /// the SHA-1 of the whole piece, when this block ends it and every
+    /// block of the piece came through this connection once, in order
+    /// (`peer/running_hash.rs`); the session then needs no hash check of
+    /// its own if it stored exactly these blocks.
+    Block {
+        block: BlockRef,
+        data: BlockBuf,
+        digest: Option<[u8; SHA1_LEN]>,
+    },
     /// BEP 6: the peer will not send a block we requested (the request is
     /// over, in the peer thread too).
     Reject(BlockRef),

@@ -26,6 +26,24 @@ pub fn sha1(data: &[u8]) -> [u8; SHA1_LEN] {
     sha1::Sha1::digest(data).into()
 }
 
+/// SHA-1 fed in parts: a piece hashed block by block as its blocks
+/// arrive (see `peer/running_hash.rs`). The digest of parts fed in order
+/// is [`sha1`] of their concatenation.
+#[derive(Clone, Default)]
+pub struct Sha1Stream(sha1::Sha1);
+
+impl Sha1Stream {
+    /// Adds the next part.
+    pub fn update(&mut self, part: &[u8]) {
+        self.0.update(part);
+    }
+
+    /// The digest of every part fed so far.
+    pub fn finish(self) -> [u8; SHA1_LEN] {
+        self.0.finalize().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,6 +71,21 @@ mod tests {
             hex(sha1(&million)),
             "34aa973cd4c4daa4f61eeb2bdbad27316534016f"
         );
+    }
+
+    #[test]
+    fn a_stream_in_parts_is_the_digest_of_the_whole() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 13 % 251) as u8).collect();
+        // Parts of 16 KiB (a block), of 1 byte, of 63 and of 65 (across
+        // SHA-1's 64-byte block), and none at all.
+        for part in [16_384, 1, 63, 65, 100_000] {
+            let mut stream = Sha1Stream::default();
+            for chunk in data.chunks(part) {
+                stream.update(chunk);
+            }
+            assert_eq!(stream.finish(), sha1(&data), "parts of {part}");
+        }
+        assert_eq!(Sha1Stream::default().finish(), sha1(b""));
     }
 
     #[test]

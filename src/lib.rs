@@ -29,15 +29,19 @@
 //!                └────────────────┘  └────────────────┘  └────────────────┘
 //!                     reads verified blocks for upload through Arc<dyn PieceReader>
 //!                     receives blocks into buffers from a shared BlockPool (a
-//!                     bounded channel): the main thread drops them, they go back
+//!                     bounded channel): the main thread drops them, they go back;
+//!                     hashes a piece whose blocks come in order on the way in
 //! ```
 //!
 //! Every socket is blocking with timeouts; there is no async runtime. A
 //! peer thread does socket I/O only: it frames and checks messages and
 //! forwards them as events. The main thread decides everything: what to
 //! request from whom, when a piece is complete, what to do about its
-//! hash check, what to write, whom to unchoke. The hasher threads only
-//! compute SHA-1s, so the main thread never waits on one; the flusher
+//! hash check, what to write, whom to unchoke. A peer thread that gets
+//! a piece's blocks in order also hashes them as they arrive (they are in
+//! its cache then) and hands the piece's SHA-1 over with its last block;
+//! the hasher threads compute the SHA-1 of every other piece. Either way
+//! the main thread never computes one; the flusher
 //! only asks the kernel to put what the main thread wrote on the disk
 //! (and then records it in the resume state), so the main thread does not
 //! wait for that either; with `-o -` the stdout writer does the one write

@@ -135,8 +135,9 @@ fn corrupt_seeder_is_routed_around() {
 }
 
 /// One bad piece among good ones, from a seeder honest about the rest:
-/// the hash check (on the hasher threads, off the main thread) catches
-/// it, only that piece is fetched again, and the file ends up whole.
+/// the hash check catches it (here its peer thread's, on the way in:
+/// the seeder sends each piece's blocks in order), only that piece is
+/// fetched again, and the file ends up whole.
 #[test]
 fn one_corrupt_piece_is_caught_and_fetched_again() {
     const BAD: u32 = 17;

@@ -23,6 +23,7 @@
 //! written in `connection/traced.rs`.
 
 use super::requests::Requests;
+use super::running_hash::RunningHash;
 use super::upload::{Uploads, Wanted};
 use super::{Close, KEEPALIVE_AFTER, RECEIVE_LIMIT};
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
@@ -63,6 +64,8 @@ pub(super) struct Connection<'a> {
     am_choking: bool,
     am_interested: bool,
     requests: Requests,
+    /// The piece whose blocks are arriving in order, hashed as they come.
+    running_hash: RunningHash,
     uploads: Uploads,
     last_read: Instant,
     last_write: Instant,
@@ -122,6 +125,7 @@ impl<'a> Connection<'a> {
             am_choking: true,
             am_interested: false,
             requests: Requests::default(),
+            running_hash: RunningHash::default(),
             uploads: Uploads::default(),
             last_read: now,
             last_write: now,
@@ -349,7 +353,14 @@ impl<'a> Connection<'a> {
                 let data = self.ctx.blocks.wrap(data); // back to the pool when dropped
                 let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
                 match self.requests.arrived(geometry, index, begin, len)? {
-                    Some(block) => self.emit(PeerEventKind::Block { block, data }),
+                    Some(block) => {
+                        let digest = self.running_hash.feed(geometry, block, &data);
+                        self.emit(PeerEventKind::Block {
+                            block,
+                            data,
+                            digest,
+                        })
+                    }
                     None => Ok(()),
                 }
             }

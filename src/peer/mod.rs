@@ -37,6 +37,7 @@ mod connection;
 
 pub(crate) use connect::dial;
 mod requests;
+mod running_hash;
 mod upload;
 
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};

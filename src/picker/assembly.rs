@@ -45,6 +45,10 @@ pub(super) struct Assembly {
     missing: usize,
     data: Vec<u8>,
     senders: Vec<Option<ConnId>>,
+    /// A block arrived after it was already received (endgame, or a
+    /// peer asked twice): the bytes kept may not be the ones a sender
+    /// hashed on the way in (see [`Assembly::sole_sender`]).
+    duplicates: bool,
 }
 
 impl Assembly {
@@ -56,6 +60,7 @@ impl Assembly {
             missing: num_blocks,
             data: Vec::new(),
             senders: vec![None; num_blocks],
+            duplicates: false,
         }
     }
 
@@ -172,7 +177,10 @@ impl Assembly {
             return Stored::Duplicate;
         };
         let requested_by = match std::mem::replace(state, Block::Received) {
-            Block::Received => return Stored::Duplicate,
+            Block::Received => {
+                self.duplicates = true;
+                return Stored::Duplicate;
+            }
             Block::Requested(peers) => peers,
             Block::Missing => {
                 self.missing -= 1;
@@ -189,6 +197,16 @@ impl Assembly {
         self.received += 1;
         self.senders[index as usize] = Some(conn);
         Stored::New { requested_by }
+    }
+
+    /// The one connection that sent every block, each exactly once (no
+    /// copy of any block arrived twice): then the bytes here are exactly
+    /// the ones that connection's thread hashed on the way in, if it did
+    /// (`peer/running_hash.rs`). `None` before the piece is complete.
+    pub(super) fn sole_sender(&self) -> Option<ConnId> {
+        let first = (*self.senders.first()?)?;
+        let all = self.senders.iter().all(|s| *s == Some(first));
+        (all && !self.duplicates).then_some(first)
     }
 
     /// The piece's bytes and, block by block, who sent them.

@@ -36,6 +36,13 @@ impl Picker {
         Some(data)
     }
 
+    /// The one connection that sent every block of a complete piece, each
+    /// block once, if one did (see `Assembly::sole_sender`). Asked before
+    /// [`Picker::take_complete`].
+    pub fn sole_sender(&self, piece: PieceIndex) -> Option<ConnId> {
+        self.partial.get(&piece)?.sole_sender()
+    }
+
     /// The piece passed its hash check and is on disk.
     pub fn verified(&mut self, piece: PieceIndex) {
         self.hashing.remove(&piece);

@@ -71,6 +71,8 @@ fn complete_verify_and_fail() {
     );
     let r = p.block_received(C1, blocks[1], &data[16384..]);
     assert_eq!(r, Received::Complete { cancel: vec![] });
+    // C1 sent both blocks, but C2 sent block 0 again: no sole sender.
+    assert_eq!(p.sole_sender(blocks[0].piece), None);
     let bytes = p.take_complete(blocks[0].piece).unwrap();
     assert_eq!(bytes, data);
     // Out for its hash check: not picked again meanwhile.
@@ -78,7 +80,29 @@ fn complete_verify_and_fail() {
     let who = p.failed(blocks[0].piece);
     assert_eq!(who, vec![C1, C1], "the sender of each block");
     // Failed: it can be picked again from scratch.
-    assert_eq!(p.pick(C2, &all, 5).len(), 2);
+    let piece = blocks[0].piece;
+    let again = p.pick(C2, &all, 5);
+    assert_eq!(again.len(), 2);
+    p.block_received(C2, again[0], &data[..16384]);
+    assert_eq!(p.sole_sender(piece), None, "not complete");
+    p.block_received(C2, again[1], &data[16384..]);
+    assert_eq!(p.sole_sender(piece), Some(C2), "every block from C2, once");
+    p.take_complete(piece).unwrap();
+    p.failed(piece);
+    // Two senders.
+    let third = p.pick(C2, &all, 5);
+    p.block_received(C2, third[0], &data[..16384]);
+    p.block_received(C1, third[1], &data[16384..]);
+    assert_eq!(p.sole_sender(piece), None, "two senders");
+    p.take_complete(piece).unwrap();
+    p.failed(piece);
+    // From C2 alone, but block 0 twice: the copy kept may not be the one
+    // C2's thread hashed.
+    let fourth = p.pick(C2, &all, 5);
+    p.block_received(C2, fourth[0], &data[..16384]);
+    p.block_received(C2, fourth[0], &[9u8; 16384]);
+    p.block_received(C2, fourth[1], &data[16384..]);
+    assert_eq!(p.sole_sender(piece), None, "a duplicate arrived");
 }
 
 #[test]

@@ -10,6 +10,7 @@ use crate::channels::{PeerCommand, PeerEvent, PeerEventKind};
 use crate::error::Result;
 use crate::event_stream::{Direction::*, Event};
 use crate::geometry::BlockRef;
+use crate::hash::SHA1_LEN;
 use crate::ids::ConnId;
 use crate::listener::Incoming;
 use crate::picker::Received;
@@ -100,7 +101,11 @@ impl Session<'_> {
             }
             PeerEventKind::NotInterested => peer.peer_interested = false,
             // Copied into its piece; dropping `data` returns its buffer.
-            PeerEventKind::Block { block, data } => self.on_block(conn, block, &data)?,
+            PeerEventKind::Block {
+                block,
+                data,
+                digest,
+            } => self.on_block(conn, block, &data, digest)?,
             PeerEventKind::Reject(block) => self.on_reject(conn, block),
             PeerEventKind::AllowedFast(piece) => {
                 if peer.fast.allow(piece) && peer.peer_choking {
@@ -144,7 +149,13 @@ impl Session<'_> {
         Ok(())
     }
 
-    pub(super) fn on_block(&mut self, conn: ConnId, block: BlockRef, data: &[u8]) -> Result<()> {
+    pub(super) fn on_block(
+        &mut self,
+        conn: ConnId,
+        block: BlockRef,
+        data: &[u8],
+        digest: Option<[u8; SHA1_LEN]>,
+    ) -> Result<()> {
         let len = data.len() as u64;
         let cap = self.pipeline_cap;
         if let Some(peer) = self.peers.get_mut(&conn) {
@@ -161,7 +172,7 @@ impl Session<'_> {
             Received::Complete { cancel } => {
                 self.cancel(block, &cancel);
                 self.downloaded += u64::from(self.meta.geometry.piece_len(block.piece));
-                self.finish_piece(block.piece)?;
+                self.finish_piece(block.piece, digest.map(|d| (conn, d)))?;
             }
         }
         self.fill(conn);

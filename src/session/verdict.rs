@@ -20,6 +20,7 @@ use crate::channels::PeerCommand;
 use crate::error::{Error, Result};
 use crate::event_stream::Event;
 use crate::geometry::PieceIndex;
+use crate::hash::SHA1_LEN;
 use crate::hasher::{HasherError, Job, Report, Verdict};
 use crate::ids::ConnId;
 use crate::storage::PathError;
@@ -57,14 +58,29 @@ pub(super) fn hasher_error(e: HasherError) -> Error {
 
 impl Session<'_> {
     /// The last block of `piece` arrived: send the piece to the hasher.
-    pub(super) fn finish_piece(&mut self, piece: PieceIndex) -> Result<()> {
+    pub(super) fn finish_piece(
+        &mut self,
+        piece: PieceIndex,
+        streamed: Option<(ConnId, [u8; SHA1_LEN])>,
+    ) -> Result<()> {
+        let sole = self.picker.sole_sender(piece);
         let Some(data) = self.picker.take_complete(piece) else {
             return Ok(());
         };
+        let expected = *self.meta.piece_hash(piece);
+        // Hashed on the way in by the one connection that sent every
+        // block, each once: the verdict is here already (see
+        // `peer/running_hash.rs`).
+        if let Some((conn, digest)) = streamed
+            && sole == Some(conn)
+        {
+            let good = digest == expected;
+            return self.on_verdict(Verdict { piece, data, good });
+        }
         let job = Job {
             piece,
             data,
-            expected: *self.meta.piece_hash(piece),
+            expected,
         };
         // Never waits: the queue holds the whole budget (see `run`).
         self.hasher.submit(job).map_err(hasher_error)

@@ -250,7 +250,7 @@ impl Session<'_> {
                 Received::Complete { cancel } => {
                     self.cancel(block, &cancel);
                     self.downloaded += u64::from(g.piece_len(piece));
-                    self.finish_piece(piece)?;
+                    self.finish_piece(piece, None)?;
                 }
             }
         }

@@ -79,7 +79,9 @@ fn requested_blocks_become_block_events() {
         thread::sleep(Duration::from_millis(pause));
     }
     match h.event() {
-        PeerEventKind::Block { block, data: got } => {
+        PeerEventKind::Block {
+            block, data: got, ..
+        } => {
             assert_eq!(block, b);
             assert_eq!(got, data);
         }
@@ -252,4 +254,52 @@ fn a_choke_voids_our_requests() {
     h.cmd(PeerCommand::Request(b)); // still choked: dropped
     h.cmd(PeerCommand::Interested(false));
     assert_eq!(h.remote.recv(), Message::NotInterested);
+}
+
+/// A piece whose blocks arrive in order is hashed on the way in
+/// (`peer/running_hash.rs`): the block that ends it carries the SHA-1 of
+/// the whole piece, the others none. Piece 4, the last, is a short one
+/// (1,000 bytes in one block). A piece whose blocks come out of order
+/// gets no digest: the session's hasher checks it.
+#[test]
+fn a_piece_received_in_order_carries_its_digest() {
+    let mut h = ready(pieces(&[]));
+    h.unchoked_by_peer();
+    // (blocks in the order the peer sends them, digest expected on the last)
+    let cases: [(&[BlockRef], bool); 3] = [
+        (&[block(2, 0), block(2, 1)], true),
+        (&[block(4, 0)], true),
+        (&[block(3, 1), block(3, 0)], false),
+    ];
+    for (blocks, hashed) in cases {
+        let piece = blocks[0].piece.get();
+        let mut whole = Vec::new();
+        for b in blocks {
+            h.cmd(PeerCommand::Request(*b));
+            assert!(matches!(h.remote.recv(), Message::Request { .. }));
+        }
+        let mut digests = Vec::new();
+        for b in blocks {
+            let data: Vec<u8> = (0..b.len).map(|i| pattern(piece, b.offset + i)).collect();
+            h.remote.send(&Message::Piece {
+                index: piece,
+                begin: b.offset,
+                data,
+            });
+            match h.event() {
+                PeerEventKind::Block { data, digest, .. } => {
+                    whole.extend_from_slice(&data);
+                    digests.push(digest);
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let last = digests.pop().flatten();
+        assert!(
+            digests.iter().all(Option::is_none),
+            "piece {piece}: {digests:?}"
+        );
+        let want = hashed.then(|| sha1_smol::Sha1::from(&whole).digest().bytes());
+        assert_eq!(last, want, "piece {piece}");
+    }
 }
