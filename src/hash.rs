@@ -12,9 +12,11 @@
 //! since 0.10.7, so no C or assembler is built for any target. See
 //! DESIGN.md, "Hashing", for the measured throughput against `sha1_smol`.
 //!
-//! It does not decide *where* hashing runs: pieces are hashed off the main
-//! thread by `hasher`; the small inputs (an info dictionary, a 16 KiB
-//! block) are hashed where they are.
+//! It does not decide *where* hashing runs: a piece whose blocks arrive in
+//! order is hashed on the way in by its peer thread ([`Sha1Stream`],
+//! `peer/running_hash.rs`), every other piece off the main thread by
+//! `hasher`; the small inputs (an info dictionary, a 16 KiB block) are
+//! hashed where they are.
 
 use sha1::Digest;
 
@@ -29,7 +31,7 @@ pub fn sha1(data: &[u8]) -> [u8; SHA1_LEN] {
 /// SHA-1 fed in parts: a piece hashed block by block as its blocks
 /// arrive (see `peer/running_hash.rs`). The digest of parts fed in order
 /// is [`sha1`] of their concatenation.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Sha1Stream(sha1::Sha1);
 
 impl Sha1Stream {

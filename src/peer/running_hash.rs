@@ -14,8 +14,9 @@
 //! The digest is only a shortcut. It counts only when every block came
 //! through here exactly once and in order, from offset 0 to the piece's
 //! end; the session uses it only if this connection sent every block it
-//! stored for the piece (`Picker::sole_sender`), so the digest is of
-//! exactly the bytes it will write. Anything else (a block out of order,
+//! stored for the piece and no block arrived twice (`Picker::sole_sender`),
+//! so the digest is of exactly the bytes it will write (DESIGN.md,
+//! "Hashing", says why). Anything else (a block out of order,
 //! a piece shared with another peer in endgame, a web seed's piece) goes
 //! to the hasher as before.
 //!
@@ -61,9 +62,15 @@ impl RunningHash {
             });
         }
         let running = self.at.as_mut()?;
+        let Some(next) = u32::try_from(data.len())
+            .ok()
+            .and_then(|len| running.next.checked_add(len))
+        else {
+            self.at = None; // cannot happen for a checked block; never a wrong digest
+            return None;
+        };
         running.sha.update(data);
-        let len = u32::try_from(data.len()).ok()?;
-        running.next = running.next.checked_add(len)?;
+        running.next = next;
         if running.next < geometry.piece_len(block.piece) {
             return None;
         }

@@ -12,6 +12,9 @@
 //! - A `Received` block's bytes are in `data` at the block's offset, and
 //!   `senders` names the connection they came from. `data` is empty until
 //!   the first block arrives (a piece only asked for holds no memory).
+//! - `duplicates` is set once any block arrives after it was `Received`;
+//!   only then may the kept bytes differ from what a sender hashed on the
+//!   way in (`sole_sender`).
 //!
 //! What it deliberately does not do: check a block's bounds (the peer
 //! thread and `Geometry` did), keep per-connection counts (the picker

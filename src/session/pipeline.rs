@@ -13,11 +13,12 @@
 //! (4 MiB) to keep its socket full. Several fast peers together need not
 //! much more than one does: the download is then limited by this
 //! machine's CPU, not by the peers, and every request beyond that is a
-//! block that arrives while the hasher is behind, whose piece waits in
-//! memory for its check. With `make bench`'s two real seeders, 256 each
-//! peaked at 16.0 MiB, a share of 384 (192 each) at 15.2 MiB at about the
-//! same speed; DESIGN.md, "Speed and memory", has the measurements and
-//! the ways that did not help.
+//! block that arrives while the download is behind (before pieces were
+//! hashed on the way in, a piece waiting in memory for a hasher thread).
+//! With `make bench`'s two real seeders, 256 each peaked at 16.0 MiB, a
+//! share of 384 (192 each) at 15.2 MiB at about the same speed, both
+//! measured before hashing on the way in; DESIGN.md, "Speed and memory",
+//! has the measurements and the ways that did not help.
 //!
 //! The floor keeps each of many fast peers at 1 MiB in flight, which a
 //! far peer (a long round trip) needs.
