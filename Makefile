@@ -9,7 +9,7 @@ RQBIT_VERSION := 9.1.0
 RQBIT := target/rqbit/bin/rqbit
 export BITSY BITSY_MUSL RQBIT
 
-.PHONY: all build test interop bench lint musl static rqbit slow-swarm cross test-cross test-memory demo clean
+.PHONY: all build test interop bench lint musl static rqbit bench-tools cross test-cross test-memory demo clean
 
 all: build
 
@@ -27,15 +27,17 @@ interop: build
 
 # Speed and memory side by side with real clients (needs ~3 GiB of disk): the glibc and
 # the static musl bitsy, rqbit, aria2c, libtorrent; uploads against rtorrent and qBittorrent.
-# Its scale part runs bitsy against 10 and 200 fake seeders (examples/slow_swarm).
+# Its scale part runs bitsy against 10 and 200 fake seeders (examples/slow_swarm); its bare
+# transfer shows what the machine allows bitsy to bitsy (examples/bare_transfer).
 # Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--quick --only bitsy"
 # (tests/bench/README.md).
-bench: build musl rqbit slow-swarm
+bench: build musl rqbit bench-tools
 	tests/bench/run $(BENCH_ARGS)
 
-# The bench's fake swarm of slow seeders (dev only: an example, not part of bitsy).
-slow-swarm:
-	$(CARGO) build --release --example slow_swarm
+# The bench's own tools (dev only: examples, not part of bitsy): the fake swarm of slow
+# seeders, and the bare transfer (the same system calls as bitsy to bitsy, no BitTorrent).
+bench-tools:
+	$(CARGO) build --release --example slow_swarm --example bare_transfer
 
 rqbit: $(RQBIT)
 
