@@ -125,6 +125,37 @@ fn no_block_is_read_while_every_block_buffer_is_out() {
     }
 }
 
+/// A connection that ends halfway through a block (the peer hangs up), or
+/// on a `piece` too short for its header, gives every block buffer it held
+/// back to the pool: the pool is the budget of blocks in transit for the
+/// whole torrent, and a lost buffer is never found again.
+#[test]
+fn a_connection_that_ends_mid_block_gives_its_buffer_back() {
+    // <len=9+16384><id=7><index=1><begin=0> and 8 KiB of the block
+    let mut half_block = (9u32 + 16384).to_be_bytes().to_vec();
+    half_block.extend_from_slice(&[7, 0, 0, 0, 1, 0, 0, 0, 0]);
+    half_block.extend(std::iter::repeat_n(0xab, 8192));
+    // <len=5><id=7><4 bytes>: no room for index and begin
+    let too_short = vec![0, 0, 0, 5, 7, 0, 0, 0, 1];
+    let cases = [
+        ("hangs up mid-block", half_block, false),
+        ("too short", too_short, true),
+    ];
+    for (what, bytes, misbehaved) in cases {
+        let pool = BlockPool::new(4);
+        let ctx = context_pooled(Arc::new(Stub), None, false, pool.clone());
+        let mut h = ready_in([0; 8], ctx, pieces(&[]));
+        h.unchoked_by_peer();
+        h.cmd(PeerCommand::Request(block(1, 0)));
+        assert!(matches!(h.remote.recv(), Message::Request { .. }));
+        h.remote.send_raw(&bytes);
+        thread::sleep(Duration::from_millis(200)); // the thread reads what came
+        h.remote.stream.shutdown(std::net::Shutdown::Both).unwrap();
+        h.expect_closed(misbehaved);
+        assert_eq!(pool.free(), 4, "{what}: every buffer is back");
+    }
+}
+
 /// Each `piece` message we could not have asked for closes the connection
 /// as misbehaved, with a reason that says which rule it broke. The
 /// `asked` block, if any, is requested and delivered before `bad` comes.
