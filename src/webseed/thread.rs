@@ -7,6 +7,10 @@
 //! arrived, then `Idle` again. After a fault it says `Failed`, waits
 //! [`backoff`] (doubling from [`BACKOFF_FIRST`] up to [`BACKOFF_MAX`]),
 //! and asks again; the main thread decides when a web seed is dropped.
+//! The wait doubles with faults in a row *without a piece between them*,
+//! as the main thread counts them: a run that failed after handing on a
+//! piece starts the count again, so a server that cuts every body short
+//! is used at its pace, not waited on for ever longer.
 //!
 //! Invariant: each piece's bytes are sent once, whole, in order; a piece
 //! cut short by a fault is thrown away, never sent.
@@ -24,6 +28,7 @@ use crate::storage::Layout;
 use crate::trace::webseed as describe;
 use crate::trace::{Dir, Trace};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+use std::cell::Cell;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -104,11 +109,16 @@ impl Closer<'_> {
             let Ok(WebSeedCommand::Fetch { first, count }) = commands.recv() else {
                 return;
             };
-            match self.fetch_run(&agent, base, first, count, commands) {
+            let delivered = Cell::new(false);
+            match self.fetch_run(&agent, base, first, count, commands, &delivered) {
                 Ok(()) => faults = 0,
                 Err(FetchError::Stopped) => return,
                 Err(e) => {
-                    faults = faults.saturating_add(1);
+                    faults = if delivered.get() {
+                        1
+                    } else {
+                        faults.saturating_add(1)
+                    };
                     if !self.send(WebSeedEventKind::Failed(e)) {
                         return;
                     }
@@ -121,7 +131,8 @@ impl Closer<'_> {
         }
     }
 
-    /// Fetches pieces `first..first + count` and sends each.
+    /// Fetches pieces `first..first + count` and sends each; `delivered`
+    /// is set once one was sent.
     fn fetch_run(
         &self,
         agent: &ureq::Agent,
@@ -129,6 +140,7 @@ impl Closer<'_> {
         first: PieceIndex,
         count: u32,
         commands: &Receiver<WebSeedCommand>,
+        delivered: &Cell<bool>,
     ) -> Result<(), FetchError> {
         let layout = &self.ctx.layout;
         let g = layout.geometry();
@@ -140,9 +152,11 @@ impl Closer<'_> {
         let len = g.piece_offset(last) + u64::from(g.piece_len(last)) - start;
         // Between pieces: has the session ended, or dropped this seed?
         let mut pieces = Pieces::new(g, first, |piece, data| {
-            !self.ctx.stop.load(Ordering::Relaxed)
+            let sent = !self.ctx.stop.load(Ordering::Relaxed)
                 && commands.try_recv() != Ok(WebSeedCommand::Stop)
-                && self.send(WebSeedEventKind::Piece { piece, data })
+                && self.send(WebSeedEventKind::Piece { piece, data });
+            delivered.set(delivered.get() || sent);
+            sent
         });
         for span in layout.spans(start, len) {
             let span_len = span.buf.len() as u64;
