@@ -22,18 +22,15 @@
 //! - A [`BlockBuf`] goes back to the pool when dropped, wherever that is
 //!   (handled, or thrown away with an event nobody reads), so tokens are
 //!   never lost. A buffer taken and not yet wrapped is its taker's to give
-//!   back: a peer connection returns its spare and a half-read block when
-//!   it ends (`Drop for Connection`). The pool never holds more than it
-//!   started with.
-//! - A buffer taken from the pool may still hold an earlier block, so
-//!   that reusing it costs no zeroing: whoever fills it overwrites every
-//!   byte it hands on (`wire/frame.rs` resizes it to the block and reads
-//!   all of it from the socket; `Message::decode_reusing` clears it first).
+//!   back: a peer connection returns its spare when it ends (`Drop for
+//!   Connection`). The pool never holds more than it started with.
+//! - A buffer taken from the pool is empty; old contents are never seen.
 //!
 //! What it deliberately does not do: pool piece buffers (the picker keeps
 //! those, on the main thread alone) or other messages' payloads, which
 //! are small or rare.
 
+use crate::geometry::BLOCK_LEN;
 use crossbeam_channel::{Receiver, Sender, bounded};
 use std::fmt;
 use std::ops::Deref;
@@ -66,10 +63,12 @@ impl BlockPool {
         BlockPool { home, out }
     }
 
-    /// A free buffer, waiting at most `wait` for one to come back. It may
-    /// hold an earlier block (see the invariants).
+    /// A free buffer, waiting at most `wait` for one to come back.
     pub fn take(&self, wait: Duration) -> Option<Vec<u8>> {
-        self.out.recv_timeout(wait).ok()
+        let mut buf = self.out.recv_timeout(wait).ok()?;
+        buf.clear();
+        buf.reserve(BLOCK_LEN as usize);
+        Some(buf)
     }
 
     /// Wraps a filled buffer so that dropping it returns it here.
@@ -127,9 +126,10 @@ mod tests {
     const NOW: Duration = Duration::ZERO;
 
     #[test]
-    fn buffers_go_round_with_their_allocation() {
+    fn buffers_go_round_and_come_back_empty() {
         let pool = BlockPool::new(1);
         let mut a = pool.take(NOW).unwrap();
+        assert!(a.capacity() >= BLOCK_LEN as usize);
         a.extend_from_slice(b"old bytes");
         let ptr = a.as_ptr();
         let block = pool.wrap(a);
@@ -137,9 +137,8 @@ mod tests {
         assert!(pool.take(NOW).is_none(), "the one buffer is out");
         drop(block);
         let b = pool.take(NOW).unwrap();
+        assert!(b.is_empty(), "a reused buffer starts empty");
         assert_eq!(b.as_ptr(), ptr, "the same allocation came back");
-        // Not cleared: whoever fills it next overwrites it (no zeroing).
-        assert_eq!(b, b"old bytes");
     }
 
     #[test]

@@ -368,18 +368,12 @@ impl<'a> Connection<'a> {
     }
 }
 
-/// A block buffer this connection holds when it ends (its spare, or the
-/// one a block was being read into) goes back to the pool: the pool is the
-/// budget of blocks in transit, and a buffer lost is a block less for
-/// every peer until the torrent ends.
+/// The block buffer this connection holds when it ends (its spare) goes
+/// back to the pool: the pool is the budget of blocks in transit, and a
+/// buffer lost is a block less for every peer until the torrent ends.
 impl Drop for Connection<'_> {
     fn drop(&mut self) {
-        let held = self
-            .spare
-            .take()
-            .into_iter()
-            .chain(self.frames.take_block_buf());
-        for buf in held {
+        if let Some(buf) = self.spare.take() {
             drop(self.ctx.blocks.wrap(buf));
         }
     }

@@ -43,7 +43,7 @@ mod upload;
 use crate::channels::{PeerCommand, PeerContext, PeerEvent, PeerEventKind};
 use crate::ids::ConnId;
 use crate::wire::bitfield::Bitfield;
-use crate::wire::frame::{Frame, FrameReader};
+use crate::wire::frame::FrameReader;
 use crate::wire::handshake::Handshake;
 use crate::wire::message::Message;
 use crate::wire::message::PIECE_HEADER_LEN;
@@ -258,28 +258,24 @@ pub(crate) fn read_some(frames: &mut FrameReader, stream: &mut TcpStream) -> Res
 
 /// The next complete message in `frames`, if one has arrived; an
 /// oversized or malformed frame is the peer's fault. A `piece` block goes
-/// into a buffer `piece_buf` gives (called only for a `piece`, at most
-/// once per call).
+/// into the buffer `piece_buf` gives (called only for a `piece` long
+/// enough for its header: a buffer taken from the pool and dropped with a
+/// malformed frame would be lost to it).
 pub(crate) fn next_message(
     frames: &mut FrameReader,
-    mut piece_buf: impl FnMut() -> Vec<u8>,
+    piece_buf: impl FnOnce() -> Vec<u8>,
 ) -> Result<Option<Message>, Close> {
-    let message = match frames.next_frame(&mut piece_buf) {
-        Ok(None) => return Ok(None),
-        // A `piece` too short for its header fails below without a buffer
-        // (one taken from the pool and dropped would be lost to it).
-        Ok(Some(Frame::Bytes(frame)))
-            if Message::is_piece(frame) && frame.len() >= PIECE_HEADER_LEN =>
-        {
+    match frames.next_frame() {
+        Ok(None) => Ok(None),
+        Ok(Some(frame)) => if Message::is_piece(frame) && frame.len() >= PIECE_HEADER_LEN {
             Message::decode_reusing(frame, piece_buf())
+        } else {
+            Message::decode(frame)
         }
-        Ok(Some(Frame::Bytes(frame))) => Message::decode(frame),
-        Ok(Some(Frame::Piece { head, block })) => Ok(Message::piece_read_in(head, block)),
-        Err(too_long) => return Err(Close::misbehaved(too_long.to_string())),
-    };
-    message
         .map(Some)
-        .map_err(|e| Close::misbehaved(e.to_string()))
+        .map_err(|e| Close::misbehaved(e.to_string())),
+        Err(too_long) => Err(Close::misbehaved(too_long.to_string())),
+    }
 }
 
 /// Sends the one `Closed` event. If the thread unwinds before

@@ -1,5 +1,4 @@
-//! Splits a byte stream into length-prefixed frames, across read timeouts,
-//! and reads each block of a `piece` straight into a block buffer.
+//! Splits a byte stream into length-prefixed frames, across read timeouts.
 //!
 //! A peer thread reads with a short timeout so it can act on commands
 //! between reads; a frame may arrive in pieces over many reads. The
@@ -8,41 +7,22 @@
 //! a message loses nothing (unlike `read_exact`, which drops the partial
 //! bytes it read when it returns a timeout error).
 //!
-//! Blocks straight in: a `piece` frame is nearly all block, and a block
-//! ends in a buffer of its own (`block_pool`) that goes to the main thread.
-//! Once a `piece` frame's 13-byte header is in and the rest is still to
-//! come, the reader moves what has arrived of the block into such a
-//! buffer, and reads the rest of it there directly, with one `readv` that
-//! also takes the next frame's header:
-//!
-//! ```text
-//!   readv ─▶ [ rest of this block → block buffer ][ next 13 bytes → frame buffer ]
-//! ```
-//!
-//! While blocks stream in, every block goes from the socket to its buffer
-//! with no copy on our side, at one read per block. (Copying each block
-//! out of the frame buffer was 3-4 % of a downloader's CPU.)
-//!
 //! Invariants:
-//! - the frame buffer is allocated once, `LEN_PREFIX + max_frame` bytes, and
-//!   never grows: a peer cannot make us allocate by announcing a huge length;
+//! - the buffer is allocated once, `LEN_PREFIX + max_frame` bytes, and never
+//!   grows: a peer cannot make us allocate by announcing a huge length;
 //! - `start <= end <= buf.len()`; bytes `start..end` are received and not
 //!   yet handed out;
 //! - a length prefix above `max_frame` is an error as soon as its four
-//!   bytes are in, before any of the frame is read; a block buffer is never
-//!   larger than `max_frame`;
-//! - while a block is read straight in, the frame buffer is empty until the
-//!   block is whole, and only then receives the next bytes; a block is
-//!   handed out only when every byte of its buffer came from the stream.
+//!   bytes are in, before any of the frame is read.
 //!
 //! The limit itself, [`max_frame_len`], is computed once per torrent from
 //! the largest legitimate message. This module does not decode messages
-//! (see `message`), nor check that a block was asked for (`peer/requests`).
+//! (see `message`).
 
 use crate::geometry::BLOCK_LEN;
-use crate::wire::message::{LEN_PREFIX, PIECE_HEADER_LEN, id};
+use crate::wire::message::{LEN_PREFIX, PIECE_HEADER_LEN};
 use std::fmt;
-use std::io::{self, IoSliceMut, Read};
+use std::io::{self, Read};
 
 /// Room for an `extended` message (BEP 10) a little larger than a block.
 /// A BEP 9 metadata piece is 16 KiB of the info dictionary behind two ids
@@ -77,35 +57,12 @@ impl fmt::Display for FrameTooLong {
 
 impl std::error::Error for FrameTooLong {}
 
-/// What [`FrameReader::next_frame`] hands out.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Frame<'a> {
-    /// A whole frame (length prefix removed), in the reader's buffer.
-    Bytes(&'a [u8]),
-    /// A `piece` frame whose block was read straight into its own buffer:
-    /// the frame's first bytes (id, index, begin) and the block.
-    Piece {
-        head: [u8; PIECE_HEADER_LEN],
-        block: Vec<u8>,
-    },
-}
-
-/// A `piece` frame's block being read straight into its buffer.
-struct BlockIn {
-    head: [u8; PIECE_HEADER_LEN],
-    /// As long as the block; `data[..filled]` came from the stream.
-    data: Vec<u8>,
-    filled: usize,
-}
-
 /// Accumulates bytes and yields complete frames (length prefix removed).
 pub struct FrameReader {
     buf: Box<[u8]>,
     start: usize,
     end: usize,
     max_frame: usize,
-    /// The block being read straight in, if any.
-    block: Option<BlockIn>,
 }
 
 impl FrameReader {
@@ -117,27 +74,23 @@ impl FrameReader {
             start: 0,
             end: 0,
             max_frame,
-            block: None,
         }
     }
 
     /// Bytes received and not yet handed out as a frame.
     pub fn buffered(&self) -> usize {
-        let block = self.block.as_ref().map_or(0, |b| b.filled);
-        self.end - self.start + block
+        self.end - self.start
     }
 
-    /// The fixed size of the frame buffer.
+    /// The fixed size of the buffer.
     pub fn capacity(&self) -> usize {
         self.buf.len()
     }
 
-    /// One `read` call: into the free part of the frame buffer, or, while a
-    /// block is read straight in, into the rest of the block and then the
-    /// next frame's header. Returns what `read` returns: `Ok(0)` is end of
-    /// stream, and a timeout comes back as an error with nothing lost. Call
-    /// [`next_frame`](Self::next_frame) until it returns `None` before
-    /// reading again.
+    /// One `read` call into the free part of the buffer. Returns what
+    /// `read` returns: `Ok(0)` is end of stream, and a timeout comes back
+    /// as an error with nothing lost. Call [`next_frame`](Self::next_frame)
+    /// until it returns `None` before reading again.
     pub fn read_from(&mut self, src: &mut impl Read) -> io::Result<usize> {
         if self.start == self.end {
             self.start = 0;
@@ -146,17 +99,6 @@ impl FrameReader {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
-        }
-        if let Some(block) = &mut self.block {
-            // The frame buffer is empty here (see the invariants).
-            let rest = block.data.get_mut(block.filled..).unwrap_or_default();
-            let want = rest.len();
-            let next = LEN_PREFIX + PIECE_HEADER_LEN;
-            let header = self.buf.get_mut(..next).unwrap_or_default();
-            let n = src.read_vectored(&mut [IoSliceMut::new(rest), IoSliceMut::new(header)])?;
-            block.filled += n.min(want);
-            self.end = n.saturating_sub(want);
-            return Ok(n);
         }
         let room = self.buf.get_mut(self.end..).unwrap_or_default();
         if room.is_empty() {
@@ -169,23 +111,8 @@ impl FrameReader {
         Ok(n)
     }
 
-    /// The next complete frame, if one has arrived. When a `piece` frame's
-    /// header is in and its block is not, the block's bytes move into
-    /// `block_buf()` (called at most once, then) and the rest of the block
-    /// will be read there.
-    pub fn next_frame(
-        &mut self,
-        block_buf: impl FnOnce() -> Vec<u8>,
-    ) -> Result<Option<Frame<'_>>, FrameTooLong> {
-        if let Some(block) = self.block.take_if(|b| b.filled == b.data.len()) {
-            return Ok(Some(Frame::Piece {
-                head: block.head,
-                block: block.data,
-            }));
-        }
-        if self.block.is_some() {
-            return Ok(None);
-        }
+    /// The next complete frame, if one has arrived.
+    pub fn next_frame(&mut self) -> Result<Option<&[u8]>, FrameTooLong> {
         let avail = self.buf.get(self.start..self.end).unwrap_or_default();
         let Some(prefix) = avail.first_chunk::<LEN_PREFIX>() else {
             return Ok(None);
@@ -201,53 +128,128 @@ impl FrameReader {
         let frame_start = self.start + LEN_PREFIX;
         let frame_end = frame_start + frame_len;
         if frame_end > self.end {
-            self.start_block(frame_start, frame_len, block_buf);
             return Ok(None);
         }
         self.start = frame_end;
-        Ok(self.buf.get(frame_start..frame_end).map(Frame::Bytes))
-    }
-
-    /// The buffer of a block being read straight in, taken back (the
-    /// reader forgets that block): for a caller whose buffers must go home
-    /// when the connection ends mid-block.
-    pub fn take_block_buf(&mut self) -> Option<Vec<u8>> {
-        self.block.take().map(|b| b.data)
-    }
-
-    /// If the incomplete frame at `frame_start` is a `piece` whose header is
-    /// in, moves what has arrived of its block into a block buffer, to be
-    /// read straight in from now on.
-    fn start_block(
-        &mut self,
-        frame_start: usize,
-        frame_len: usize,
-        block_buf: impl FnOnce() -> Vec<u8>,
-    ) {
-        let arrived = self.buf.get(frame_start..self.end).unwrap_or_default();
-        let Some((head, part)) = arrived.split_first_chunk::<PIECE_HEADER_LEN>() else {
-            return;
-        };
-        if head[0] != id::PIECE {
-            return;
-        }
-        // frame_len > arrived.len() >= PIECE_HEADER_LEN: the block is not empty.
-        let mut data = block_buf();
-        // A reused buffer keeps its length: resizing to the same length
-        // writes nothing, and every byte is overwritten before it is seen.
-        data.resize(frame_len - PIECE_HEADER_LEN, 0);
-        let Some(into) = data.get_mut(..part.len()) else {
-            return;
-        };
-        into.copy_from_slice(part);
-        self.block = Some(BlockIn {
-            head: *head,
-            filled: part.len(),
-            data,
-        });
-        self.start = self.end;
+        Ok(self.buf.get(frame_start..frame_end))
     }
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    /// A source that hands out scripted chunks, with a timeout between each.
+    struct Trickle(VecDeque<Option<Vec<u8>>>);
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            match self.0.pop_front() {
+                None => Ok(0),
+                Some(None) => Err(io::ErrorKind::WouldBlock.into()),
+                Some(Some(mut chunk)) => {
+                    let n = chunk.len().min(out.len());
+                    out[..n].copy_from_slice(&chunk[..n]);
+                    if n < chunk.len() {
+                        self.0.push_front(Some(chunk.split_off(n)));
+                    }
+                    Ok(n)
+                }
+            }
+        }
+    }
+
+    fn collect(reader: &mut FrameReader, src: &mut Trickle) -> Vec<Vec<u8>> {
+        let mut frames = Vec::new();
+        for _ in 0..10_000 {
+            while let Some(f) = reader.next_frame().unwrap() {
+                frames.push(f.to_vec());
+            }
+            match reader.read_from(src) {
+                Ok(0) => return frames,
+                Ok(_) => {}
+                Err(e) => assert_eq!(e.kind(), io::ErrorKind::WouldBlock),
+            }
+        }
+        panic!("source never ended");
+    }
+
+    #[test]
+    fn frames_survive_timeouts_mid_message() {
+        let mut stream = vec![
+            0x00, 0x00, 0x00, 0x00, // keep-alive
+            0x00, 0x00, 0x00, 0x05, // length 5
+            0x04, 0x00, 0x00, 0x00, 0x07, // have 7
+        ];
+        stream.extend_from_slice(&[0x00, 0x00, 0x00, 0x28]); // length 40
+        stream.extend_from_slice(&[0x07; 40]); // a 40-byte frame, fills the buffer
+        // One byte per read, a timeout after each.
+        let chunks = stream.iter().flat_map(|b| [Some(vec![*b]), None]).collect();
+        let mut reader = FrameReader::new(40);
+        let frames = collect(&mut reader, &mut Trickle(chunks));
+        assert_eq!(frames.len(), 3);
+        assert_eq!(frames[0], Vec::<u8>::new());
+        assert_eq!(frames[1], [4, 0, 0, 0, 7]);
+        assert_eq!(frames[2], vec![7; 40]);
+        assert_eq!(reader.buffered(), 0);
+    }
+
+    #[test]
+    fn big_reads_wrap_around_the_buffer() {
+        // 50 frames of 30 bytes in 7-byte reads through a 34-byte buffer.
+        let mut stream = Vec::new();
+        for i in 0..50u8 {
+            stream.extend_from_slice(&[0, 0, 0, 30]);
+            stream.extend_from_slice(&[i; 30]);
+        }
+        let chunks = stream.chunks(7).map(|c| Some(c.to_vec())).collect();
+        let mut reader = FrameReader::new(30);
+        let frames = collect(&mut reader, &mut Trickle(chunks));
+        assert_eq!(frames.len(), 50);
+        assert!(
+            frames
+                .iter()
+                .enumerate()
+                .all(|(i, f)| *f == vec![i as u8; 30])
+        );
+    }
+
+    #[test]
+    fn oversize_prefix_fails_without_growing() {
+        let mut reader = FrameReader::new(100);
+        let mut src = Trickle(VecDeque::from([Some(vec![0xff, 0xff, 0xff, 0xff, 0x07])]));
+        reader.read_from(&mut src).unwrap();
+        assert_eq!(
+            reader.next_frame(),
+            Err(FrameTooLong {
+                len: u32::MAX,
+                max: 100
+            })
+        );
+        assert_eq!(reader.capacity(), 104);
+        // Exactly the limit is fine.
+        let mut reader = FrameReader::new(3);
+        let mut src = Trickle(VecDeque::from([Some(vec![0, 0, 0, 3, 1, 2, 3])]));
+        reader.read_from(&mut src).unwrap();
+        assert_eq!(reader.next_frame(), Ok(Some(&[1u8, 2, 3][..])));
+    }
+
+    #[test]
+    fn max_frame_len_is_block_or_bitfield() {
+        // A small torrent: a full piece message wins.
+        assert_eq!(max_frame_len(1), 9 + 16_384 + UNKNOWN_SLACK);
+        // 1,000,000 pieces: a 125,000-byte bitfield wins.
+        assert_eq!(max_frame_len(125_000), 125_001 + UNKNOWN_SLACK);
+        assert_eq!(max_frame_len(usize::MAX), usize::MAX);
+    }
+
+    #[test]
+    fn a_metadata_piece_fits_the_smallest_limit() {
+        // <20><ut_metadata id> + the BEP 9 header of a piece of a 10 MiB
+        // info dictionary, with room to spare for longer keys + 16 KiB.
+        let header = b"d8:msg_typei1e5:piecei639e10:total_sizei10485760ee";
+        let extended = 2 + header.len() + BLOCK_LEN as usize;
+        assert!(extended + 256 <= max_frame_len(0), "{extended}");
+    }
+}

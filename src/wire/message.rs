@@ -167,18 +167,6 @@ impl Message {
         frame.first() == Some(&id::PIECE)
     }
 
-    /// The `piece` message of a frame whose block the frame reader read
-    /// straight into its buffer: `head` is the frame's id, index and begin
-    /// (see `frame::Frame::Piece`).
-    pub fn piece_read_in(head: [u8; PIECE_HEADER_LEN], block: Vec<u8>) -> Message {
-        let [_id, i0, i1, i2, i3, b0, b1, b2, b3] = head;
-        Message::Piece {
-            index: u32::from_be_bytes([i0, i1, i2, i3]),
-            begin: u32::from_be_bytes([b0, b1, b2, b3]),
-            data: block,
-        }
-    }
-
     /// As [`Message::decode`], but a `piece` block is copied into `buf`
     /// (cleared first) rather than a new allocation; for other messages
     /// `buf` is dropped, so give it only for a frame that

@@ -126,9 +126,10 @@ fn no_block_is_read_while_every_block_buffer_is_out() {
 }
 
 /// A connection that ends halfway through a block (the peer hangs up), or
-/// on a `piece` too short for its header, gives every block buffer it held
-/// back to the pool: the pool is the budget of blocks in transit for the
-/// whole torrent, and a lost buffer is never found again.
+/// on a `piece` too short for its header, leaves the pool whole: the pool
+/// is the budget of blocks in transit for the whole torrent, and a buffer
+/// lost is never found again. (A `piece` too short once took a buffer and
+/// dropped it.)
 #[test]
 fn a_connection_that_ends_mid_block_gives_its_buffer_back() {
     // <len=9+16384><id=7><index=1><begin=0> and 8 KiB of the block
