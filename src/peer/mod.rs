@@ -46,7 +46,6 @@ use crate::wire::bitfield::Bitfield;
 use crate::wire::frame::FrameReader;
 use crate::wire::handshake::Handshake;
 use crate::wire::message::Message;
-use crate::wire::message::PIECE_HEADER_LEN;
 use crossbeam_channel::Receiver;
 use std::io;
 use std::net::{SocketAddr, TcpStream};
@@ -259,15 +258,14 @@ pub(crate) fn read_some(frames: &mut FrameReader, stream: &mut TcpStream) -> Res
 /// The next complete message in `frames`, if one has arrived; an
 /// oversized or malformed frame is the peer's fault. A `piece` block goes
 /// into the buffer `piece_buf` gives (called only for a `piece` long
-/// enough for its header: a buffer taken from the pool and dropped with a
-/// malformed frame would be lost to it).
+/// enough for its header, see [`Message::is_piece`]).
 pub(crate) fn next_message(
     frames: &mut FrameReader,
     piece_buf: impl FnOnce() -> Vec<u8>,
 ) -> Result<Option<Message>, Close> {
     match frames.next_frame() {
         Ok(None) => Ok(None),
-        Ok(Some(frame)) => if Message::is_piece(frame) && frame.len() >= PIECE_HEADER_LEN {
+        Ok(Some(frame)) => if Message::is_piece(frame) {
             Message::decode_reusing(frame, piece_buf())
         } else {
             Message::decode(frame)

@@ -161,10 +161,12 @@ impl Message {
         Message::decode_reusing(frame, Vec::new())
     }
 
-    /// True if `frame` is a `piece` message, whose block
-    /// [`Message::decode_reusing`] can put in a buffer of the caller's.
+    /// True if `frame` is a `piece` message long enough for its header,
+    /// whose block [`Message::decode_reusing`] will put in a buffer of the
+    /// caller's. A shorter one fails to decode, so a caller never takes a
+    /// buffer (from a pool, say) only to have it dropped with the error.
     pub fn is_piece(frame: &[u8]) -> bool {
-        frame.first() == Some(&id::PIECE)
+        frame.first() == Some(&id::PIECE) && frame.len() >= PIECE_HEADER_LEN
     }
 
     /// As [`Message::decode`], but a `piece` block is copied into `buf`
